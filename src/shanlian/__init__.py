@@ -1,0 +1,1 @@
+"""善联 Shanlian: community social work + charity platform."""

@@ -1,0 +1,53 @@
+"""Writing audit rows. Services call `audit_log` inside their transaction, so the row and the
+change commit together; access denials are logged in their own short write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+
+from .context import current
+from .models import AuditLog
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """A JSON-safe picture of selected fields; services pass only non-sensitive or masked fields."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(instance, name)
+        if isinstance(value, models.Model):
+            value = value.pk
+        elif value is not None and not isinstance(value, str | int | bool | float | list | dict):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+def audit_log(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditLog:
+    meta = current.get()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditLog.objects.create(
+        actor=user,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        before=before,
+        after=after,
+        ip=meta.ip or None,
+        user_agent=meta.user_agent[:300],
+        via=meta.via,
+    )

@@ -1,0 +1,203 @@
+"""Writes for organizations, stations and donation points."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from pypinyin import lazy_pinyin
+
+from shanlian.core.audit import audit_log, snapshot
+from shanlian.core.errors import Conflict, ValidationFailed
+from shanlian.core.identifiers import clean_credit_code
+from shanlian.places.models import Division, Level
+from shanlian.places.services import pinyin_initials
+
+from .models import DonationPoint, Grade, Organization, OrgKind, PartyBranch, Station
+
+ORG_AUDIT_FIELDS = [
+    "name", "kind", "credit_code", "registered_on", "division", "grade", "grade_valid_from", "grade_valid_until",
+    "public_fundraising", "is_charity_federation", "is_agency", "party_branch", "party_branch_name",
+]
+
+
+def _field_error(field: str, code: str, message: Any) -> ValidationFailed:
+    return ValidationFailed(code, message, fields={field: [(code, message)]})
+
+
+def grade_validity(*, grade: str, valid_from: dt.date | None, valid_years: int) -> tuple[dt.date | None, dt.date | None]:
+    if not grade:
+        return None, None
+    if grade not in Grade.values:
+        raise _field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A."))
+    if valid_from is None:
+        raise _field_error("grade_valid_from", "grade_date_required", _("A grade needs the date it was awarded."))
+    try:
+        until = valid_from.replace(year=valid_from.year + valid_years)
+    except ValueError:  # 29 February
+        until = valid_from.replace(year=valid_from.year + valid_years, day=28)
+    return valid_from, until
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    actor: Any,
+    name: str,
+    kind: str,
+    credit_code: str,
+    registered_on: dt.date,
+    division: Division,
+    address: str = "",
+    legal_representative: str = "",
+    grade: str = "",
+    grade_awarded_on: dt.date | None = None,
+    public_fundraising: bool = False,
+    is_charity_federation: bool = False,
+    is_agency: bool = False,
+    party_branch: str = PartyBranch.NONE,
+    party_branch_name: str = "",
+) -> Organization:
+    from django.conf import settings
+
+    name = (name or "").strip()
+    if not name:
+        raise _field_error("name", "name_required", _("A name is required."))
+    if kind not in OrgKind.values:
+        raise _field_error("kind", "invalid_kind", _("Unknown organization kind."))
+    try:
+        code = clean_credit_code(credit_code)
+    except ValidationFailed as exc:
+        raise _field_error("credit_code", exc.code, exc.message) from None
+    if registered_on > dt.date.today():
+        raise _field_error("registered_on", "date_in_future", _("The registration date cannot be in the future."))
+    if division.level not in (Level.CITY, Level.DISTRICT):
+        raise _field_error("division", "invalid_division", _("Organizations register with a city or district."))
+    if is_charity_federation and not public_fundraising:
+        raise _field_error(
+            "public_fundraising", "federation_needs_fundraising",
+            _("A charity federation must hold the public-fundraising qualification."),
+        )
+    if party_branch not in PartyBranch.values:
+        raise _field_error("party_branch", "invalid_party_branch", _("Unknown kind of party organization."))
+    valid_from, valid_until = grade_validity(
+        grade=grade, valid_from=grade_awarded_on, valid_years=settings.SHANLIAN["GRADE_VALID_YEARS"]
+    )
+    if Organization.objects.filter(credit_code=code).exists():
+        raise Conflict(
+            "duplicate_credit_code",
+            _("An organization with this unified social credit code is already registered."),
+            fields={"credit_code": [("duplicate", _("Already registered."))]},
+        )
+    org = Organization(
+        name=name,
+        name_initials=pinyin_initials(name),
+        name_pinyin="".join(lazy_pinyin(name)).lower(),
+        kind=kind,
+        credit_code=code,
+        registered_on=registered_on,
+        division=division,
+        address=address.strip(),
+        legal_representative=legal_representative.strip(),
+        grade=grade,
+        grade_valid_from=valid_from,
+        grade_valid_until=valid_until,
+        public_fundraising=public_fundraising,
+        is_charity_federation=is_charity_federation,
+        is_agency=is_agency,
+        party_branch=party_branch,
+        party_branch_name=party_branch_name.strip(),
+    )
+    org.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            org.save()
+    except IntegrityError:  # a concurrent registration of the same code won the race
+        raise Conflict("duplicate_credit_code", _("An organization with this unified social credit code is already registered.")) from None
+    audit_log(actor=actor, action="organization.create", obj=org, after=snapshot(org, ORG_AUDIT_FIELDS))
+    return org
+
+
+@transaction.atomic
+def organization_grade_set(*, actor: Any, organization: Organization, grade: str, awarded_on: dt.date | None) -> Organization:
+    from django.conf import settings
+
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    before = snapshot(org, ["grade", "grade_valid_from", "grade_valid_until"])
+    org.grade = grade
+    org.grade_valid_from, org.grade_valid_until = grade_validity(
+        grade=grade, valid_from=awarded_on, valid_years=settings.SHANLIAN["GRADE_VALID_YEARS"]
+    )
+    org.save(update_fields=["grade", "grade_valid_from", "grade_valid_until"])
+    audit_log(actor=actor, action="organization.grade", obj=org, before=before,
+              after=snapshot(org, ["grade", "grade_valid_from", "grade_valid_until"]))
+    return org
+
+
+@transaction.atomic
+def station_create(
+    *,
+    actor: Any,
+    street: Division,
+    agency: Organization,
+    contract_start: dt.date,
+    contract_end: dt.date,
+    name: str = "",
+    address: str = "",
+    office_phone: str = "",
+    opened_on: dt.date | None = None,
+) -> Station:
+    if street.level != Level.STREET:
+        raise _field_error("street", "invalid_street", _("A station belongs to a street or town."))
+    if not agency.is_agency:
+        raise _field_error("agency", "not_an_agency", _("Only a social work agency can run a station."))
+    if contract_end <= contract_start:
+        raise _field_error("contract_end", "invalid_contract_period", _("The contract must end after it starts."))
+    if Station.objects.filter(street=street).exists():
+        raise Conflict("station_exists", _("This street already has a station."))
+    station = Station(
+        name=(name or f"{street.name}社工站").strip(),
+        street=street,
+        agency=agency,
+        contract_start=contract_start,
+        contract_end=contract_end,
+        address=address,
+        office_phone=office_phone,
+        opened_on=opened_on,
+    )
+    station.full_clean(validate_unique=False)
+    station.save()
+    audit_log(actor=actor, action="station.create", obj=station,
+              after=snapshot(station, ["name", "street", "agency", "contract_start", "contract_end"]))
+    return station
+
+
+@transaction.atomic
+def donation_point_create(
+    *,
+    actor: Any,
+    station: Station,
+    name: str,
+    address: str = "",
+    accepts_cash: bool = True,
+    accepts_transfer: bool = True,
+    accepts_goods: bool = True,
+    opening_hours: str = "",
+) -> DonationPoint:
+    name = (name or "").strip()
+    if not name:
+        raise _field_error("name", "name_required", _("A name is required."))
+    if not (accepts_cash or accepts_transfer or accepts_goods):
+        raise ValidationFailed("accepts_nothing", _("A donation point must accept cash, transfers or goods."))
+    if DonationPoint.objects.filter(station=station, name=name).exists():
+        raise Conflict("duplicate_donation_point", _("This station already has a donation point with this name."))
+    point = DonationPoint(
+        station=station, name=name, address=address, accepts_cash=accepts_cash, accepts_transfer=accepts_transfer,
+        accepts_goods=accepts_goods, opening_hours=opening_hours,
+    )
+    point.full_clean(validate_unique=False)
+    point.save()
+    audit_log(actor=actor, action="donation_point.create", obj=point, after=snapshot(point, ["station", "name"]))
+    return point

@@ -1,0 +1,142 @@
+"""Persons, their roles over scopes, and API tokens.
+
+Resident ID and phone are stored only encrypted (`*_enc`) with a keyed blind index (`*_hash`) for
+equality; the model exposes masked values, and the unmasked read goes through
+`people.selectors.person_reveal`, which checks a permission and writes an audit row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core import crypto
+from shanlian.core.scoping import Role, ScopeKind
+from shanlian.orgs.models import Organization, Station
+from shanlian.places.models import Division
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "", _("Not stated")
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+
+
+class Person(models.Model):
+    real_name = models.CharField(_("real name"), max_length=32)
+    name_initials = models.CharField(_("pinyin initials"), max_length=32, blank=True, editable=False)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    division = models.ForeignKey(
+        Division, verbose_name=_("community of residence"), on_delete=models.PROTECT, related_name="people"
+    )
+    resident_id_enc = models.TextField(_("resident ID (encrypted)"), blank=True, editable=False)
+    resident_id_hash = models.CharField(max_length=64, blank=True, editable=False)
+    phone_enc = models.TextField(_("phone (encrypted)"), blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("login account"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="person",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["division_id", "real_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident_id_hash"], condition=~Q(resident_id_hash=""), name="person_unique_resident_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(resident_id_hash="", resident_id_enc="") | (~Q(resident_id_hash="") & ~Q(resident_id_enc="")),
+                name="person_resident_id_pair",
+            ),
+        ]
+        permissions = [("reveal_sensitive", _("Can read unmasked resident ID and phone (each read is logged)"))]
+
+    def __str__(self) -> str:
+        return self.real_name
+
+    @property
+    def resident_id_masked(self) -> str:
+        return crypto.mask_resident_id(crypto.decrypt(self.resident_id_enc))
+
+    @property
+    def phone_masked(self) -> str:
+        return crypto.mask_phone(crypto.decrypt(self.phone_enc))
+
+
+class RoleGrant(models.Model):
+    """A role held by a login account over one scope; revoked grants are kept for the record."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="role_grants")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    scope_kind = models.CharField(_("scope kind"), max_length=16, choices=ScopeKind.choices)
+    division = models.ForeignKey(Division, verbose_name=_("division"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    station = models.ForeignKey(Station, verbose_name=_("station"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("granted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope_kind="division", division__isnull=False, organization__isnull=True, station__isnull=True)
+                    | Q(scope_kind="organization", division__isnull=True, organization__isnull=False, station__isnull=True)
+                    | Q(scope_kind="station", division__isnull=True, organization__isnull=True, station__isnull=False)
+                    | Q(scope_kind="self", division__isnull=True, organization__isnull=True, station__isnull=True)
+                ),
+                name="role_grant_one_scope",
+            ),
+            # One active grant per (user, role, target); COALESCE makes the empty targets compare equal.
+            models.UniqueConstraint(
+                F("user"), F("role"), Coalesce("division", Value(0)), Coalesce("organization", Value(0)),
+                Coalesce("station", Value(0)),
+                condition=Q(revoked_at__isnull=True),
+                name="role_grant_unique_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} @ {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        target = self.division or self.organization or self.station
+        return str(target) if target is not None else str(_("Themselves"))
+
+
+class ApiToken(models.Model):
+    """A bearer token for machines. Only a SHA-256 of the secret is stored; the secret is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=64)
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,276 @@
+"""Writes for persons, login accounts, role grants and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric
+
+from shanlian.core import crypto
+from shanlian.core.audit import audit_log, snapshot
+from shanlian.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from shanlian.core.identifiers import clean_phone, clean_resident_id
+from shanlian.core.scoping import GRANTABLE_BY, ROLE_DIVISION_LEVEL, ROLE_SCOPE_KIND, Role, Scope, ScopeKind
+from shanlian.orgs.models import Organization, Station
+from shanlian.places.models import Division, Level
+from shanlian.places.services import pinyin_initials
+
+from .models import ApiToken, Gender, Person, RoleGrant
+
+PERSON_AUDIT_FIELDS = ["real_name", "gender", "birth_year", "division"]
+
+
+def _field_error(field: str, code: str, message: Any) -> ValidationFailed:
+    return ValidationFailed(code, message, fields={field: [(code, message)]})
+
+
+def _clean_person_fields(*, real_name: str, division: Division, resident_id: str, phone: str, gender: str) -> dict[str, Any]:
+    """Validate every field first and report all errors at once; nothing is written on error."""
+    errors: dict[str, list[tuple[str, Any]]] = {}
+    name = (real_name or "").strip()
+    if not name:
+        errors.setdefault("real_name", []).append(("required", _("A real name is required.")))
+    elif len(name) > 32:
+        errors.setdefault("real_name", []).append(("too_long", _("A name has at most 32 characters.")))
+    if division.level not in (Level.COMMUNITY, Level.STREET):
+        errors.setdefault("division", []).append(("invalid_division", _("A person lives in a community or street.")))
+    rid = ""
+    if resident_id:
+        try:
+            rid = clean_resident_id(resident_id)
+        except ValidationFailed as exc:
+            errors.setdefault("resident_id", []).append((exc.code, exc.message))
+    tel = ""
+    if phone:
+        try:
+            tel = clean_phone(phone)
+        except ValidationFailed as exc:
+            errors.setdefault("phone", []).append((exc.code, exc.message))
+    if gender not in Gender.values:
+        errors.setdefault("gender", []).append(("invalid_gender", _("Unknown gender value.")))
+    if errors:
+        first_code = next(iter(errors.values()))[0][0]
+        raise ValidationFailed(first_code, _("Please correct the marked fields."), fields=errors)
+    return {"real_name": name, "resident_id": rid, "phone": tel}
+
+
+def _gender_and_birth_year(resident_id: str, gender: str) -> tuple[str, int | None]:
+    if not resident_id:
+        return gender, None
+    year = ric.get_birth_date(resident_id).year
+    if not gender:
+        gender = Gender.MALE if int(resident_id[16]) % 2 else Gender.FEMALE
+    return gender, year
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Any,
+    real_name: str,
+    division: Division,
+    resident_id: str = "",
+    phone: str = "",
+    gender: str = "",
+    user: Any = None,
+) -> Person:
+    clean = _clean_person_fields(real_name=real_name, division=division, resident_id=resident_id, phone=phone, gender=gender)
+    rid_hash = crypto.blind_index(clean["resident_id"], purpose="resident_id")
+    if rid_hash and Person.objects.filter(resident_id_hash=rid_hash).exists():
+        raise Conflict(
+            "duplicate_resident_id",
+            _("A person with this resident ID is already registered."),
+            fields={"resident_id": [("duplicate", _("Already registered."))]},
+        )
+    gender, birth_year = _gender_and_birth_year(clean["resident_id"], gender)
+    person = Person(
+        real_name=clean["real_name"],
+        name_initials=pinyin_initials(clean["real_name"])[:32],
+        gender=gender,
+        birth_year=birth_year,
+        division=division,
+        resident_id_enc=crypto.encrypt(clean["resident_id"]),
+        resident_id_hash=rid_hash,
+        phone_enc=crypto.encrypt(clean["phone"]),
+        phone_hash=crypto.blind_index(clean["phone"], purpose="phone"),
+        user=user,
+    )
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        raise Conflict("duplicate_resident_id", _("A person with this resident ID is already registered.")) from None
+    after = snapshot(person, PERSON_AUDIT_FIELDS) | {
+        "resident_id": person.resident_id_masked,
+        "phone": person.phone_masked,
+    }
+    audit_log(actor=actor, action="person.create", obj=person, after=after)
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *,
+    actor: Any,
+    person: Person,
+    real_name: str,
+    division: Division,
+    phone: str = "",
+    gender: str = "",
+) -> Person:
+    """Change a person's name, residence, phone or gender. The resident ID is fixed once recorded."""
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    clean = _clean_person_fields(real_name=real_name, division=division, resident_id="", phone=phone, gender=gender)
+    before = snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": locked.phone_masked}
+    locked.real_name = clean["real_name"]
+    locked.name_initials = pinyin_initials(clean["real_name"])[:32]
+    locked.division = division
+    locked.gender = gender or locked.gender
+    locked.phone_enc = crypto.encrypt(clean["phone"])
+    locked.phone_hash = crypto.blind_index(clean["phone"], purpose="phone")
+    locked.save(update_fields=["real_name", "name_initials", "division", "gender", "phone_enc", "phone_hash", "updated_at"])
+    audit_log(actor=actor, action="person.update", obj=locked, before=before,
+              after=snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": locked.phone_masked})
+    return locked
+
+
+@transaction.atomic
+def account_create(*, actor: Any, person: Person, username: str, password: str, email: str = "") -> Any:
+    User = get_user_model()
+    username = (username or "").strip()
+    if not username:
+        raise _field_error("username", "username_required", _("A user name is required."))
+    if person.user_id is not None:
+        raise Conflict("account_exists", _("This person already has a login account."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict("duplicate_username", _("This user name is taken."), fields={"username": [("duplicate", _("Taken."))]})
+    user = User(username=username, email=email, first_name=person.real_name)
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(
+            "weak_password", _("The password is too weak."),
+            fields={"password": [("weak_password", m) for m in exc.messages]},
+        ) from None
+    user.set_password(password)
+    user.save()
+    Person.objects.filter(pk=person.pk).update(user=user)
+    person.user = user
+    audit_log(actor=actor, action="account.create", obj=person, after={"username": username})
+    return user
+
+
+def _resolve_scope_target(role: str, target: Any) -> dict[str, Any]:
+    kind = ROLE_SCOPE_KIND[role]
+    if kind == ScopeKind.DIVISION:
+        if not isinstance(target, Division):
+            raise ValidationFailed("invalid_scope", _("This role is granted over a division."))
+        if target.level != ROLE_DIVISION_LEVEL[role]:
+            raise ValidationFailed("invalid_scope", _("This role is granted over a division of another level."))
+        return {"scope_kind": kind, "division": target}
+    if kind == ScopeKind.ORGANIZATION:
+        if not isinstance(target, Organization):
+            raise ValidationFailed("invalid_scope", _("This role is granted over an organization."))
+        if role == Role.AGENCY_MANAGER and not target.is_agency:
+            raise ValidationFailed("invalid_scope", _("An agency manager's organization must be a social work agency."))
+        if role == Role.FEDERATION_FINANCE and not target.is_charity_federation:
+            raise ValidationFailed("invalid_scope", _("A federation finance officer's organization must be a charity federation."))
+        return {"scope_kind": kind, "organization": target}
+    if kind == ScopeKind.STATION:
+        if not isinstance(target, Station):
+            raise ValidationFailed("invalid_scope", _("This role is granted over a station."))
+        return {"scope_kind": kind, "station": target}
+    if target is not None:
+        raise ValidationFailed("invalid_scope", _("This role applies to the holder only and takes no scope."))
+    return {"scope_kind": kind}
+
+
+def _target_path(fields: dict[str, Any], user: Any) -> str | None:
+    if "division" in fields:
+        return fields["division"].path
+    if "station" in fields:
+        return fields["station"].street.path
+    if "organization" in fields:
+        return fields["organization"].division.path
+    person = Person.objects.filter(user=user).select_related("division").first()
+    return person.division.path if person else None
+
+
+def _check_may_grant(scope: Scope, role: str, path: str | None) -> None:
+    if scope.is_superuser:
+        return
+    allowed = set().union(*(GRANTABLE_BY.get(r, frozenset()) for r in scope.roles)) if scope.roles else set()
+    if role not in allowed:
+        raise PermissionDenied("cannot_grant_role", _("You may not grant this role."))
+    if path is None or not scope.covers_path(path, scope.admin_paths):
+        raise PermissionDenied("scope_outside_yours", _("You may only grant roles within your own area."))
+
+
+@transaction.atomic
+def role_grant(*, actor: Any, scope: Scope, user: Any, role: str, target: Any = None) -> RoleGrant:
+    if role not in Role.values:
+        raise ValidationFailed("invalid_role", _("Unknown role."))
+    fields = _resolve_scope_target(role, target)
+    _check_may_grant(scope, role, _target_path(fields, user))
+    existing = RoleGrant.objects.filter(user=user, role=role, revoked_at__isnull=True, **{
+        k: v for k, v in fields.items() if k != "scope_kind"
+    })
+    if existing.exists():
+        raise Conflict("role_exists", _("This user already holds this role over this scope."))
+    grant = RoleGrant(user=user, role=role, granted_by=actor if getattr(actor, "pk", None) else None, **fields)
+    grant.full_clean(validate_constraints=False)
+    grant.save()
+    audit_log(actor=actor, action="role.grant", obj=grant,
+              after={"user": user.pk, "role": role, "scope": grant.scope_label})
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, actor: Any, scope: Scope, grant: RoleGrant) -> RoleGrant:
+    locked = RoleGrant.objects.select_for_update().select_related("division", "organization__division", "station__street").get(pk=grant.pk)
+    fields = {k: getattr(locked, k) for k in ("division", "organization", "station") if getattr(locked, k) is not None}
+    _check_may_grant(scope, locked.role, _target_path(fields, locked.user))
+    if locked.revoked_at is not None:
+        return locked  # already revoked: a repeated request is not an error
+    if getattr(actor, "pk", None) == locked.user_id and locked.role in (Role.CITY_ADMIN, Role.DISTRICT_ADMIN):
+        raise PermissionDenied("cannot_revoke_own_admin", _("You cannot revoke your own administrator role."))
+    locked.revoked_at = timezone.now()
+    locked.revoked_by = actor
+    locked.save(update_fields=["revoked_at", "revoked_by"])
+    audit_log(actor=actor, action="role.revoke", obj=locked, before={"role": locked.role, "scope": locked.scope_label})
+    return locked
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str]:
+    """Returns the token row and the secret, which is never stored and shown only this once."""
+    name = (name or "").strip()
+    if not name:
+        raise _field_error("name", "name_required", _("A name is required."))
+    secret = "sl_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=secret[:8], key_hash=token_hash(secret))
+    audit_log(actor=actor, action="api_token.create", obj=token, after={"user": user.pk, "name": name})
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    if token.user_id != getattr(actor, "pk", None) and not getattr(actor, "is_superuser", False):
+        raise NotFound()
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_log(actor=actor, action="api_token.revoke", obj=token)
+    return token

@@ -1,0 +1,193 @@
+"""Settings from the environment (12-factor), with safe defaults for the embedded demo.
+
+Every number from DOMAIN.md is a setting here, with its default, so a city can change it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(os.environ.get("SHANLIAN_DATA_DIR", REPO_DIR / "data"))
+
+DEBUG = env_bool("SHANLIAN_DEBUG", False)
+# The demo key is public: production sets SHANLIAN_SECRET_KEY (checked by `shanlian check --deploy`).
+SECRET_KEY = os.environ.get("SHANLIAN_SECRET_KEY", "shanlian-demo-secret-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = env_list("SHANLIAN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("SHANLIAN_CSRF_TRUSTED_ORIGINS")
+
+# Keys for encrypting sensitive personal data at rest (Fernet, comma-separated, newest first so keys
+# can rotate) and for the blind index that lets us find duplicates without decrypting.
+FIELD_ENCRYPTION_KEYS = env_list(
+    "SHANLIAN_FIELD_KEYS", "ZGVtby1maWVsZC1rZXktc2hhbmxpYW4tMDAwMDAwMDA="
+)
+FIELD_HASH_KEY = os.environ.get("SHANLIAN_FIELD_HASH_KEY", "demo-blind-index-key-change-me")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "shanlian.core",
+    "shanlian.places",
+    "shanlian.orgs",
+    "shanlian.people",
+    "shanlian.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shanlian.core.middleware.RequestContextMiddleware",
+    "shanlian.core.middleware.DomainErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "shanlian.urls"
+WSGI_APPLICATION = "shanlian.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shanlian.web.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+# Database: DATABASE_URL, else an embedded SQLite file (WAL) under the data folder.
+_default_sqlite = f"sqlite:///{DATA_DIR / 'shanlian.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SHANLIAN_SQLITE_TEST_NAME", "")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Throttled failed logins (django-axes): lock a username+address after this many failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("SHANLIAN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("SHANLIAN_LOGIN_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("SHANLIAN_STATIC_ROOT", DATA_DIR / "static"))
+NODE_MODULES = Path(os.environ.get("SHANLIAN_NODE_MODULES", REPO_DIR / "node_modules"))
+# Third-party front-end files come from the npm registry (package.json), served from node_modules.
+STATICFILES_DIRS = [
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SHANLIAN_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "shanlian": {"handlers": ["console"], "level": os.environ.get("SHANLIAN_LOG_LEVEL", "INFO")},
+        "django.security": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
+
+# --- Domain settings (DOMAIN.md numbers, each overridable) ---
+SHANLIAN = {
+    # Masks: how many characters to keep visible at the start and the end.
+    "MASK_RESIDENT_ID": (int(os.environ.get("SHANLIAN_MASK_ID_HEAD", "6")), int(os.environ.get("SHANLIAN_MASK_ID_TAIL", "4"))),
+    "MASK_PHONE": (int(os.environ.get("SHANLIAN_MASK_PHONE_HEAD", "3")), int(os.environ.get("SHANLIAN_MASK_PHONE_TAIL", "4"))),
+    "GRADE_VALID_YEARS": int(os.environ.get("SHANLIAN_GRADE_VALID_YEARS", "5")),
+    "PAGE_SIZE": int(os.environ.get("SHANLIAN_PAGE_SIZE", "25")),
+    "API_PAGE_SIZE_MAX": int(os.environ.get("SHANLIAN_API_PAGE_SIZE_MAX", "200")),
+}
+
+# Celery (later apps): Redis in production; eager in the embedded default so the demo needs no broker.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+
+ADMIN_SITE_HEADER = _("Shanlian administration")

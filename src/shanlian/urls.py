@@ -1,0 +1,22 @@
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for operators who want /en/ URLs)
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from shanlian.api import api
+
+urlpatterns = [
+    path("", include("shanlian.web.urls")),
+    path("orgs/", include("shanlian.orgs.urls")),
+    path("people/", include("shanlian.people.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
+
+handler400 = "shanlian.web.views.bad_request"
+handler403 = "shanlian.web.views.permission_denied"
+handler404 = "shanlian.web.views.page_not_found"
+handler500 = "shanlian.web.views.server_error"

@@ -1,0 +1,37 @@
+"""Navigation by role: each entry appears only to the roles that may open its page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.scoping import ADMIN_ROLES, AREA_ROLES, PEOPLE_ROLES
+from shanlian.people.selectors import actor_scope
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    scope = actor_scope(user)
+    # (url name, label, view-name prefix that marks the entry active)
+    items: list[tuple[str, Any, str]] = [
+        ("web:home", _("Home"), "web:home"),
+        ("orgs:organization_list", _("Organizations"), "orgs:organization"),
+    ]
+    if scope.is_superuser or scope.roles & AREA_ROLES:
+        items.append(("orgs:station_list", _("Stations"), "orgs:station"))
+    if scope.is_superuser or scope.roles & PEOPLE_ROLES:
+        items.append(("people:person_list", _("People"), "people:person"))
+    if scope.is_superuser or scope.roles & ADMIN_ROLES:
+        items.append(("people:role_list", _("Roles"), "people:role"))
+    view_name = request.resolver_match.view_name if request.resolver_match else ""
+    return {
+        "nav_items": [
+            {"url": reverse(name), "label": label, "active": view_name.startswith(prefix)} for name, label, prefix in items
+        ],
+        "actor_scope": scope,
+    }

@@ -1,0 +1,39 @@
+"""The home dashboard per role, and error pages that say what happened without leaking anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.errors import DomainError, NotFound, PermissionDenied
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/home.html", {})
+
+
+def _error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return render(request, "web/error.html", {"error": error}, status=error.status)
+
+
+def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    return _error(request, DomainError("bad_request", _("The request is not valid.")))
+
+
+def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    return _error(request, PermissionDenied())
+
+
+def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    return _error(request, NotFound())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    err = DomainError("server_error", _("Something went wrong on our side. It has been logged."))
+    err.status = 500
+    return render(request, "web/error.html", {"error": err}, status=500)
