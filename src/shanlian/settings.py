@@ -5,8 +5,10 @@ Every number from DOMAIN.md is a setting here, with its default, so a city can c
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -177,7 +179,7 @@ LOGGING = {
 }
 
 # --- Domain settings (DOMAIN.md numbers, each overridable) ---
-SHANLIAN = {
+SHANLIAN: dict[str, Any] = {
     # Masks: how many characters to keep visible at the start and the end.
     "MASK_RESIDENT_ID": (int(os.environ.get("SHANLIAN_MASK_ID_HEAD", "6")), int(os.environ.get("SHANLIAN_MASK_ID_TAIL", "4"))),
     "MASK_PHONE": (int(os.environ.get("SHANLIAN_MASK_PHONE_HEAD", "3")), int(os.environ.get("SHANLIAN_MASK_PHONE_TAIL", "4"))),
@@ -191,3 +193,6 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 
 ADMIN_SITE_HEADER = _("Shanlian administration")
+
+with contextlib.suppress(OSError):  # whitenoise serves from finders; an existing STATIC_ROOT keeps it quiet
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)

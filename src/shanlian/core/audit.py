@@ -41,7 +41,7 @@ def audit_log(
         object_id = object_id or str(obj.pk)
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     return AuditLog.objects.create(
-        actor=user,
+        actor=user,  # type: ignore[misc]  # any auth user model
         action=action,
         object_type=object_type,
         object_id=str(object_id)[:64],

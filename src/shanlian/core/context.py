@@ -14,4 +14,5 @@ class RequestMeta:
     via: str = "system"  # page, api, command, system
 
 
-current: ContextVar[RequestMeta] = ContextVar("shanlian_request_meta", default=RequestMeta())
+SYSTEM = RequestMeta()
+current: ContextVar[RequestMeta] = ContextVar("shanlian_request_meta", default=SYSTEM)  # noqa: B039 (frozen)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from pypinyin import lazy_pinyin
 
 from shanlian.core.audit import audit_log, snapshot
+from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, ValidationFailed
 from shanlian.core.identifiers import clean_credit_code
 from shanlian.places.models import Division, Level
@@ -60,8 +61,6 @@ def organization_create(
     party_branch: str = PartyBranch.NONE,
     party_branch_name: str = "",
 ) -> Organization:
-    from django.conf import settings
-
     name = (name or "").strip()
     if not name:
         raise _field_error("name", "name_required", _("A name is required."))
@@ -83,7 +82,7 @@ def organization_create(
     if party_branch not in PartyBranch.values:
         raise _field_error("party_branch", "invalid_party_branch", _("Unknown kind of party organization."))
     valid_from, valid_until = grade_validity(
-        grade=grade, valid_from=grade_awarded_on, valid_years=settings.SHANLIAN["GRADE_VALID_YEARS"]
+        grade=grade, valid_from=grade_awarded_on, valid_years=domain_setting("GRADE_VALID_YEARS")
     )
     if Organization.objects.filter(credit_code=code).exists():
         raise Conflict(
@@ -122,13 +121,11 @@ def organization_create(
 
 @transaction.atomic
 def organization_grade_set(*, actor: Any, organization: Organization, grade: str, awarded_on: dt.date | None) -> Organization:
-    from django.conf import settings
-
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     before = snapshot(org, ["grade", "grade_valid_from", "grade_valid_until"])
     org.grade = grade
     org.grade_valid_from, org.grade_valid_until = grade_validity(
-        grade=grade, valid_from=awarded_on, valid_years=settings.SHANLIAN["GRADE_VALID_YEARS"]
+        grade=grade, valid_from=awarded_on, valid_years=domain_setting("GRADE_VALID_YEARS")
     )
     org.save(update_fields=["grade", "grade_valid_from", "grade_valid_until"])
     audit_log(actor=actor, action="organization.grade", obj=org, before=before,

@@ -42,7 +42,7 @@ def division_create(*, name: str, level: str, code: str, parent: Division | None
     if Division.objects.filter(parent=parent, name=name).exists():
         raise Conflict("duplicate_division_name", _("This parent already has a division with this name."))
     division = Division(name=name, level=level, code=code, parent=parent, path="", name_initials=pinyin_initials(name))
-    division.path = f"/tmp-{code}/"
+    division.path = f"/new-{code}/"  # unique placeholder until the pk is known
     division.full_clean(exclude=["path"])
     division.save()
     division.path = f"{parent.path if parent else '/'}{division.pk}/"

@@ -1,0 +1,52 @@
+"""No resident ID or phone number is stored in plain text: not in the raw SQLite file, not in any
+column of any table on whichever database the suite runs on."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.db import connection
+
+ID = "440100195203150026"
+PHONE = "13912345678"
+
+SCRIPT = f"""
+from shanlian.places import services as p
+from shanlian.people import services as s
+gz = p.division_create(name="广州市", level="city", code="440100", parent=None)
+yx = p.division_create(name="越秀区", level="district", code="440104", parent=gz)
+st = p.division_create(name="北京街道", level="street", code="440104001", parent=yx)
+c = p.division_create(name="盐运西社区", level="community", code="440104001001", parent=st)
+person = s.person_create(actor=None, real_name="陈秀英", division=c, resident_id="{ID}", phone="{PHONE}")
+s.person_update(actor=None, person=person, real_name="陈秀英", division=c, phone="{PHONE}")
+"""
+
+
+def test_raw_sqlite_file_has_no_plain_identifiers(tmp_path: Path):
+    env = {**os.environ, "SHANLIAN_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    shanlian = [sys.executable, "-m", "shanlian.manage"]
+    subprocess.run([*shanlian, "migrate", "-v0"], env=env, check=True)
+    subprocess.run([*shanlian, "shell", "-c", SCRIPT], env=env, check=True)
+    files = list(tmp_path.glob("shanlian.sqlite3*"))
+    assert files, "the SQLite database file was not created"
+    raw = b"".join(f.read_bytes() for f in files)
+    assert "陈秀英".encode() in raw  # the file is readable and the person is in it
+    for secret in (ID, PHONE, ID[-8:], PHONE[3:]):
+        assert secret.encode() not in raw, f"{secret} found in plain text in the database file"
+        assert secret.encode("utf-16-le") not in raw
+
+
+def test_no_table_holds_plain_identifiers(city):
+    found = []
+    with connection.cursor() as cur:
+        for table in connection.introspection.table_names():
+            columns = [c.name for c in connection.introspection.get_table_description(cur, table)]
+            cur.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (table names come from introspection)
+            for row in cur.fetchall():
+                for col, value in zip(columns, row, strict=True):
+                    text = str(value)
+                    if ID in text or PHONE in text:
+                        found.append((table, col))
+    assert not found, found
