@@ -186,6 +186,8 @@ SHANLIAN: dict[str, Any] = {
     "GRADE_VALID_YEARS": int(os.environ.get("SHANLIAN_GRADE_VALID_YEARS", "5")),
     "PAGE_SIZE": int(os.environ.get("SHANLIAN_PAGE_SIZE", "25")),
     "API_PAGE_SIZE_MAX": int(os.environ.get("SHANLIAN_API_PAGE_SIZE_MAX", "200")),
+    # List totals are counted up to this many rows ("10,000+" beyond): a page costs the same in any city.
+    "COUNT_CAP": int(os.environ.get("SHANLIAN_COUNT_CAP", "10000")),
 }
 
 # Celery (later apps): Redis in production; eager in the embedded default so the demo needs no broker.
