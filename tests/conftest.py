@@ -30,9 +30,11 @@ class City:
 
 
 @pytest.fixture(autouse=True)
-def _no_login_lockout(settings):
-    # django-axes is tested on its own (test_login_throttle); other tests log in freely.
+def _fast_test_settings(settings):
+    # django-axes is tested on its own (people/test_login.py); other tests log in freely.
     settings.AXES_ENABLED = False
+    # Argon2 is deliberately slow; tests that check hashing switch it back on (people/test_login.py).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

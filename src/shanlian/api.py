@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, SessionAuth
 
 from shanlian.core.errors import DomainError, ValidationFailed
@@ -33,7 +34,14 @@ class TokenAuth(HttpBearer):
         return row.user
 
 
+class ReadableJSONRenderer(JSONRenderer):
+    """Chinese stays readable in answers (UTF-8, not \\uXXXX escapes)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=ReadableJSONRenderer(),
     title="Shanlian API",
     version="1",
     description="善联 Shanlian: divisions, organizations, stations, people. Every answer is scoped to the caller's roles; "
@@ -72,12 +80,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from shanlian.orgs.api import router as orgs_router
+    from shanlian.people.api import me_router
     from shanlian.people.api import router as people_router
     from shanlian.places.api import router as places_router
 
     api.add_router("/divisions", places_router)
     api.add_router("/", orgs_router)
     api.add_router("/people", people_router)
+    api.add_router("/", me_router)
 
 
 _register_routers()

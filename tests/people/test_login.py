@@ -10,8 +10,11 @@ def axes_on(settings):
     settings.AXES_FAILURE_LIMIT = 3
 
 
-def test_login_works_and_password_is_argon2(client, city):
+def test_login_works_and_password_is_argon2(client, city, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     user = city.users["station_worker"]
+    user.set_password(PASSWORD)
+    user.save()
     assert user.password.startswith("argon2")
     resp = client.post(reverse("login"), {"username": "station_worker", "password": PASSWORD})
     assert resp.status_code == 302 and resp.url == reverse("web:home")

@@ -132,7 +132,8 @@ def test_one_active_grant_per_target_is_enforced_by_the_database(city):
         RoleGrant.objects.create(user=g.user, role=g.role, scope_kind=g.scope_kind, station=g.station)
 
 
-def test_account_create_rejects_weak_passwords(city):
+def test_account_create_rejects_weak_passwords(city, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
     p = city.people["李伟"]
     with pytest.raises(ValidationFailed) as exc:
         services.account_create(actor=None, person=p, username="liwei", password="123")

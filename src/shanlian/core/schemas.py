@@ -8,11 +8,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 
 from .errors import ValidationFailed
+
+
+class ApiRequest(HttpRequest):
+    """The request an API operation receives: ninja sets `auth` to what TokenAuth or SessionAuth returned,
+    the signed-in user; an operation never runs without one (no operation opts out with auth=None)."""
+
+    auth: Any
 
 
 class ErrorFieldOut(Schema):
