@@ -9,6 +9,7 @@ import random
 from django.contrib.auth import get_user_model
 from stdnum.cn import ric, uscc
 
+from shanlian.core.identifiers import org_code_check_digit
 from shanlian.orgs import services as org_services
 from shanlian.orgs.models import Organization, OrgKind, Station
 from shanlian.people import services as people_services
@@ -30,8 +31,7 @@ def make_resident_id(district_code: str = "440104", birth: dt.date | None = None
 def make_credit_code(kind_digit: str = "2", district_code: str = "440104", seq: int | None = None) -> str:
     n = seq if seq is not None else next(_seq)
     org_code_body = f"{n:08d}"[-8:]
-    # Organisation code check digit (GB 11714) is not checked by stdnum; use 'X'-free digits.
-    body = f"5{kind_digit}{district_code}{org_code_body}0"
+    body = f"5{kind_digit}{district_code}{org_code_body}{org_code_check_digit(org_code_body)}"
     return body + uscc.calc_check_digit(body + "0")
 
 

@@ -33,3 +33,15 @@ def test_phone_invalid(bad):
     with pytest.raises(ValidationFailed) as exc:
         clean_phone(bad)
     assert exc.value.code == "invalid_phone"
+
+
+def test_credit_code_embedded_organization_code_is_checked():
+    from stdnum.cn import uscc
+
+    code = make_credit_code()
+    wrong_org_check = "1" if code[16] != "1" else "2"
+    body = code[:16] + wrong_org_check
+    forged = body + uscc.calc_check_digit(body + "0")  # passes GB 32100, fails GB 11714
+    uscc.validate(forged)
+    with pytest.raises(ValidationFailed):
+        clean_credit_code(forged)

@@ -7,6 +7,7 @@ the page itself. Past the cap the list says "10,000+" and asks for a narrower se
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from django.core.paginator import Paginator
 
@@ -19,10 +20,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         cap = int(domain_setting("COUNT_CAP"))
-        object_list = self.object_list
-        if hasattr(object_list, "query"):  # a QuerySet: SELECT COUNT(*) FROM (... LIMIT cap + 1)
-            n = object_list[: cap + 1].count()
-        else:
-            n = len(object_list)
+        object_list: Any = self.object_list
+        # A QuerySet counts as SELECT COUNT(*) FROM (... LIMIT cap + 1); a list just has a length.
+        n = object_list[: cap + 1].count() if hasattr(object_list, "query") else len(object_list)
         self.capped = n > cap
         return min(n, cap)

@@ -1,0 +1,81 @@
+"""`shanlian seed_demo`: the demo city (广州市, 11 districts, stations, people, one login per role)."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+
+from shanlian.core.errors import DomainError
+from shanlian.core.scoping import Role
+from shanlian.demo.data import PASSWORD_ENV
+from shanlian.demo.seed import KINDS, SeedReport, seed_demo
+
+KIND_LABELS = {
+    "divisions": "行政区划 Divisions",
+    "organizations": "社会组织 Organizations",
+    "stations": "社工站 Stations",
+    "donation_points": "慈善捐赠站点 Donation points",
+    "people": "居民 People",
+    "logins": "演示账号 Demo logins",
+    "role_grants": "角色授权 Role grants",
+}
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives the text: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(display_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
+
+
+def report_lines(report: SeedReport) -> list[str]:
+    rows = [
+        [KIND_LABELS[k], str(report.created[k] + report.existing[k]), str(report.created[k]), str(report.existing[k])]
+        for k in KINDS
+    ]
+    lines = [f"演示数据已就绪 Demo data ready ({report.seconds:.1f} s)"]
+    lines += table(["类别 Kind", "合计 Total", "新建 Created", "已有 Existing"], rows)
+    return lines
+
+
+def login_lines(report: SeedReport) -> list[str]:
+    rows = []
+    for row in report.logins:
+        with translation.override("en"):
+            english = str(Role(row.role).label) if row.role else "Superuser"
+        password = report.password if row.password_ok else "（已有账号，密码未改 existing account, password kept）"
+        scope = row.scope if row.granted else f"{row.scope}（已有账号，未授权 existing account, role not granted）"
+        rows.append([row.username, row.real_name, f"{row.role_zh} {english}", scope, password])
+    lines = ["演示账号 Demo logins (仅供演示，勿用于生产 for demonstration only, never in production)"]
+    lines += table(["用户名 User", "姓名 Name", "角色 Role", "范围 Scope", "密码 Password"], rows)
+    lines.append(f"密码可用环境变量 {PASSWORD_ENV} 设置 / set the password with {PASSWORD_ENV}")
+    return lines
+
+
+def run_seed(command: BaseCommand) -> SeedReport:
+    try:
+        return seed_demo()
+    except DomainError as exc:
+        fields = "; ".join(f"{name}: {', '.join(str(m) for _, m in errs)}" for name, errs in exc.fields.items())
+        raise CommandError(
+            f"演示数据写入失败 Seeding failed: {exc.message_in('zh-hans')} / {exc.message_in('en')} {fields}".rstrip()
+        ) from exc
+
+
+class Command(BaseCommand):
+    help = "Create the demo city (Guangzhou-like): divisions, organizations, stations, people and demo logins. Idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = run_seed(self)
+        for line in [*report_lines(report), "", *login_lines(report)]:
+            self.stdout.write(line)

@@ -1,0 +1,186 @@
+"""The demo city: seeded once per module (rolled back afterwards), checked, then seeded again."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from stdnum.cn import ric, uscc
+
+from shanlian.core import crypto
+from shanlian.core.identifiers import clean_phone
+from shanlian.core.scoping import Role
+from shanlian.demo import data
+from shanlian.demo.plan import build_plan
+from shanlian.demo.seed import demo_password, seed_demo
+from shanlian.orgs.models import DonationPoint, Organization, OrgKind, Station
+from shanlian.people.models import Person, RoleGrant
+from shanlian.places.models import Division, Level
+
+DISTRICT_CODES = {
+    "荔湾区": "440103", "越秀区": "440104", "海珠区": "440105", "天河区": "440106", "白云区": "440111",
+    "黄埔区": "440112", "番禺区": "440113", "花都区": "440114", "南沙区": "440115", "从化区": "440117",
+    "增城区": "440118",
+}
+# The whole module's budget: one seed on an empty database must stay well under a minute.
+SEED_SECONDS_MAX = 60
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module inside a transaction that is rolled back at the end, so other
+    test modules see an empty database. Each test runs in a savepoint inside it. A fast hasher
+    keeps the 11 logins quick here; the demo itself hashes with argon2."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def counts() -> dict[str, int]:
+    return {
+        "divisions": Division.objects.count(),
+        "organizations": Organization.objects.count(),
+        "stations": Station.objects.count(),
+        "donation_points": DonationPoint.objects.count(),
+        "people": Person.objects.count(),
+        "users": get_user_model().objects.count(),
+        "grants": RoleGrant.objects.count(),
+    }
+
+
+def test_plan_is_deterministic():
+    assert build_plan() == build_plan()
+
+
+def test_seed_output_and_speed(seeded, db):
+    assert "演示账号 Demo logins" in seeded and demo_password() in seeded
+    seconds = float(re.search(r"Demo data ready \(([\d.]+) s\)", seeded).group(1))
+    assert seconds < SEED_SECONDS_MAX
+
+
+def test_city_and_eleven_districts(seeded, db):
+    city = Division.objects.get(level=Level.CITY)
+    assert (city.name, city.code) == ("广州市", "440100")
+    districts = Division.objects.filter(level=Level.DISTRICT)
+    assert {d.name: d.code for d in districts} == DISTRICT_CODES
+    assert all(d.parent_id == city.pk for d in districts)
+    streets = Division.objects.filter(level=Level.STREET).select_related("parent")
+    assert 55 <= streets.count() <= 70
+    per_district = Counter(s.parent.name for s in streets)
+    assert set(per_district) == set(DISTRICT_CODES) and all(4 <= n <= 6 for n in per_district.values())
+    for s in streets:
+        assert s.code.startswith(s.parent.code) and len(s.code) == 9
+        assert 3 <= s.children.count() <= 5
+    assert Division.objects.get(name="北京街道").code == "440104001"
+
+
+def test_every_street_has_exactly_one_station_run_by_a_local_agency(seeded, db):
+    streets = Division.objects.filter(level=Level.STREET)
+    stations = Station.objects.select_related("street", "agency")
+    assert stations.count() == streets.count()
+    assert sorted(s.street_id for s in stations) == sorted(streets.values_list("pk", flat=True))
+    for s in stations:
+        assert s.name == f"{s.street.name}社工站"
+        assert s.agency.is_agency and s.agency.division_id == s.street.parent_id
+        assert re.fullmatch(r"020-8\d{7}", s.office_phone)
+        assert s.contract_start.year in (2024, 2025) and s.contract_end > s.contract_start
+        assert 1 <= s.donation_points.count() <= 2
+
+
+def test_organizations_have_valid_codes_and_the_federations_fundraise(seeded, db):
+    orgs = list(Organization.objects.select_related("division"))
+    assert 40 <= len(orgs) <= 60
+    for org in orgs:
+        assert uscc.is_valid(org.credit_code), org.credit_code
+        kind_digit = {OrgKind.ASSOCIATION: "1", OrgKind.SERVICE_INSTITUTION: "2", OrgKind.FOUNDATION: "3"}[org.kind]
+        assert org.credit_code[:2] == "5" + kind_digit and org.credit_code[2:8] == org.division.code
+    federations = [o for o in orgs if o.is_charity_federation]
+    assert len(federations) == 12 and all(o.public_fundraising for o in federations)
+    assert Organization.objects.get(name="广州市慈善会").division.code == "440100"
+    agencies = [o for o in orgs if o.is_agency]
+    assert 20 <= len(agencies) <= 30 and all(o.kind == OrgKind.SERVICE_INSTITUTION for o in agencies)
+    graded = [o for o in orgs if o.grade]
+    assert len(orgs) * 0.35 <= len(graded) <= len(orgs) * 0.75
+    # Some grades have lapsed (5-year validity), some are current.
+    assert any(o.grade_current() for o in graded) and any(not o.grade_current() for o in graded)
+
+
+def test_people_have_valid_masked_ids_and_phones(seeded, db):
+    people = list(Person.objects.select_related("division"))
+    assert len(people) > 62 * 15
+    ages = Counter()
+    for p in people:
+        rid = crypto.decrypt(p.resident_id_enc)
+        assert ric.validate(rid) == rid
+        assert re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", p.resident_id_masked)
+        assert p.resident_id_masked[:6] == rid[:6] and p.resident_id_masked[-4:] == rid[-4:]
+        assert p.birth_year == int(rid[6:10])
+        assert p.gender == ("M" if int(rid[16]) % 2 else "F")
+        phone = crypto.decrypt(p.phone_enc)
+        assert clean_phone(phone) == phone and re.fullmatch(r"1[3-9]\d{9}", phone)
+        assert re.fullmatch(r"1\d{2}\*{4}\d{4}", p.phone_masked)
+        assert p.division.level == Level.COMMUNITY
+        ages["elderly" if p.birth_year <= 1966 else "young" if p.birth_year >= 2000 else "adult"] += 1
+    assert min(ages.values()) > len(people) * 0.1
+
+
+def test_every_demo_login_authenticates_and_holds_its_role(seeded, db):
+    User = get_user_model()
+    for ref in data.LOGINS:
+        assert Client().login(username=ref.username, password=demo_password()), ref.username
+        user = User.objects.get(username=ref.username)
+        assert user.person.real_name == ref.real_name
+        grants = RoleGrant.objects.filter(user=user, revoked_at__isnull=True)
+        if ref.superuser:
+            assert user.is_superuser and user.is_staff and not grants.exists()
+            continue
+        assert [g.role for g in grants] == [ref.role]
+        assert user.has_perm("people.reveal_sensitive") == ref.reveal_sensitive
+    grant = RoleGrant.objects.get(user__username="station_worker")
+    assert grant.station.name == "北京街道社工站" and grant.granted_by.username == "admin"
+    manager = RoleGrant.objects.get(user__username="agency_manager")
+    assert manager.organization == Station.objects.get(name="北京街道社工站").agency
+    assert RoleGrant.objects.get(user__username="station_worker2").station.street.name == "石牌街道"
+    assert RoleGrant.objects.get(user__username="finance").organization.name == "广州市慈善会"
+    assert RoleGrant.objects.get(user__username="district_admin").division.code == "440104"
+    assert RoleGrant.objects.get(user__username="city_admin").role == Role.CITY_ADMIN
+    assert User.objects.get(username="volunteer").person.division.parent.name == "北京街道"
+
+
+def test_seeding_again_changes_nothing(seeded, db):
+    before = counts()
+    report = seed_demo()
+    assert counts() == before
+    assert sum(report.created.values()) == 0
+    assert all(row.password_ok for row in report.logins)
+
+
+def test_an_account_already_there_is_left_as_it_was(seeded, db):
+    """Seeding never resets a password or hands a role to an account it did not make."""
+    User = get_user_model()
+    User.objects.filter(username="donor").update(password=make_password("Someone-else-2026"))
+    RoleGrant.objects.filter(user__username="donor").delete()
+    report = seed_demo()
+    row = next(r for r in report.logins if r.username == "donor")
+    assert not row.password_ok and not row.granted and not row.created
+    assert not RoleGrant.objects.filter(user__username="donor").exists()
+    assert User.objects.get(username="donor").check_password("Someone-else-2026")
+    assert sum(report.created.values()) == 0
+
+
+def test_a_weak_demo_password_is_refused_before_writing(seeded, db, monkeypatch):
+    monkeypatch.setenv(data.PASSWORD_ENV, "12345")
+    before = counts()
+    with pytest.raises(CommandError, match="password"):
+        call_command("seed_demo", stdout=StringIO())
+    assert counts() == before
