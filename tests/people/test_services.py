@@ -147,3 +147,13 @@ def test_account_create_rejects_weak_passwords(city, settings):
 def test_api_token_secret_is_not_stored(city):
     token, secret = services.api_token_create(actor=None, user=city.users["city_admin"], name="统计接口")
     assert secret.startswith("sl_") and token.key_hash != secret and secret not in token.key_hash
+
+
+def test_reveal_permission_and_superuser_are_granted_with_an_audit_row(city):
+    user = city.users["street_officer"]
+    services.reveal_permission_grant(actor=None, user=user)
+    services.account_make_superuser(actor=None, user=user)
+    user = get_user_model().objects.get(pk=user.pk)
+    assert user.has_perm("people.reveal_sensitive") and user.is_superuser and user.is_staff
+    assert set(AuditLog.objects.filter(object_id=str(user.pk), action__in=["permission.grant", "account.superuser"])
+               .values_list("action", flat=True)) == {"permission.grant", "account.superuser"}

@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core import crypto
-from shanlian.core.audit import audit_log
 from shanlian.core.context import RequestMeta, current
 from shanlian.core.errors import ValidationFailed
 from shanlian.orgs import services as org_services
@@ -183,12 +181,9 @@ class _Writer:
             person = person or self._person_create(spec)
             user = people_services.account_create(actor=None, person=person, username=ref.username, password=self.password)
             if ref.superuser:
-                User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
-                user.is_superuser = user.is_staff = True
-                audit_log(actor=None, action="account.superuser", obj=user, after={"is_superuser": True, "is_staff": True})
+                people_services.account_make_superuser(actor=None, user=user)
             if ref.reveal_sensitive:
-                user.user_permissions.add(Permission.objects.get(content_type__app_label="people", codename="reveal_sensitive"))
-                audit_log(actor=None, action="permission.grant", obj=user, after={"permission": "people.reveal_sensitive"})
+                people_services.reveal_permission_grant(actor=None, user=user)
         elif person is None and not Person.objects.filter(user=user).exists():
             self._person_create(spec, user=user)  # so the name shows
         self._count("logins", created)

@@ -274,3 +274,23 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
         token.save(update_fields=["revoked_at"])
         audit_log(actor=actor, action="api_token.revoke", obj=token)
     return token
+
+
+@transaction.atomic
+def account_make_superuser(*, actor: Any, user: Any) -> Any:
+    """Staff and superuser flags for an operator account (Django admin access)."""
+    User = get_user_model()
+    User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
+    user.is_superuser = user.is_staff = True
+    audit_log(actor=actor, action="account.superuser", obj=user, after={"is_superuser": True, "is_staff": True})
+    return user
+
+
+@transaction.atomic
+def reveal_permission_grant(*, actor: Any, user: Any) -> Any:
+    """Allow a user to read unmasked resident IDs and phones (each read is still logged)."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="people", codename="reveal_sensitive"))
+    audit_log(actor=actor, action="permission.grant", obj=user, after={"permission": "people.reveal_sensitive"})
+    return user
