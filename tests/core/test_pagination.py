@@ -14,3 +14,13 @@ def test_count_is_capped_and_says_so(city):
     with override_settings(SHANLIAN={"COUNT_CAP": 1000}):
         p = CappedPaginator(qs, 2)
         assert p.count == total and not p.capped
+
+
+def test_api_lists_say_when_the_count_is_capped(client, city, settings):
+    settings.SHANLIAN = {**settings.SHANLIAN, "COUNT_CAP": 3}
+    client.force_login(city.users["city_admin"])
+    body = client.get("/api/divisions?page_size=2").json()
+    assert body["count"] == 3 and body["count_capped"] is True and len(body["results"]) == 2
+    settings.SHANLIAN = {**settings.SHANLIAN, "COUNT_CAP": 10000}
+    body = client.get("/api/divisions?page_size=2").json()
+    assert body["count"] == 10 and body["count_capped"] is False

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 
 from .errors import ValidationFailed
+from .pagination import CappedPaginator
 
 
 class ApiRequest(HttpRequest):
@@ -54,7 +55,8 @@ class PageIn(Schema):
 class PageOut(Schema):
     """The list envelope; each list endpoint subclasses it with a typed `results`."""
 
-    count: int = Field(..., description="Rows matching the filters, over all pages.")
+    count: int = Field(..., description="Rows matching the filters, over all pages, counted up to SHANLIAN['COUNT_CAP'].")
+    count_capped: bool = Field(False, description="True when more rows match than `count` says: narrow the filters.")
     page: int
     page_size: int
     results: list[Any]
@@ -75,11 +77,13 @@ def paginate(qs: QuerySet[Any], params: PageIn) -> dict[str, Any]:
         )
     if params.page < 1:
         raise _page_error("page", "invalid_page", _("Page numbers start at 1."))
-    count = qs.count()
+    paginator = CappedPaginator(qs, size)
+    count = paginator.count
     last = max(1, ceil(count / size))
     if params.page > last:
         raise _page_error(
             "page", "page_out_of_range", format_lazy(_("There are only {last} pages."), last=last),
         )
     start = (params.page - 1) * size
-    return {"count": count, "page": params.page, "page_size": size, "results": list(qs[start : start + size])}
+    return {"count": count, "count_capped": paginator.capped, "page": params.page, "page_size": size,
+            "results": list(qs[start : start + size])}

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from shanlian.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
@@ -169,7 +169,7 @@ def organizations_create(request: ApiRequest, payload: OrganizationIn) -> Any:
         grade=payload.grade or "",
         **payload.model_dump(exclude={"division_id", "grade"}),
     )
-    return 201, org
+    return Status(201, org)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from shanlian.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
@@ -122,7 +122,7 @@ def people_create_api(request: ApiRequest, payload: PersonIn) -> Any:
         phone=payload.phone,
         gender=payload.gender,
     )
-    return 201, person
+    return Status(201, person)
 
 
 @router.post(
