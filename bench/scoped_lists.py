@@ -124,6 +124,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.core.paginator import Paginator
 
+    from shanlian.core.pagination import CappedPaginator
     from shanlian.people.models import Person
     from shanlian.people.selectors import actor_scope, people_list
     from shanlian.places.models import Division
@@ -136,8 +137,8 @@ def main() -> None:
             Division.objects.filter(level="community", path__startswith=scope.people_paths[0]).values_list("pk", flat=True)
         )
 
-        def scoped() -> None:
-            page = Paginator(people_list(scope=scope), 25).page(1)
+        def scoped() -> None:  # what the people page does
+            page = CappedPaginator(people_list(scope=scope), 25).page(1)
             list(page.object_list)
 
         def baseline() -> None:

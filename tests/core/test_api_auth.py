@@ -172,6 +172,6 @@ def test_openapi_lists_every_path_with_summaries_and_error_schemas(client, db):
     person = schemas["PersonOut"]["properties"]
     assert "resident_id_masked" in person and "phone_masked" in person
     assert not any("enc" in name or name in ("resident_id", "phone") for name in person)
-    assert set(schemas["PersonPage"]["properties"]) == {"count", "page", "page_size", "results"}
+    assert set(schemas["PersonPage"]["properties"]) == {"count", "count_capped", "page", "page_size", "results"}
     assert doc["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
     assert doc["paths"]["/api/people"]["get"]["security"] == [{"TokenAuth": []}, {"SessionAuth": []}]

@@ -157,3 +157,27 @@ def test_reveal_permission_and_superuser_are_granted_with_an_audit_row(city):
     assert user.has_perm("people.reveal_sensitive") and user.is_superuser and user.is_staff
     assert set(AuditLog.objects.filter(object_id=str(user.pk), action__in=["permission.grant", "account.superuser"])
                .values_list("action", flat=True)) == {"permission.grant", "account.superuser"}
+
+
+def test_services_refuse_divisions_outside_the_actors_area(city):
+    worker = city.users["station_worker"]
+    scope = actor_scope(worker)
+    before = Person.objects.count()
+    with pytest.raises(PermissionDenied) as exc:
+        services.person_create(actor=worker, scope=scope, real_name="赵六", division=city.communities["东兴"])
+    assert exc.value.code == "scope_outside_yours" and Person.objects.count() == before
+    p = services.person_create(actor=worker, scope=scope, real_name="赵六", division=city.communities["都府"])
+    with pytest.raises(PermissionDenied):
+        services.person_update(actor=worker, scope=scope, person=p, real_name="赵六", division=city.communities["东兴"])
+
+
+def test_person_update_keeps_or_clears_the_phone(city):
+    from shanlian.core import crypto
+
+    p = city.people["陈秀英"]
+    services.person_update(actor=None, person=p, real_name="陈秀英", division=p.division)  # phone=None: keep
+    p.refresh_from_db()
+    assert crypto.decrypt(p.phone_enc) == "13912345678"
+    services.person_update(actor=None, person=p, real_name="陈秀英", division=p.division, phone="")
+    p.refresh_from_db()
+    assert p.phone_enc == "" and p.phone_hash == ""

@@ -3,4 +3,9 @@ from django.urls import path
 from . import views
 
 app_name = "orgs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.organization_list, name="organization_list"),
+    path("<int:organization_id>/", views.organization_detail, name="organization_detail"),
+    path("stations/", views.station_list, name="station_list"),
+    path("stations/<int:station_id>/", views.station_detail, name="station_detail"),
+]

@@ -112,9 +112,8 @@ def people_create_api(request: ApiRequest, payload: PersonIn) -> Any:
     scope = actor_scope(request.auth)
     _require_people_role(scope)
     division = _division_for_create(scope, payload.division_id)
-    if not scope.covers_path(division.path, scope.people_paths):
-        raise PermissionDenied("scope_outside_yours", _("You may only register people within your own area."))
     person = person_create(
+        scope=scope,
         actor=request.auth,
         real_name=payload.real_name,
         division=division,

@@ -12,6 +12,7 @@ from shanlian.core.audit import audit_log
 from shanlian.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shanlian.core.scoping import ADMIN_ROLES, AREA_ROLES, PEOPLE_ROLES, Role, Scope
 from shanlian.orgs.models import Station
+from shanlian.places.models import Division, Level
 from shanlian.places.services import pinyin_initials
 
 from .models import Person, RoleGrant
@@ -94,6 +95,8 @@ def _minimal(paths: set[str]) -> tuple[str, ...]:
 
 
 def _people_visible_q(scope: Scope) -> Q:
+    if scope.is_superuser:
+        return Q()  # Q() | Q(pk=...) would narrow a superuser to themselves
     q = scope.path_q("division__path", scope.people_paths)
     if scope.person_id is not None:
         q |= Q(pk=scope.person_id)
@@ -193,3 +196,54 @@ def role_grant_list(*, scope: Scope, include_revoked: bool = False) -> QuerySet[
 
 def name_initials(name: str) -> str:
     return pinyin_initials(name)
+
+
+# --- Reads for the pages (people and role management) ---
+
+
+def person_division_choices(*, scope: Scope) -> QuerySet[Division]:
+    """Streets and communities a person in the actor's people scope may live in (form choices, filters)."""
+    if not (scope.is_superuser or scope.people_paths):
+        return Division.objects.none()
+    return (
+        Division.objects.filter(scope.path_q("path", scope.people_paths), level__in=[Level.STREET, Level.COMMUNITY])
+        .select_related("parent")
+        .order_by("code")
+    )
+
+
+def role_grant_get(*, scope: Scope, grant_id: int) -> RoleGrant:
+    grant = role_grant_list(scope=scope, include_revoked=True).filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound()
+    return grant
+
+
+def role_grant_targets(*, scope: Scope) -> dict[str, QuerySet[Any]]:
+    """What an admin may grant roles over: divisions at a grantable level, agencies and federations,
+    and stations, each inside the admin's own divisions (the service checks again)."""
+    from shanlian.orgs.models import Organization
+
+    if not (scope.is_superuser or scope.roles & ADMIN_ROLES):
+        raise PermissionDenied("not_admin", _("Only administrators manage roles."))
+    return {
+        "division": Division.objects.filter(
+            scope.path_q("path", scope.admin_paths), level__in=[Level.CITY, Level.DISTRICT, Level.STREET]
+        ).order_by("code"),
+        "organization": Organization.objects.filter(
+            scope.path_q("division__path", scope.admin_paths), Q(is_agency=True) | Q(is_charity_federation=True)
+        ).order_by("name", "id"),
+        "station": Station.objects.filter(scope.path_q("street__path", scope.admin_paths)).order_by("street__code"),
+    }
+
+
+def account_get_by_username(*, scope: Scope, username: str) -> Any:
+    """The login account an admin grants a role to; NotFound if there is none with that name."""
+    from django.contrib.auth import get_user_model
+
+    if not (scope.is_superuser or scope.roles & ADMIN_ROLES):
+        raise PermissionDenied("not_admin", _("Only administrators manage roles."))
+    user = get_user_model().objects.filter(username__iexact=(username or "").strip(), is_active=True).first()
+    if user is None:
+        raise NotFound("unknown_user", _("There is no active account with this user name."))
+    return user

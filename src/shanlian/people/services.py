@@ -71,6 +71,17 @@ def _gender_and_birth_year(resident_id: str, gender: str) -> tuple[str, int | No
     return gender, year
 
 
+def _check_in_scope(scope: Scope | None, division: Division) -> None:
+    """Staff register and move people only within their own area (scope None: system/seed callers)."""
+    if scope is None:
+        return
+    if not scope.covers_path(division.path, scope.people_paths):
+        raise PermissionDenied(
+            "scope_outside_yours", _("You may only register people within your own area."),
+            fields={"division": [("scope_outside_yours", _("Outside your area."))]},
+        )
+
+
 @transaction.atomic
 def person_create(
     *,
@@ -81,7 +92,9 @@ def person_create(
     phone: str = "",
     gender: str = "",
     user: Any = None,
+    scope: Scope | None = None,
 ) -> Person:
+    _check_in_scope(scope, division)
     clean = _clean_person_fields(real_name=real_name, division=division, resident_id=resident_id, phone=phone, gender=gender)
     rid_hash = crypto.blind_index(clean["resident_id"], purpose="resident_id")
     if rid_hash and Person.objects.filter(resident_id_hash=rid_hash).exists():
@@ -123,19 +136,24 @@ def person_update(
     person: Person,
     real_name: str,
     division: Division,
-    phone: str = "",
+    phone: str | None = None,
     gender: str = "",
+    scope: Scope | None = None,
 ) -> Person:
-    """Change a person's name, residence, phone or gender. The resident ID is fixed once recorded."""
+    """Change a person's name, residence, phone or gender. The resident ID is fixed once recorded;
+    `phone=None` keeps the stored phone, "" clears it."""
+    _check_in_scope(scope, division)
     locked = Person.objects.select_for_update().get(pk=person.pk)
-    clean = _clean_person_fields(real_name=real_name, division=division, resident_id="", phone=phone, gender=gender)
+    keep_phone = phone is None
+    clean = _clean_person_fields(real_name=real_name, division=division, resident_id="", phone=phone or "", gender=gender)
     before = snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": locked.phone_masked}
     locked.real_name = clean["real_name"]
     locked.name_initials = pinyin_initials(clean["real_name"])[:32]
     locked.division = division
     locked.gender = gender or locked.gender
-    locked.phone_enc = crypto.encrypt(clean["phone"])
-    locked.phone_hash = crypto.blind_index(clean["phone"], purpose="phone")
+    if not keep_phone:
+        locked.phone_enc = crypto.encrypt(clean["phone"])
+        locked.phone_hash = crypto.blind_index(clean["phone"], purpose="phone")
     locked.save(update_fields=["real_name", "name_initials", "division", "gender", "phone_enc", "phone_hash", "updated_at"])
     audit_log(actor=actor, action="person.update", obj=locked, before=before,
               after=snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": locked.phone_masked})
@@ -235,7 +253,11 @@ def role_grant(*, actor: Any, scope: Scope, user: Any, role: str, target: Any = 
 
 @transaction.atomic
 def role_revoke(*, actor: Any, scope: Scope, grant: RoleGrant) -> RoleGrant:
-    locked = RoleGrant.objects.select_for_update().select_related("division", "organization__division", "station__street").get(pk=grant.pk)
+    locked = (
+        RoleGrant.objects.select_for_update(of=("self",))
+        .select_related("division", "organization__division", "station__street")
+        .get(pk=grant.pk)
+    )
     fields = {k: getattr(locked, k) for k in ("division", "organization", "station") if getattr(locked, k) is not None}
     _check_may_grant(scope, locked.role, _target_path(fields, locked.user))
     if locked.revoked_at is not None:

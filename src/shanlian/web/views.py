@@ -10,11 +10,32 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import DomainError, NotFound, PermissionDenied
+from shanlian.people.selectors import actor_scope
+
+from . import selectors
+
+LEVEL_LABELS = {
+    "district": _("By district"),
+    "street": _("By street / town"),
+    "community": _("By community"),
+}
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {})
+    scope = actor_scope(request.user)
+    context: dict[str, Any] = {"scope": scope, "me": selectors.personal_card(scope=scope)}
+    if scope.is_staff_role:
+        board = selectors.area_dashboard(scope=scope)
+        context["board"] = board
+        context["chart_title"] = LEVEL_LABELS[board.chart_level]
+        context["chart_data"] = {
+            "level": board.chart_level,
+            "area": board.area_chart,
+            "grades": board.grade_chart,
+            "labels": {"people": _("People"), "stations": _("Stations"), "organizations": _("Organizations")},
+        }
+    return render(request, "web/home.html", context)
 
 
 def _error(request: HttpRequest, error: DomainError) -> HttpResponse:
