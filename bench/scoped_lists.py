@@ -71,7 +71,11 @@ def build(n_people: int) -> None:
     # Residents: ciphertexts are real (one per row would only time Fernet), names varied.
     rid = crypto.encrypt("440100195203150026")
     tel = crypto.encrypt("13912345678")
-    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    surnames = (
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+        "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+        "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    )
     given = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志强"
     batch = []
     comm_ids = [c.pk for c in communities]
@@ -125,6 +129,7 @@ def main() -> None:
     from django.core.paginator import Paginator
 
     from shanlian.core.pagination import CappedPaginator
+    from shanlian.core.scoping import Scope
     from shanlian.people.models import Person
     from shanlian.people.selectors import actor_scope, people_list
     from shanlian.places.models import Division
@@ -137,11 +142,11 @@ def main() -> None:
             Division.objects.filter(level="community", path__startswith=scope.people_paths[0]).values_list("pk", flat=True)
         )
 
-        def scoped() -> None:  # what the people page does
+        def scoped(scope: Scope = scope) -> None:  # what the people page does
             page = CappedPaginator(people_list(scope=scope), 25).page(1)
             list(page.object_list)
 
-        def baseline() -> None:
+        def baseline(community_ids: list[int] = community_ids) -> None:
             qs = Person.objects.filter(division_id__in=community_ids).select_related("division", "division__parent")
             page = Paginator(qs.order_by("division__code", "real_name", "id"), 25).page(1)
             list(page.object_list)

@@ -38,8 +38,10 @@ fi
 stamp=".venv/.shanlian-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   say "pip install -e .[dev]"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  # (grep drops this machine's notes about absent local package mirrors)
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/shanlian --version >/dev/null
   rm -f .venv/.shanlian-* && touch "$stamp"
 fi
 
