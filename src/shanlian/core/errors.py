@@ -62,6 +62,11 @@ class ValidationFailed(DomainError):
     default_code = "invalid"
 
 
+def field_error(field: str, code: str, message: str | Promise) -> ValidationFailed:
+    """A ValidationFailed about one form or API field."""
+    return ValidationFailed(code, message, fields={field: [(code, message)]})
+
+
 class PermissionDenied(DomainError):
     status = 403
     default_code = "permission_denied"

@@ -13,7 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 
-from .errors import ValidationFailed
+from .errors import field_error
 from .pagination import CappedPaginator
 
 
@@ -62,26 +62,22 @@ class PageOut(Schema):
     results: list[Any]
 
 
-def _page_error(field: str, code: str, message: Any) -> ValidationFailed:
-    return ValidationFailed(code, message, fields={field: [(code, message)]})
-
-
 def paginate(qs: QuerySet[Any], params: PageIn) -> dict[str, Any]:
     """One page of `qs` as the envelope. An empty result is page 1 of 1; any other page past the end is a 400."""
     size_max = int(settings.SHANLIAN["API_PAGE_SIZE_MAX"])
     size = params.page_size if params.page_size is not None else min(int(settings.SHANLIAN["PAGE_SIZE"]), size_max)
     if not 1 <= size <= size_max:
-        raise _page_error(
+        raise field_error(
             "page_size", "invalid_page_size",
             format_lazy(_("The page size must be between 1 and {max}."), max=size_max),
         )
     if params.page < 1:
-        raise _page_error("page", "invalid_page", _("Page numbers start at 1."))
+        raise field_error("page", "invalid_page", _("Page numbers start at 1."))
     paginator = CappedPaginator(qs, size)
     count = paginator.count
     last = max(1, ceil(count / size))
     if params.page > last:
-        raise _page_error(
+        raise field_error(
             "page", "page_out_of_range", format_lazy(_("There are only {last} pages."), last=last),
         )
     start = (params.page - 1) * size

@@ -11,7 +11,7 @@ from pypinyin import lazy_pinyin
 
 from shanlian.core.audit import audit_log, snapshot
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, ValidationFailed
+from shanlian.core.errors import Conflict, ValidationFailed, field_error
 from shanlian.core.identifiers import clean_credit_code
 from shanlian.places.models import Division, Level
 from shanlian.places.services import pinyin_initials
@@ -24,17 +24,14 @@ ORG_AUDIT_FIELDS = [
 ]
 
 
-def _field_error(field: str, code: str, message: Any) -> ValidationFailed:
-    return ValidationFailed(code, message, fields={field: [(code, message)]})
-
 
 def grade_validity(*, grade: str, valid_from: dt.date | None, valid_years: int) -> tuple[dt.date | None, dt.date | None]:
     if not grade:
         return None, None
     if grade not in Grade.values:
-        raise _field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A."))
+        raise field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A."))
     if valid_from is None:
-        raise _field_error("grade_valid_from", "grade_date_required", _("A grade needs the date it was awarded."))
+        raise field_error("grade_valid_from", "grade_date_required", _("A grade needs the date it was awarded."))
     try:
         until = valid_from.replace(year=valid_from.year + valid_years)
     except ValueError:  # 29 February
@@ -63,24 +60,24 @@ def organization_create(
 ) -> Organization:
     name = (name or "").strip()
     if not name:
-        raise _field_error("name", "name_required", _("A name is required."))
+        raise field_error("name", "name_required", _("A name is required."))
     if kind not in OrgKind.values:
-        raise _field_error("kind", "invalid_kind", _("Unknown organization kind."))
+        raise field_error("kind", "invalid_kind", _("Unknown organization kind."))
     try:
         code = clean_credit_code(credit_code)
     except ValidationFailed as exc:
-        raise _field_error("credit_code", exc.code, exc.message) from None
+        raise field_error("credit_code", exc.code, exc.message) from None
     if registered_on > dt.date.today():
-        raise _field_error("registered_on", "date_in_future", _("The registration date cannot be in the future."))
+        raise field_error("registered_on", "date_in_future", _("The registration date cannot be in the future."))
     if division.level not in (Level.CITY, Level.DISTRICT):
-        raise _field_error("division", "invalid_division", _("Organizations register with a city or district."))
+        raise field_error("division", "invalid_division", _("Organizations register with a city or district."))
     if is_charity_federation and not public_fundraising:
-        raise _field_error(
+        raise field_error(
             "public_fundraising", "federation_needs_fundraising",
             _("A charity federation must hold the public-fundraising qualification."),
         )
     if party_branch not in PartyBranch.values:
-        raise _field_error("party_branch", "invalid_party_branch", _("Unknown kind of party organization."))
+        raise field_error("party_branch", "invalid_party_branch", _("Unknown kind of party organization."))
     valid_from, valid_until = grade_validity(
         grade=grade, valid_from=grade_awarded_on, valid_years=domain_setting("GRADE_VALID_YEARS")
     )
@@ -147,11 +144,11 @@ def station_create(
     opened_on: dt.date | None = None,
 ) -> Station:
     if street.level != Level.STREET:
-        raise _field_error("street", "invalid_street", _("A station belongs to a street or town."))
+        raise field_error("street", "invalid_street", _("A station belongs to a street or town."))
     if not agency.is_agency:
-        raise _field_error("agency", "not_an_agency", _("Only a social work agency can run a station."))
+        raise field_error("agency", "not_an_agency", _("Only a social work agency can run a station."))
     if contract_end <= contract_start:
-        raise _field_error("contract_end", "invalid_contract_period", _("The contract must end after it starts."))
+        raise field_error("contract_end", "invalid_contract_period", _("The contract must end after it starts."))
     if Station.objects.filter(street=street).exists():
         raise Conflict("station_exists", _("This street already has a station."))
     station = Station(
@@ -185,7 +182,7 @@ def donation_point_create(
 ) -> DonationPoint:
     name = (name or "").strip()
     if not name:
-        raise _field_error("name", "name_required", _("A name is required."))
+        raise field_error("name", "name_required", _("A name is required."))
     if not (accepts_cash or accepts_transfer or accepts_goods):
         raise ValidationFailed("accepts_nothing", _("A donation point must accept cash, transfers or goods."))
     if DonationPoint.objects.filter(station=station, name=name).exists():

@@ -16,7 +16,7 @@ from stdnum.cn import ric
 
 from shanlian.core import crypto
 from shanlian.core.audit import audit_log, snapshot
-from shanlian.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from shanlian.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, field_error
 from shanlian.core.identifiers import clean_phone, clean_resident_id
 from shanlian.core.scoping import GRANTABLE_BY, ROLE_DIVISION_LEVEL, ROLE_SCOPE_KIND, Role, Scope, ScopeKind
 from shanlian.orgs.models import Organization, Station
@@ -27,9 +27,6 @@ from .models import ApiToken, Gender, Person, RoleGrant
 
 PERSON_AUDIT_FIELDS = ["real_name", "gender", "birth_year", "division"]
 
-
-def _field_error(field: str, code: str, message: Any) -> ValidationFailed:
-    return ValidationFailed(code, message, fields={field: [(code, message)]})
 
 
 def _clean_person_fields(*, real_name: str, division: Division, resident_id: str, phone: str, gender: str) -> dict[str, Any]:
@@ -165,7 +162,7 @@ def account_create(*, actor: Any, person: Person, username: str, password: str, 
     User = get_user_model()
     username = (username or "").strip()
     if not username:
-        raise _field_error("username", "username_required", _("A user name is required."))
+        raise field_error("username", "username_required", _("A user name is required."))
     if person.user_id is not None:
         raise Conflict("account_exists", _("This person already has a login account."))
     if User.objects.filter(username__iexact=username).exists():
@@ -280,7 +277,7 @@ def api_token_create(*, actor: Any, user: Any, name: str) -> tuple[ApiToken, str
     """Returns the token row and the secret, which is never stored and shown only this once."""
     name = (name or "").strip()
     if not name:
-        raise _field_error("name", "name_required", _("A name is required."))
+        raise field_error("name", "name_required", _("A name is required."))
     secret = "sl_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=secret[:8], key_hash=token_hash(secret))
     audit_log(actor=actor, action="api_token.create", obj=token, after={"user": user.pk, "name": name})
