@@ -35,7 +35,7 @@ class TokenAuth(HttpBearer):
 
 
 class ReadableJSONRenderer(JSONRenderer):
-    """Chinese stays readable in answers (UTF-8, not \\uXXXX escapes)."""
+    """Chinese stays readable in answers: UTF-8 text rather than \\u escapes."""
 
     json_dumps_params = {"ensure_ascii": False}
 
