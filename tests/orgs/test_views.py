@@ -231,3 +231,13 @@ def test_station_list_runs_a_fixed_number_of_queries(login, city):
         station = f.station(street, city.orgs["启明"])
         org_services.donation_point_create(actor=None, station=station, name=f"站点{i}")
     assert queries(client, STATION_LIST) == before
+
+
+def test_out_of_scope_station_is_logged_as_denied(login, city):
+    from shanlian.core.models import AuditLog
+
+    target = city.stations["北京街"]
+    resp = login("other_worker").get(f"/orgs/stations/{target.pk}/")
+    assert resp.status_code == 404 and "北京街道" not in resp.content.decode()
+    row = AuditLog.objects.get(action="access.denied", object_type="orgs.station", object_id=str(target.pk))
+    assert row.actor == city.users["other_worker"]

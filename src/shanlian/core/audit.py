@@ -51,3 +51,17 @@ def audit_log(
         user_agent=meta.user_agent[:300],
         via=meta.via,
     )
+
+
+def access_denied(*, user_id: int | None, object_type: str, object_id: str | int) -> AuditLog:
+    """Log a refused look at an object out of scope; the caller then answers exactly as for a missing one."""
+    meta = current.get()
+    return AuditLog.objects.create(
+        actor_id=user_id,
+        action="access.denied",
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        ip=meta.ip or None,
+        user_agent=meta.user_agent[:300],
+        via=meta.via,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound
 from shanlian.core.scoping import Scope
 
@@ -52,6 +53,7 @@ def station_list(*, scope: Scope) -> QuerySet[Station]:
 def station_get(*, scope: Scope, station_id: int) -> Station:
     station = station_list(scope=scope).filter(pk=station_id).first()
     if station is None:
+        access_denied(user_id=scope.user_id, object_type="orgs.station", object_id=station_id)
         raise NotFound()
     return station
 

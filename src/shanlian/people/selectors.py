@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core import crypto
-from shanlian.core.audit import audit_log
+from shanlian.core.audit import access_denied, audit_log
 from shanlian.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shanlian.core.scoping import ADMIN_ROLES, AREA_ROLES, PEOPLE_ROLES, Role, Scope
 from shanlian.orgs.models import Station
@@ -130,17 +130,9 @@ def person_get(*, scope: Scope, person_id: int) -> Person:
     person = people_list(scope=scope).filter(pk=person_id).first()
     if person is None:
         # Logged, and answered exactly as for a person that does not exist.
-        audit_log(actor=_user_of(scope), action="access.denied", object_type="people.person", object_id=person_id)
+        access_denied(user_id=scope.user_id, object_type="people.person", object_id=person_id)
         raise NotFound()
     return person
-
-
-def _user_of(scope: Scope) -> Any:
-    if scope.user_id is None:
-        return None
-    from django.contrib.auth import get_user_model
-
-    return get_user_model()(pk=scope.user_id)
 
 
 SENSITIVE_FIELDS = {"resident_id": "resident_id_enc", "phone": "phone_enc"}
