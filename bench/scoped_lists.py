@@ -155,6 +155,24 @@ def main() -> None:
         s, b = timed(scoped, args.repeat), timed(baseline, args.repeat)
         print(f"{username:<16}{rows:>14,}{statistics.median(s):>9.2f}{pct(s, .95):>9.2f}"
               f"{statistics.median(b):>14.2f}{pct(b, .95):>14.2f}{pct(s, .95) / pct(b, .95):>11.2f}")
+    dashboards(max(5, args.repeat // 10))
+
+
+def dashboards(repeat: int) -> None:
+    """The home dashboard's aggregates beside a full-table COUNT(*) of people measured in the same run."""
+    from django.contrib.auth import get_user_model
+
+    from shanlian.people.models import Person
+    from shanlian.people.selectors import actor_scope
+    from shanlian.web.selectors import area_dashboard
+
+    base = timed(lambda: Person.objects.count(), repeat)
+    print(f"\n{'dashboard of':<16}{'p50 ms':>9}{'p95 ms':>9}{'COUNT(*) p50':>14}{'ratio p50':>11}")
+    for username in ["bench_worker", "bench_district", "bench_city"]:
+        scope = actor_scope(get_user_model().objects.get(username=username))
+        d = timed(lambda scope=scope: area_dashboard(scope=scope), repeat)
+        print(f"{username:<16}{statistics.median(d):>9.2f}{pct(d, .95):>9.2f}{statistics.median(base):>14.2f}"
+              f"{statistics.median(d) / statistics.median(base):>11.2f}")
 
 
 if __name__ == "__main__":
