@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "shanlian.places",
     "shanlian.orgs",
     "shanlian.people",
+    "shanlian.ledger",
     "shanlian.web",
 ]
 

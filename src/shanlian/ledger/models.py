@@ -1,0 +1,105 @@
+"""The double-entry ledger for CNY and HOUR. It knows nothing about charity or volunteers.
+
+Invariants live in the database as well as in Python: postings are non-zero, guarded accounts never
+go negative (CHECK), every entry balances per unit (a deferred constraint trigger on PostgreSQL, see
+migrations/0002), and posted rows are never updated or deleted (a trigger refuses; a mistake is
+corrected by a reversing entry).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Unit(models.TextChoices):
+    CNY = "CNY", _("Yuan (CNY)")
+    HOUR = "HOUR", _("Service hours")
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", _("Asset")
+    LIABILITY = "liability", _("Liability")
+    INCOME = "income", _("Income")
+    EXPENSE = "expense", _("Expense")
+    EQUITY = "equity", _("Equity")
+
+
+# Postings are signed: + is a debit, - a credit, and every entry sums to zero per unit. Balances are
+# kept on each account's normal side, so "never negative" means the same thing for a bank account
+# (debits exceed credits) as for a fund held in custody (credits exceed debits).
+NORMAL_SIGN = {
+    AccountType.ASSET: 1,
+    AccountType.EXPENSE: 1,
+    AccountType.LIABILITY: -1,
+    AccountType.INCOME: -1,
+    AccountType.EQUITY: -1,
+}
+
+
+class Account(models.Model):
+    code = models.CharField(_("code"), max_length=120, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=4, choices=Unit.choices)
+    type = models.CharField(_("type"), max_length=16, choices=AccountType.choices)
+    guarded = models.BooleanField(_("may never go negative"), default=False)
+    # On the account's normal side (see NORMAL_SIGN); moved in the same transaction as the postings.
+    balance = models.DecimalField(_("balance"), max_digits=18, decimal_places=2, default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(guarded=False) | Q(balance__gte=0), name="ledger_guarded_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def normal_sign(self) -> int:
+        return NORMAL_SIGN[AccountType(self.type)]
+
+
+class Entry(models.Model):
+    """One balanced transaction. (source, external_id) makes entries from outside idempotent."""
+
+    source = models.CharField(_("source"), max_length=64)
+    external_id = models.CharField(_("external id"), max_length=128, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+    memo = models.CharField(_("memo"), max_length=300, blank=True)
+    posted_at = models.DateTimeField(_("posted at"), auto_now_add=True, db_index=True)
+    reverses = models.OneToOneField(
+        "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], condition=~Q(external_id=""), name="ledger_entry_idempotency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.memo}"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(Entry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="postings")
+    unit = models.CharField(_("unit"), max_length=4, choices=Unit.choices)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_posting_not_zero")]
+        indexes = [models.Index(fields=["account", "entry"], name="ledger_posting_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount} {self.unit}"

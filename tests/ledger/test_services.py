@@ -1,0 +1,156 @@
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from shanlian.core.errors import Conflict, ValidationFailed
+from shanlian.ledger.models import Account, Entry, Posting
+from shanlian.ledger.selectors import account_balance, balances_mismatched
+from shanlian.ledger.services import account_open, entry_post, entry_reverse
+
+on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers exist only on PostgreSQL")
+
+
+@pytest.fixture
+def books(db):
+    return {
+        "bank": account_open(code="fed:bank", name="银行存款", unit="CNY", type="asset"),
+        "fund": account_open(code="fund:北京街", name="北京街社区慈善基金", unit="CNY", type="liability", guarded=True),
+        "income": account_open(code="income:gifts", name="捐赠收入", unit="CNY", type="income"),
+        "issue": account_open(code="tb:issue", name="时间银行发行", unit="HOUR", type="equity"),
+        "vol": account_open(code="tb:vol:1", name="志愿者1", unit="HOUR", type="liability", guarded=True),
+    }
+
+
+def test_balanced_entry_moves_balances_on_their_normal_side(books):
+    # A gift: debit the bank (asset), credit the fund held in custody (liability).
+    entry = entry_post(legs=[(books["bank"], "100.00"), (books["fund"], "-100.00")], memo="现金捐赠")
+    assert entry.postings.count() == 2
+    assert Posting.objects.filter(entry=entry, account=books["fund"]).get().amount == Decimal("-100.00")
+    assert account_balance(account=books["bank"]) == Decimal("100.00")
+    assert account_balance(account=books["fund"]) == Decimal("100.00")
+    assert not balances_mismatched()
+
+
+def test_guarded_account_never_goes_below_zero(books):
+    entry_post(legs=[(books["bank"], "50.00"), (books["fund"], "-50.00")])
+    with pytest.raises(ValidationFailed) as exc:  # a payout of 50.01 from a fund holding 50.00
+        entry_post(legs=[(books["fund"], "50.01"), (books["bank"], "-50.01")])
+    assert exc.value.code == "insufficient_balance"
+    assert account_balance(account=books["fund"]) == Decimal("50.00")
+    entry_post(legs=[(books["fund"], "50.00"), (books["bank"], "-50.00")])
+    assert account_balance(account=books["fund"]) == Decimal("0.00")
+    # An unguarded account may go negative (an overdrawn bank would be a finding, not a refusal here).
+    entry_post(legs=[(books["income"], "1.00"), (books["bank"], "-1.00")])
+    assert account_balance(account=books["bank"]) == Decimal("-1.00")
+
+
+@pytest.mark.parametrize(
+    "legs,code",
+    [
+        ([("bank", "10.00"), ("income", "-9.99")], "entry_unbalanced"),
+        ([("bank", "10.001"), ("income", "-10.001")], "money_precision"),
+        ([("bank", "0"), ("income", "0")], "zero_amount"),
+        ([("bank", "10")], "entry_too_short"),
+        ([("issue", "1.25"), ("vol", "-1.25")], "hours_step"),
+        ([("bank", "5"), ("vol", "-5")], "entry_unbalanced"),
+    ],
+)
+def test_bad_entries_post_nothing(books, legs, code):
+    before = (Entry.objects.count(), Posting.objects.count())
+    with pytest.raises(ValidationFailed) as exc:
+        entry_post(legs=[(books[name], amount) for name, amount in legs])
+    assert exc.value.code == code
+    assert (Entry.objects.count(), Posting.objects.count()) == before
+    assert not balances_mismatched()
+
+
+def test_each_unit_balances_on_its_own(books):
+    entry_post(legs=[(books["issue"], "2.5"), (books["vol"], "-2.5"), (books["bank"], "1.00"), (books["income"], "-1.00")])
+    assert account_balance(account=books["vol"]) == Decimal("2.50")
+    assert not balances_mismatched()
+
+
+def test_idempotency(books):
+    legs = [(books["bank"], "88.00"), (books["income"], "-88.00")]
+    first = entry_post(legs=legs, source="fakepay", external_id="tx-1", memo="gift")
+    again = entry_post(legs=legs, source="fakepay", external_id="tx-1", memo="gift")
+    assert again.pk == first.pk and account_balance(account=books["bank"]) == Decimal("88.00")
+    with pytest.raises(Conflict) as exc:
+        entry_post(legs=[(books["bank"], "99.00"), (books["income"], "-99.00")], source="fakepay", external_id="tx-1", memo="gift")
+    assert exc.value.code == "idempotency_mismatch" and exc.value.status == 409
+    # the same external id from another source is another entry
+    assert entry_post(legs=legs, source="bank-import", external_id="tx-1", memo="gift").pk != first.pk
+
+
+def test_reversal(books):
+    entry = entry_post(legs=[(books["bank"], "30.00"), (books["fund"], "-30.00")])
+    assert account_balance(account=books["fund"]) == Decimal("30.00")
+    rev = entry_reverse(entry=entry)
+    assert rev.reverses_id == entry.pk
+    assert account_balance(account=books["fund"]) == Decimal("0.00")
+    assert entry_reverse(entry=entry).pk == rev.pk  # twice: the same reversal
+    with pytest.raises(ValidationFailed):
+        entry_reverse(entry=rev)
+    assert not balances_mismatched()
+
+
+def test_database_refuses_negative_guarded_balance_and_zero_postings(books):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.filter(pk=books["fund"].pk).update(balance=Decimal("-0.01"))
+    entry = entry_post(legs=[(books["bank"], "1.00"), (books["income"], "-1.00")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Posting.objects.create(entry=entry, account=books["bank"], unit="CNY", amount=0)
+
+
+@on_postgres
+def test_postgres_refuses_unbalanced_entries_at_commit(books):
+    entry = entry_post(legs=[(books["bank"], "1.00"), (books["income"], "-1.00")])
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        Posting.objects.create(entry=entry, account=books["bank"], unit="CNY", amount=Decimal("5.00"))
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT would do
+
+
+@on_postgres
+def test_postgres_refuses_changing_or_deleting_posted_rows(books):
+    entry = entry_post(legs=[(books["bank"], "1.00"), (books["income"], "-1.00")])
+    with pytest.raises(IntegrityError, match="never changed"), transaction.atomic():
+        Posting.objects.filter(entry=entry).update(amount=Decimal("2.00"))
+    with pytest.raises(IntegrityError, match="never changed"), transaction.atomic():
+        Entry.objects.filter(pk=entry.pk).update(memo="edited")
+    with pytest.raises(IntegrityError, match="never changed"), transaction.atomic():
+        Posting.objects.filter(entry=entry).delete()
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_spending_never_overdraws_a_guarded_account():
+    import threading
+
+    from django.db import connections
+
+    bank = account_open(code="fed:bank", name="银行存款", unit="CNY", type="asset")
+    fund = account_open(code="fund:x", name="基金", unit="CNY", type="liability", guarded=True)
+    entry_post(legs=[(bank, "100.00"), (fund, "-100.00")])
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def spend(i: int) -> None:
+        try:
+            barrier.wait()
+            entry_post(legs=[(fund, "30.00"), (bank, "-30.00")], source="test", external_id=f"spend-{i}")
+            results.append("ok")
+        except ValidationFailed as exc:
+            results.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=spend, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["insufficient_balance"] * 5 + ["ok"] * 3
+    assert account_balance(account=fund) == Decimal("10.00")
+    assert not balances_mismatched()
