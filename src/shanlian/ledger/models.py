@@ -9,7 +9,7 @@ corrected by a reversing entry).
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -46,6 +46,8 @@ class Account(models.Model):
     guarded = models.BooleanField(_("may never go negative"), default=False)
     # On the account's normal side (see NORMAL_SIGN); moved in the same transaction as the postings.
     balance = models.DecimalField(_("balance"), max_digits=18, decimal_places=2, default=0)
+    # What pending holds would take from the balance; a guarded account keeps balance - held >= 0.
+    held = models.DecimalField(_("held"), max_digits=18, decimal_places=2, default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -53,7 +55,8 @@ class Account(models.Model):
         verbose_name_plural = _("accounts")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(guarded=False) | Q(balance__gte=0), name="ledger_guarded_not_negative"),
+            models.CheckConstraint(condition=Q(guarded=False) | Q(balance__gte=F("held")), name="ledger_guarded_not_negative"),
+            models.CheckConstraint(condition=Q(held__gte=0), name="ledger_held_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -103,3 +106,41 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.amount} {self.unit}"
+
+
+class HoldStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    POSTED = "posted", _("Posted")
+    VOIDED = "voided", _("Voided")
+
+
+class Hold(models.Model):
+    """A two-phase transfer: reserved now, then posted or voided exactly once (or voided when it expires)."""
+
+    source = models.CharField(_("source"), max_length=64)
+    external_id = models.CharField(_("external id"), max_length=128, blank=True)
+    debit_account = models.ForeignKey(Account, verbose_name=_("debit account"), on_delete=models.PROTECT, related_name="+")
+    credit_account = models.ForeignKey(Account, verbose_name=_("credit account"), on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    memo = models.CharField(_("memo"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=HoldStatus.choices, default=HoldStatus.PENDING)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    entry = models.OneToOneField(Entry, verbose_name=_("entry"), null=True, blank=True, on_delete=models.PROTECT, related_name="hold")
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_hold_positive"),
+            models.CheckConstraint(
+                condition=Q(status="posted", entry__isnull=False) | (~Q(status="posted") & Q(entry__isnull=True)),
+                name="ledger_hold_entry_iff_posted",
+            ),
+            models.UniqueConstraint(fields=["source", "external_id"], condition=~Q(external_id=""), name="ledger_hold_idempotency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold #{self.pk} {self.amount} {self.status}"

@@ -25,7 +25,7 @@ from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, NotFound, ValidationFailed
 from shanlian.core.money import Hours, Money
 
-from .models import Account, AccountType, Entry, Posting, Unit
+from .models import Account, AccountType, Entry, Hold, HoldStatus, Posting, Unit
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def entry_post(
         raise NotFound("unknown_account", _("An account in this entry does not exist."))
     for pk, delta in movement.items():
         account = locked[pk]
-        if account.guarded and account.balance + account.normal_sign * delta < 0:
+        if account.guarded and account.balance - account.held + account.normal_sign * delta < 0:
             raise ValidationFailed(
                 "insufficient_balance",
                 _("Account %(code)s has %(balance)s; this entry would take it below zero.")
@@ -154,3 +154,119 @@ def entry_reverse(*, entry: Entry, memo: str = "", actor: Any = None) -> Entry:
         raise ValidationFailed("reverse_of_reversal", _("A reversal cannot itself be reversed; post a new entry."))
     legs = [(p.account, -p.amount) for p in original.postings.select_related("account")]
     return entry_post(legs=legs, memo=memo or f"reversal of #{original.pk}", actor=actor, reverses=original)
+
+
+def _decrease(account: Account, posting: Decimal) -> Decimal:
+    """How much a posting would take from an account's balance on its normal side (0 if it adds)."""
+    change = account.normal_sign * posting
+    return -change if change < 0 else Decimal("0")
+
+
+@transaction.atomic
+def hold_create(
+    *,
+    debit_account: Account,
+    credit_account: Account,
+    amount: Any,
+    expires_at: Any,
+    memo: str = "",
+    source: str = "internal",
+    external_id: str = "",
+    actor: Any = None,
+) -> Hold:
+    """Reserve a transfer: what it would take from a guarded account is no longer available to anyone else."""
+    if debit_account.unit != credit_account.unit:
+        raise ValidationFailed("unit_mismatch", _("Both accounts of a hold must have the same unit."))
+    if debit_account.pk == credit_account.pk:
+        raise ValidationFailed("same_account", _("A hold moves between two different accounts."))
+    value = _amount(debit_account.unit, amount)
+    if value < 0:
+        raise ValidationFailed("negative_amount", _("A hold's amount must be positive."))
+    if external_id:
+        existing = Hold.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            same = (existing.debit_account_id, existing.credit_account_id, existing.amount) == (
+                debit_account.pk, credit_account.pk, value)
+            if not same:
+                raise Conflict("idempotency_mismatch", _("This external id was already used for a hold with different content."))
+            return existing
+    locked = {a.pk: a for a in Account.objects.select_for_update().filter(
+        pk__in=sorted([debit_account.pk, credit_account.pk])).order_by("pk")}
+    reserve = {debit_account.pk: _decrease(locked[debit_account.pk], value),
+               credit_account.pk: _decrease(locked[credit_account.pk], -value)}
+    for pk, take in reserve.items():
+        account = locked[pk]
+        if take and account.guarded and account.balance - account.held - take < 0:
+            raise ValidationFailed(
+                "insufficient_balance",
+                _("Account %(code)s has %(balance)s; this entry would take it below zero.")
+                % {"code": account.code, "balance": account.balance - account.held},
+            )
+    hold = Hold.objects.create(
+        source=source, external_id=external_id, debit_account=locked[debit_account.pk],
+        credit_account=locked[credit_account.pk], amount=value, memo=memo[:300], expires_at=expires_at,
+    )
+    for pk, take in reserve.items():
+        if take:
+            Account.objects.filter(pk=pk).update(held=F("held") + take)
+    audit_log(actor=actor, action="ledger.hold.create", obj=hold, after={"amount": str(value), "expires_at": str(expires_at)})
+    return hold
+
+
+def _release(hold: Hold) -> None:
+    for account_id, posting in ((hold.debit_account_id, hold.amount), (hold.credit_account_id, -hold.amount)):
+        account = Account.objects.select_for_update().get(pk=account_id)
+        take = _decrease(account, posting)
+        if take:
+            Account.objects.filter(pk=account_id).update(held=F("held") - take)
+
+
+@transaction.atomic
+def hold_post(*, hold: Hold, actor: Any = None) -> Entry:
+    """Turn a pending hold into its entry, exactly once; posting it again returns the same entry."""
+    from django.utils import timezone
+
+    locked = Hold.objects.select_for_update().get(pk=hold.pk)
+    if locked.status == HoldStatus.POSTED:
+        assert locked.entry is not None
+        return locked.entry
+    if locked.status == HoldStatus.VOIDED:
+        raise Conflict("hold_voided", _("This hold was voided and can no longer be posted."))
+    if locked.expires_at <= timezone.now():
+        raise Conflict("hold_expired", _("This hold has expired."))
+    _release(locked)
+    entry = entry_post(
+        legs=[(locked.debit_account, locked.amount), (locked.credit_account, -locked.amount)],
+        memo=locked.memo, source=f"hold:{locked.source}", external_id=str(locked.pk), actor=actor,
+    )
+    locked.status, locked.entry, locked.resolved_at = HoldStatus.POSTED, entry, timezone.now()
+    locked.save(update_fields=["status", "entry", "resolved_at"])
+    return entry
+
+
+@transaction.atomic
+def hold_void(*, hold: Hold, actor: Any = None) -> Hold:
+    """Release a pending hold, exactly once; voiding it again is quiet, voiding a posted one is refused."""
+    from django.utils import timezone
+
+    locked = Hold.objects.select_for_update().get(pk=hold.pk)
+    if locked.status == HoldStatus.VOIDED:
+        return locked
+    if locked.status == HoldStatus.POSTED:
+        raise Conflict("hold_posted", _("This hold was already posted; reverse its entry instead."))
+    _release(locked)
+    locked.status, locked.resolved_at = HoldStatus.VOIDED, timezone.now()
+    locked.save(update_fields=["status", "resolved_at"])
+    audit_log(actor=actor, action="ledger.hold.void", obj=locked)
+    return locked
+
+
+def holds_void_expired(*, limit: int = 1000) -> int:
+    """The job that voids pending holds past their expiry (run by a worker or `shanlian ledger expire-holds`)."""
+    from django.utils import timezone
+
+    voided = 0
+    for hold in Hold.objects.filter(status=HoldStatus.PENDING, expires_at__lte=timezone.now()).order_by("expires_at")[:limit]:
+        hold_void(hold=hold)
+        voided += 1
+    return voided
