@@ -144,3 +144,48 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"hold #{self.pk} {self.amount} {self.status}"
+
+
+class Seal(models.Model):
+    """A link in the hash chain over the ledger: the Merkle root of every entry with id in
+    (previous seal's last_entry_id, last_entry_id]. Never updated or deleted (a trigger on PostgreSQL).
+
+    Entry ids are plain integers, not foreign keys: a seal is evidence and must outlive a deleted row.
+    """
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    first_entry_id = models.BigIntegerField(_("first entry"))
+    last_entry_id = models.BigIntegerField(_("last entry"), unique=True)
+    entry_count = models.PositiveIntegerField(_("entries"))
+    merkle_root = models.CharField(_("Merkle root"), max_length=64)
+    prev_hash = models.CharField(_("previous seal hash"), max_length=64, unique=True)
+    seal_hash = models.CharField(_("seal hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seal")
+        verbose_name_plural = _("seals")
+        ordering = ["seq"]
+        constraints = [
+            models.CheckConstraint(condition=Q(seq__gte=1), name="ledger_seal_seq_positive"),
+            models.CheckConstraint(condition=Q(last_entry_id__gte=F("first_entry_id")), name="ledger_seal_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"seal {self.seq} {self.seal_hash[:12]}"
+
+
+class SealLeaf(models.Model):
+    """The leaf hash each sealed entry had when sealed: what lets `verify` name the entry that changed."""
+
+    seal = models.ForeignKey(Seal, verbose_name=_("seal"), on_delete=models.PROTECT, related_name="leaves")
+    entry_id = models.BigIntegerField(_("entry"), unique=True)
+    leaf_hash = models.CharField(_("leaf hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("sealed entry")
+        verbose_name_plural = _("sealed entries")
+        ordering = ["entry_id"]
+
+    def __str__(self) -> str:
+        return f"leaf {self.entry_id} {self.leaf_hash[:12]}"
