@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.ledger import sealing
 
 
-def both(message: Any) -> str:
-    """A message in Chinese, then in English when the translation differs."""
+def both(message: Any, params: dict[str, Any] | None = None) -> str:
+    """A message in Chinese, then in English when the translation differs (formatted in each language)."""
     with translation.override("zh-hans"):
-        zh = str(message)
+        zh = str(message) % params if params else str(message)
     with translation.override("en"):
-        en = str(message)
-    return zh if zh == en else f"{zh} {en}"
+        en = str(message) % params if params else str(message)
+    return zh if zh == en else f"{zh} / {en}"
 
 
 class Command(BaseCommand):
@@ -54,35 +54,33 @@ class Command(BaseCommand):
             self.stdout.write(both(_("No new entries to seal.")))
             return
         self.stdout.write(
-            both(_("Seal %(seq)s: entries %(first)s–%(last)s (%(count)s), hash %(hash)s")
-                 % {"seq": seal.seq, "first": seal.first_entry_id, "last": seal.last_entry_id,
+            both(_("Seal %(seq)s: entries %(first)s–%(last)s (%(count)s), hash %(hash)s"),
+                 {"seq": seal.seq, "first": seal.first_entry_id, "last": seal.last_entry_id,
                     "count": seal.entry_count, "hash": seal.seal_hash})
         )
 
     def _verify(self) -> None:
         report = sealing.verify_report()
         for problem in report.problems:
-            self.stderr.write(both(problem))
+            self.stderr.write(both(sealing.PROBLEM_TEXT[problem.kind], {"ref": problem.ref})
+                              + (f" ({problem.detail})" if problem.detail else ""))
         if report.problems:
-            self.stderr.write(both(_("%(n)s problems found.") % {"n": len(report.problems)}))
+            self.stderr.write(both(_("%(n)s problems found."), {"n": len(report.problems)}))
             sys.exit(1)
-        self.stdout.write(both(_("OK: %(seals)s seals, %(entries)s entries verified") % {"seals": report.seals, "entries": report.entries}))
+        self.stdout.write(both(_("OK: %(seals)s seals, %(entries)s entries verified"), {"seals": report.seals, "entries": report.entries}))
 
     def _proof(self, entry_id: int) -> None:
         try:
             proof = sealing.inclusion_proof(entry_id)
         except LookupError:
-            raise CommandError(both(_("Entry %(id)s is not sealed yet.") % {"id": entry_id})) from None
+            raise CommandError(both(_("Entry %(id)s is not sealed yet."), {"id": entry_id})) from None
         self.stdout.write(json.dumps(proof, ensure_ascii=False, indent=2))
 
     def _expire_holds(self) -> None:
-        from shanlian.ledger import services
+        from shanlian.ledger.services import holds_void_expired
 
-        void_expired = getattr(services, "holds_void_expired", None)
-        if void_expired is None:
-            raise CommandError(both(_("Holds are not available in this version.")))
-        count = void_expired()
-        self.stdout.write(both(_("%(n)s expired holds voided.") % {"n": count}))
+        count = holds_void_expired()
+        self.stdout.write(both(_("%(n)s expired holds voided."), {"n": count}))
 
     def _export(self, path: str) -> None:
         from shanlian.ledger.beancount import export_ledger
@@ -90,6 +88,6 @@ class Command(BaseCommand):
         if path:
             with open(path, "w", encoding="utf-8") as stream:
                 export_ledger(stream)
-            self.stdout.write(both(_("Ledger written to %(path)s.") % {"path": path}))
+            self.stdout.write(both(_("Ledger written to %(path)s."), {"path": path}))
         else:
             export_ledger(getattr(self.stdout, "_out", sys.stdout))
