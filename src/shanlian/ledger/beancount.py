@@ -24,9 +24,10 @@ from decimal import Decimal
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Min, Prefetch, Sum
+from django.db.models import Max, Min, Prefetch
 
 from .models import Account, AccountType, Entry, Posting, Unit
+from .selectors import from_fen, posting_totals
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHUNK_SIZE = 2000
@@ -117,8 +118,8 @@ def export_ledger(stream: TextIO) -> None:
         stream.write("\n")
 
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for row in Posting.objects.values("account", "unit").annotate(total=Sum("amount")).order_by():
-        sums[row["account"]][row["unit"]] = row["total"]
+    for row in posting_totals("account", "unit"):
+        sums[row["account"]][row["unit"]] = from_fen(row["fen"])
     last_posted = Entry.objects.aggregate(last=Max("posted_at"))["last"]
     last_day = max([*opened.values(), *([local_date(last_posted)] if last_posted else [])], default=earliest)
     check_day = (last_day + dt.timedelta(days=1)).isoformat()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -27,11 +26,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Prefetch, Sum
+from django.db.models import Max, Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from .models import Entry, Posting, Seal, SealLeaf
-from .selectors import balances_mismatched
+from .selectors import balances_mismatched, unbalanced_entries
 
 GENESIS = "0" * 64
 LEAF_PREFIX = b"\x00"
@@ -236,11 +235,10 @@ def verify_report() -> Report:
 
 def _ledger_problems() -> list[Problem]:
     """The invariants the database keeps on PostgreSQL, checked again: entries balance, balances add up."""
-    totals: dict[int, list[str]] = defaultdict(list)
-    rows = Posting.objects.values("entry", "unit").annotate(total=Sum("amount")).exclude(total=0).order_by("entry", "unit")
-    for row in rows:
-        totals[row["entry"]].append(f"{row['unit']} {row['total']}")
-    out = [Problem("entry_unbalanced", entry_id, ", ".join(units)) for entry_id, units in sorted(totals.items())]
+    out = [
+        Problem("entry_unbalanced", entry_id, ", ".join(f"{unit} {total}" for unit, total in units))
+        for entry_id, units in sorted(unbalanced_entries().items())
+    ]
     out += [Problem("balance_mismatch", code, f"{stored} != {recomputed}") for code, stored, recomputed in balances_mismatched()]
     return out
 

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
@@ -126,9 +125,11 @@ def entry_post(
     Posting.objects.bulk_create(
         [Posting(entry=entry, account=leg.account, unit=leg.account.unit, amount=leg.amount) for leg in clean]
     )
+    # The rows are locked, so the new balance is written as an exact value rather than balance + delta:
+    # SQLite keeps decimals as binary floats, and repeated in-database additions would drift off the fen.
     for pk, delta in movement.items():
         if delta:
-            Account.objects.filter(pk=pk).update(balance=F("balance") + locked[pk].normal_sign * delta)
+            Account.objects.filter(pk=pk).update(balance=locked[pk].balance + locked[pk].normal_sign * delta)
     audit_log(actor=actor, action="ledger.entry.post", obj=entry,
               after={"source": source, "external_id": external_id, "legs": [[leg.account.code, str(leg.amount)] for leg in clean]})
     return entry
@@ -208,7 +209,7 @@ def hold_create(
     )
     for pk, take in reserve.items():
         if take:
-            Account.objects.filter(pk=pk).update(held=F("held") + take)
+            Account.objects.filter(pk=pk).update(held=locked[pk].held + take)
     audit_log(actor=actor, action="ledger.hold.create", obj=hold, after={"amount": str(value), "expires_at": str(expires_at)})
     return hold
 
@@ -218,7 +219,7 @@ def _release(hold: Hold) -> None:
         account = Account.objects.select_for_update().get(pk=account_id)
         take = _decrease(account, posting)
         if take:
-            Account.objects.filter(pk=account_id).update(held=F("held") - take)
+            Account.objects.filter(pk=account_id).update(held=account.held - take)
 
 
 @transaction.atomic
