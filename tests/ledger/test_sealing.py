@@ -15,17 +15,6 @@ from shanlian.ledger.services import account_open, entry_post, entry_reverse
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="the immutability triggers exist only on PostgreSQL")
 
 
-@pytest.fixture
-def books(db):
-    return {
-        "bank": account_open(code="fed:bank", name="银行存款", unit="CNY", type="asset"),
-        "fund": account_open(code="fund:北京街", name="北京街社区慈善基金", unit="CNY", type="liability", guarded=True),
-        "income": account_open(code="income:gifts", name="捐赠收入", unit="CNY", type="income"),
-        "issue": account_open(code="tb:issue", name="时间银行发行", unit="HOUR", type="equity"),
-        "vol": account_open(code="tb:vol:1", name="志愿者1", unit="HOUR", type="liability", guarded=True),
-    }
-
-
 def post_some(books, n: int, start: int = 0) -> list[Entry]:
     out = []
     for i in range(start, start + n):

@@ -11,17 +11,6 @@ from shanlian.ledger.services import account_open, entry_post, entry_reverse
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers exist only on PostgreSQL")
 
 
-@pytest.fixture
-def books(db):
-    return {
-        "bank": account_open(code="fed:bank", name="银行存款", unit="CNY", type="asset"),
-        "fund": account_open(code="fund:北京街", name="北京街社区慈善基金", unit="CNY", type="liability", guarded=True),
-        "income": account_open(code="income:gifts", name="捐赠收入", unit="CNY", type="income"),
-        "issue": account_open(code="tb:issue", name="时间银行发行", unit="HOUR", type="equity"),
-        "vol": account_open(code="tb:vol:1", name="志愿者1", unit="HOUR", type="liability", guarded=True),
-    }
-
-
 def test_balanced_entry_moves_balances_on_their_normal_side(books):
     # A gift: debit the bank (asset), credit the fund held in custody (liability).
     entry = entry_post(legs=[(books["bank"], "100.00"), (books["fund"], "-100.00")], memo="现金捐赠")

@@ -8,6 +8,8 @@ On SQLite, `ledger.services` makes the same checks in Python.
 
 from django.db import migrations
 
+from shanlian.core.migration_ops import postgres_sql
+
 FORWARD = r"""
 CREATE OR REPLACE FUNCTION ledger_check_entry_balanced() RETURNS trigger AS $$
 DECLARE bad record;
@@ -50,16 +52,6 @@ DROP FUNCTION IF EXISTS ledger_check_entry_balanced();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0001_initial")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgres_sql(FORWARD, BACKWARD)]

@@ -7,6 +7,8 @@ On PostgreSQL both tables refuse UPDATE and DELETE, with the function migrations
 import django.db.models.deletion
 from django.db import migrations, models
 
+from shanlian.core.migration_ops import postgres_sql
+
 FORWARD = r"""
 CREATE TRIGGER ledger_seal_immutable BEFORE UPDATE OR DELETE ON ledger_seal
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
@@ -18,16 +20,6 @@ BACKWARD = r"""
 DROP TRIGGER IF EXISTS ledger_sealleaf_immutable ON ledger_sealleaf;
 DROP TRIGGER IF EXISTS ledger_seal_immutable ON ledger_seal;
 """
-
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
 
 
 class Migration(migrations.Migration):
@@ -71,5 +63,5 @@ class Migration(migrations.Migration):
                 'ordering': ['entry_id'],
             },
         ),
-        migrations.RunPython(forward, backward),
+        postgres_sql(FORWARD, BACKWARD),
     ]
