@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "shanlian.orgs",
     "shanlian.people",
     "shanlian.ledger",
+    "shanlian.charity",
     "shanlian.web",
 ]
 
@@ -189,6 +191,22 @@ SHANLIAN: dict[str, Any] = {
     "API_PAGE_SIZE_MAX": int(os.environ.get("SHANLIAN_API_PAGE_SIZE_MAX", "200")),
     # List totals are counted up to this many rows ("10,000+" beyond): a page costs the same in any city.
     "COUNT_CAP": int(os.environ.get("SHANLIAN_COUNT_CAP", "10000")),
+    # Charity (DOMAIN.md, Money). Charitable spending in a year >= this share of last year's income.
+    "CHARITY_MIN_SPENDING_RATIO": Decimal(os.environ.get("SHANLIAN_MIN_SPENDING_RATIO", "0.70")),
+    # Management cost <= this share of the year's spending; associations (a federation) get the higher cap.
+    "CHARITY_MGMT_COST_CAP": Decimal(os.environ.get("SHANLIAN_MGMT_COST_CAP", "0.10")),
+    "CHARITY_MGMT_COST_CAP_ASSOCIATION": Decimal(os.environ.get("SHANLIAN_MGMT_COST_CAP_ASSOCIATION", "0.13")),
+    # Disclosure: activities longer than this many months are disclosed every DISCLOSE_EVERY months.
+    "CHARITY_LONG_ACTIVITY_MONTHS": int(os.environ.get("SHANLIAN_LONG_ACTIVITY_MONTHS", "6")),
+    "CHARITY_DISCLOSE_EVERY_MONTHS": int(os.environ.get("SHANLIAN_DISCLOSE_EVERY_MONTHS", "3")),
+    # An approved payout reserves its money this long; unpaid by then it lapses and the money is released.
+    "CHARITY_PAYOUT_HOLD_DAYS": int(os.environ.get("SHANLIAN_PAYOUT_HOLD_DAYS", "30")),
+    # Campaign progress counters are spread over this many rows (Giving-Day concurrency).
+    "CHARITY_TALLY_SLOTS": int(os.environ.get("SHANLIAN_TALLY_SLOTS", "16")),
+    # Online payments: how long a payment may stay open, and the FakePay webhook secret (demo and tests).
+    "CHARITY_PAYMENT_TTL_MINUTES": int(os.environ.get("SHANLIAN_PAYMENT_TTL_MINUTES", "30")),
+    "FAKEPAY_SECRET": os.environ.get("SHANLIAN_FAKEPAY_SECRET", "fakepay-demo-secret-change-me"),
+    "PUBLIC_BASE_URL": os.environ.get("SHANLIAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
 }
 
 # Celery (later apps): Redis in production; eager in the embedded default so the demo needs no broker.

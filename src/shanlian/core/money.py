@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from functools import total_ordering
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
 
 CENT = Decimal("0.01")
 HALF_HOUR = Decimal("0.5")
@@ -183,6 +186,9 @@ class MoneyField(models.DecimalField):
     """A column of yuan with two decimal places, read back as `Money`."""
 
     description = _("Amount in yuan")
+    # What django-stubs takes this field to accept and return.
+    _pyi_private_set_type: Money | Decimal | str | int | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Money  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 18)
@@ -207,13 +213,23 @@ class MoneyField(models.DecimalField):
     def get_prep_value(self, value: Any) -> Any:
         if isinstance(value, Money):
             value = value.amount
-        return super().get_prep_value(value)
+        value = super().get_prep_value(value)  # (DecimalField runs to_python again, which gives Money)
+        return value.amount if isinstance(value, Money) else value
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        value = super().get_db_prep_value(value, connection, prepared)
+        return value.amount if isinstance(value, Money) else value
+
+    def run_validators(self, value: Any) -> None:
+        super().run_validators(value.amount if isinstance(value, Money) else value)
 
 
 class HoursField(models.DecimalField):
     """A column of hours in 0.5 steps, read back as `Hours`."""
 
     description = _("Service hours")
+    _pyi_private_set_type: Hours | Decimal | str | int | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Hours  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 12)
@@ -238,4 +254,21 @@ class HoursField(models.DecimalField):
     def get_prep_value(self, value: Any) -> Any:
         if isinstance(value, Hours):
             value = value.value
-        return super().get_prep_value(value)
+        value = super().get_prep_value(value)
+        return value.value if isinstance(value, Hours) else value
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        value = super().get_db_prep_value(value, connection, prepared)
+        return value.value if isinstance(value, Hours) else value
+
+    def run_validators(self, value: Any) -> None:
+        super().run_validators(value.value if isinstance(value, Hours) else value)
+
+
+def fen_sum(field: str) -> Any:
+    """SUM of a money column as whole fen: exact on PostgreSQL and on SQLite, where a plain SUM of
+    decimals runs in binary floating point. Turn the result back with `Money.from_fen`."""
+    from django.db.models import BigIntegerField, F, Sum
+    from django.db.models.functions import Cast, Round
+
+    return Sum(Cast(Round(F(field) * 100), BigIntegerField()))

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CharityConfig(AppConfig):
+    name = "shanlian.charity"
+    label = "charity"
+    verbose_name = _("Charity")

@@ -1,0 +1,293 @@
+"""Recording gifts (with their matching gift in the same ledger entry), refunds by reversal, and the
+goods inventory of donation points."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.audit import audit_log
+from shanlian.core.conf import domain_setting
+from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.money import Money, fen_sum
+from shanlian.ledger.models import Account
+from shanlian.ledger.services import entry_post, entry_reverse
+from shanlian.orgs.models import DonationPoint
+
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    CampaignTally,
+    CampaignTarget,
+    Channel,
+    CommunityFund,
+    Donation,
+    DonationStatus,
+    FundStatus,
+    GoodsMovement,
+    MatchGift,
+    MatchPool,
+    Project,
+    ProjectStatus,
+    ReceiptStatus,
+)
+from ._access import require_custodian_finance, require_fund_raiser
+from .accounts import federation_cash, federation_goods
+from .funds import money_in
+
+ANONYMOUS = "匿名爱心人士"
+STATION_CHANNELS = {Channel.CASH, Channel.TRANSFER, Channel.GOODS}
+
+
+@dataclass(frozen=True)
+class Goods:
+    item: str
+    quantity: Decimal
+    unit: str
+
+
+def _check_target(fund: CommunityFund, project: Project | None, campaign: Campaign | None, received_at: datetime,
+                  *, late_ok: bool) -> None:
+    # Statuses are read fresh: a page or a worker may hold an object from before a close.
+    for obj in (fund, project, campaign):
+        if obj is not None:
+            obj.refresh_from_db(fields=["status"])
+    if fund.status != FundStatus.OPEN:
+        raise field_error("fund", "fund_closed", _("This fund is closed and takes no gifts."))
+    if project is not None:
+        if project.fund_id != fund.pk:
+            raise field_error("project", "project_not_in_fund", _("This project does not belong to the fund."))
+        if project.status != ProjectStatus.ACTIVE:
+            raise field_error("project", "project_ended", _("This project has ended and takes no gifts."))
+    if campaign is None:
+        return
+    if campaign.status == CampaignStatus.DRAFT or (campaign.status == CampaignStatus.CLOSED and not late_ok):
+        raise field_error("campaign", "campaign_not_open", _("This campaign is not open for gifts."))
+    if not (campaign.starts_at <= received_at <= campaign.ends_at):
+        raise field_error("campaign", "campaign_out_of_period", _("The gift is outside the campaign's period."))
+    targets = CampaignTarget.objects.filter(campaign=campaign, fund=fund)
+    if not targets.filter(project=project).exists():
+        raise field_error("campaign", "campaign_target_mismatch", _("This campaign does not raise for this fund or project."))
+
+
+def _match_amount(pool: MatchPool, *, amount: Money, donor_key: str, day: Any, available: Decimal) -> Money:
+    """What the sponsor adds to a gift: amount x ratio (down to the fen), within the caps per donor,
+    per day and in total, and within what the pool still holds. The pool row is locked by the caller."""
+    wanted = (amount.amount * pool.ratio).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    gifts = MatchGift.objects.filter(pool=pool, refunded=False)
+    by_donor = Money.from_fen(gifts.filter(donor_key=donor_key).aggregate(fen=fen_sum("amount"))["fen"] or 0)
+    by_day = Money.from_fen(gifts.filter(day=day).aggregate(fen=fen_sum("amount"))["fen"] or 0)
+    room = min(
+        wanted,
+        (pool.per_donor_cap - by_donor).amount,
+        (pool.per_day_cap - by_day).amount,
+        (pool.total_cap - pool.matched_total).amount,
+        available,
+    )
+    return Money(max(room, Decimal("0")).quantize(Decimal("0.01")))
+
+
+def _tally(campaign: Campaign, fen: int, gifts: int) -> None:
+    slot = random.randrange(domain_setting("CHARITY_TALLY_SLOTS"))
+    updated = CampaignTally.objects.filter(campaign=campaign, slot=slot).update(fen=F("fen") + fen, gifts=F("gifts") + gifts)
+    if not updated:
+        CampaignTally.objects.bulk_create([CampaignTally(campaign=campaign, slot=slot)], ignore_conflicts=True)
+        CampaignTally.objects.filter(campaign=campaign, slot=slot).update(fen=F("fen") + fen, gifts=F("gifts") + gifts)
+
+
+def _same_gift(existing: Donation, **fields: Any) -> Donation:
+    mine = (existing.fund_id, existing.project_id, existing.campaign_id, existing.amount, existing.channel, existing.donor_name)
+    theirs = (fields["fund"].pk, getattr(fields["project"], "pk", None), getattr(fields["campaign"], "pk", None),
+              fields["amount"], fields["channel"], fields["donor_name"])
+    if mine != theirs:
+        raise Conflict("idempotency_mismatch", _("This request id was already used for a different gift."))
+    return existing
+
+
+@transaction.atomic
+def donation_record(
+    *,
+    actor: Any,
+    fund: CommunityFund,
+    amount: Any,
+    channel: str,
+    donor_name: str = "",
+    show_name: bool = False,
+    project: Project | None = None,
+    campaign: Campaign | None = None,
+    point: DonationPoint | None = None,
+    donor_user: Any = None,
+    donor_key: str = "",
+    goods: Goods | None = None,
+    message: str = "",
+    received_at: datetime | None = None,
+    source: str = "station",
+    external_id: str = "",
+    late_ok: bool = False,
+    _skip_access: bool = False,
+) -> Donation:
+    """Record one gift and post it: the federation's cash (or goods) up, the fund's (or the project's
+    restricted) balance up. In a campaign with a matching pool, the match posts in the same entry."""
+    money = money_in(amount)
+    if channel not in Channel.values:
+        raise field_error("channel", "invalid_channel", _("Unknown channel."))
+    if not _skip_access:
+        if channel not in STATION_CHANNELS:
+            raise field_error("channel", "channel_not_allowed", _("Staff record cash, bank transfers and goods only."))
+        require_fund_raiser(actor, fund)
+    donor_name = (donor_name or "").strip()[:128] or ANONYMOUS
+    if donor_name == ANONYMOUS:
+        show_name = False
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now + timedelta(minutes=5):
+        raise field_error("received_at", "received_in_future", _("A gift cannot be received in the future."))
+    if external_id:
+        existing = Donation.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            return _same_gift(existing, fund=fund, project=project, campaign=campaign, amount=money, channel=channel,
+                              donor_name=donor_name)
+    if channel == Channel.GOODS:
+        if goods is None or not goods.item.strip() or goods.quantity <= 0 or not goods.unit.strip():
+            raise field_error("goods", "goods_required", _("Describe the goods: item, quantity above zero and unit."))
+        if project is not None:
+            raise field_error("project", "goods_not_restricted", _("Goods go to the fund's inventory, not to a project."))
+        if point is None:
+            raise field_error("point", "goods_need_point", _("Goods are received at a donation point."))
+    if point is not None:
+        if not point.active:
+            raise field_error("point", "point_inactive", _("This donation point is closed."))
+        accepts: dict[str, bool] = {
+            Channel.CASH: point.accepts_cash, Channel.TRANSFER: point.accepts_transfer, Channel.GOODS: point.accepts_goods}
+        if channel in accepts and not accepts[channel]:
+            raise field_error("channel", "point_refuses_channel", _("This donation point does not accept this kind of gift."))
+        if not fund.division.path.startswith(point.station.street.path):
+            raise field_error("point", "point_not_for_fund", _("This donation point is not in the fund's street."))
+    _check_target(fund, project, campaign, received_at, late_ok=late_ok)
+
+    custodian = fund.custodian
+    if channel == Channel.GOODS:
+        debit, credit = federation_goods(custodian), fund.goods_account
+    else:
+        debit = federation_cash(custodian)
+        credit = project.restricted_account if project is not None else fund.account
+    legs: list[tuple[Account, Any]] = [(debit, money.amount), (credit, -money.amount)]
+    match: tuple[MatchPool, Money] | None = None
+    if campaign is not None and donor_key and channel not in (Channel.GOODS, Channel.SEED):
+        day = timezone.localdate(received_at)
+        for pool in MatchPool.objects.select_for_update().select_related("account").filter(campaign=campaign, active=True).order_by("pk"):
+            extra = _match_amount(pool, amount=money, donor_key=donor_key, day=day,
+                                  available=pool.account.balance - pool.account.held)
+            if extra.is_positive():
+                match = (pool, extra)
+                legs += [(pool.account, extra.amount), (credit, -extra.amount)]
+                break
+    entry = entry_post(
+        legs=legs, memo=f"捐赠 gift {donor_name[:20]} → {fund.code}", source=f"charity.{source}",
+        external_id=external_id, actor=actor,
+    )
+    donation = Donation(
+        fund=fund, project=project, campaign=campaign, channel=channel, amount=money, donor_name=donor_name,
+        show_name=show_name, donor_user=donor_user if getattr(donor_user, "pk", None) else None, donor_key=donor_key[:128],
+        point=point, message=message[:200], received_at=received_at,
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None, source=source, external_id=external_id,
+        entry=entry,
+    )
+    if goods is not None and channel == Channel.GOODS:
+        donation.goods_item, donation.goods_quantity, donation.goods_unit = goods.item.strip(), goods.quantity, goods.unit.strip()
+    donation.save()
+    if match is not None:
+        pool, extra = match
+        MatchGift.objects.create(pool=pool, donation=donation, amount=extra, day=timezone.localdate(received_at), donor_key=donor_key)
+        MatchPool.objects.filter(pk=pool.pk).update(matched_total=pool.matched_total + extra)
+    if channel == Channel.GOODS and goods is not None and point is not None:
+        GoodsMovement.objects.create(
+            point=point, fund=fund, item=donation.goods_item, unit=donation.goods_unit, quantity=goods.quantity, value=money,
+            donation=donation, entry=entry, recorded_by=donation.recorded_by,
+        )
+    if campaign is not None:
+        _tally(campaign, (money + (match[1] if match else Money(0))).fen, 1)
+    audit_log(actor=actor, action="charity.donation.record", obj=donation,
+              after={"amount": str(money), "fund": fund.pk, "channel": channel, "match": str(match[1]) if match else None})
+    return donation
+
+
+@transaction.atomic
+def donation_refund(*, actor: Any, donation: Donation, reason: str, _skip_access: bool = False) -> Donation:
+    """Give a gift back by reversing its entry (the match goes back to the sponsor's pool with it).
+    A receipted gift must have its receipt voided first; refunding twice is quiet."""
+    if not _skip_access:
+        require_custodian_finance(actor, donation.fund)
+    if not (reason or "").strip():
+        raise field_error("reason", "reason_required", _("Say why the gift is refunded."))
+    locked = Donation.objects.select_for_update().select_related("entry").get(pk=donation.pk)
+    if locked.status == DonationStatus.REFUNDED:
+        return locked
+    if locked.channel in (Channel.GOODS, Channel.SEED):
+        raise Conflict("not_refundable", _("Goods and federation start money are not refunded this way."))
+    if locked.receipts.filter(status=ReceiptStatus.ISSUED).exists():
+        raise Conflict("donation_receipted", _("This gift has a receipt; void the receipt before refunding."))
+    reversal = entry_reverse(entry=locked.entry, memo=f"退款 refund of gift {locked.pk}: {reason.strip()[:200]}", actor=actor)
+    match = MatchGift.objects.filter(donation=locked, refunded=False).select_related("pool").first()
+    if match is not None:
+        pool = MatchPool.objects.select_for_update().get(pk=match.pool_id)
+        MatchPool.objects.filter(pk=pool.pk).update(matched_total=pool.matched_total - match.amount)
+        MatchGift.objects.filter(pk=match.pk).update(refunded=True)
+    if locked.campaign_id is not None:
+        total = locked.amount + (match.amount if match else Money(0))
+        _tally(locked.campaign, -total.fen, -1)  # type: ignore[arg-type]
+    locked.status, locked.refund_entry = DonationStatus.REFUNDED, reversal
+    locked.save(update_fields=["status", "refund_entry"])
+    audit_log(actor=actor, action="charity.donation.refund", obj=locked, after={"reason": reason.strip()[:200]})
+    return locked
+
+
+def goods_stock(*, point: DonationPoint, fund: CommunityFund, item: str) -> tuple[Decimal, Money, str]:
+    """(quantity, value, unit) of an item on hand at a point for a fund."""
+    rows = GoodsMovement.objects.filter(point=point, fund=fund, item=item)
+    agg = rows.aggregate(q=fen_sum("quantity"), v=fen_sum("value"))
+    value = Money.from_fen(agg["v"] or 0)
+    unit = rows.values_list("unit", flat=True).first() or ""
+    return Decimal(agg["q"] or 0) / 100, value, unit
+
+
+@transaction.atomic
+def goods_give_out(
+    *, actor: Any, point: DonationPoint, fund: CommunityFund, item: str, quantity: Any, recipient: str, note: str = ""
+) -> GoodsMovement:
+    """Give goods from a point's inventory to someone in need, valued at the average of what is on hand."""
+    require_fund_raiser(actor, fund)
+    try:
+        qty = Decimal(str(quantity)).quantize(Decimal("0.01"))
+    except ArithmeticError as exc:
+        raise field_error("quantity", "invalid_quantity", _("Enter a quantity.")) from exc
+    if qty <= 0:
+        raise field_error("quantity", "invalid_quantity", _("Enter a quantity.")) from None
+    if not recipient.strip():
+        raise field_error("recipient", "recipient_required", _("Say who received the goods."))
+    DonationPoint.objects.select_for_update().get(pk=point.pk)  # one give-out at a time per point
+    on_hand, value, unit = goods_stock(point=point, fund=fund, item=item)
+    if qty > on_hand:
+        raise ValidationFailed("insufficient_stock", _("Only %(qty)s %(unit)s of %(item)s are on hand.")
+                               % {"qty": on_hand, "unit": unit, "item": item})
+    worth = value if qty == on_hand else Money((value.amount * qty / on_hand).quantize(Decimal("0.01")))
+    if not worth.is_positive():
+        worth = Money("0.01")
+    entry = entry_post(
+        legs=[(fund.goods_account, worth.amount), (federation_goods(fund.custodian), -worth.amount)],
+        memo=f"物资发放 goods out {item} x{qty} → {recipient[:30]}", source="charity.goods", actor=actor,
+    )
+    movement = GoodsMovement.objects.create(
+        point=point, fund=fund, item=item, unit=unit, quantity=-qty, value=-worth, recipient=recipient.strip()[:128],
+        note=note[:200], entry=entry, recorded_by=actor,
+    )
+    audit_log(actor=actor, action="charity.goods.out", obj=movement, after={"item": item, "quantity": str(qty)})
+    return movement
