@@ -79,6 +79,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from shanlian.charity.api import router as charity_router
     from shanlian.orgs.api import router as orgs_router
     from shanlian.people.api import me_router
     from shanlian.people.api import router as people_router
@@ -88,6 +89,7 @@ def _register_routers() -> None:
     api.add_router("/", orgs_router)
     api.add_router("/people", people_router)
     api.add_router("/", me_router)
+    api.add_router("/charity", charity_router)
 
 
 _register_routers()

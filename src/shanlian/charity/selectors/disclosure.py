@@ -1,0 +1,1 @@
+"""Public reads: statements, disclosure, progress, compliance (no personal data beyond masked names)."""

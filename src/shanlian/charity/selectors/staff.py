@@ -1,0 +1,1 @@
+"""Staff reads: lists for station workers and finance officers, scoped by role."""
