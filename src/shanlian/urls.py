@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("shanlian.web.urls")),
     path("orgs/", include("shanlian.orgs.urls")),
     path("people/", include("shanlian.people.urls")),
+    path("charity/compliance/", include("shanlian.charity.urls_compliance")),
     path("charity/", include("shanlian.charity.urls_staff")),
     path("give/", include("shanlian.charity.urls_give")),
     path("public/", include("shanlian.charity.urls_public")),
