@@ -212,6 +212,10 @@ SHANLIAN: dict[str, Any] = {
 # Celery (later apps): Redis in production; eager in the embedded default so the demo needs no broker.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the task to another worker; tasks are idempotent
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 ADMIN_SITE_HEADER = _("Shanlian administration")
 
