@@ -14,12 +14,16 @@ from django.db import transaction
 from django.test import Client, override_settings
 from stdnum.cn import ric, uscc
 
+from shanlian.charity.models import Campaign, CommunityFund, Donation, Payout, Receipt
 from shanlian.core import crypto
 from shanlian.core.identifiers import clean_phone
 from shanlian.core.scoping import Role
 from shanlian.demo import data
 from shanlian.demo.plan import build_plan
 from shanlian.demo.seed import demo_password, seed_demo
+from shanlian.ledger import sealing
+from shanlian.ledger.models import Entry
+from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
 from shanlian.orgs.models import DonationPoint, Organization, OrgKind, Station
 from shanlian.people.models import Person, RoleGrant
 from shanlian.places.models import Division, Level
@@ -55,6 +59,9 @@ def counts() -> dict[str, int]:
         "people": Person.objects.count(),
         "users": get_user_model().objects.count(),
         "grants": RoleGrant.objects.count(),
+        "entries": Entry.objects.count(),
+        "funds": CommunityFund.objects.count(),
+        "gifts": Donation.objects.count(),
     }
 
 
@@ -155,6 +162,21 @@ def test_every_demo_login_authenticates_and_holds_its_role(seeded, db):
     assert RoleGrant.objects.get(user__username="district_admin").division.code == "440104"
     assert RoleGrant.objects.get(user__username="city_admin").role == Role.CITY_ADMIN
     assert User.objects.get(username="volunteer").person.division.parent.name == "北京街道"
+
+
+def test_charity_year_is_there_and_the_books_verify(seeded, db):
+    stations = Station.objects.count()
+    assert CommunityFund.objects.filter(station__isnull=False).values("station").distinct().count() == stations
+    assert all(f.custodian.is_charity_federation for f in CommunityFund.objects.select_related("custodian"))
+    assert set(Campaign.objects.values_list("status", flat=True)) == {"open", "closed"}
+    assert set(Donation.objects.values_list("channel", flat=True)) >= {"cash", "transfer", "goods", "online", "seed"}
+    assert Donation.objects.filter(match__isnull=False).exists() and Donation.objects.filter(status="refunded").exists()
+    assert set(Payout.objects.values_list("status", flat=True)) >= {"requested", "approved", "paid", "rejected"}
+    assert Payout.objects.filter(status="requested", fund__station__street__name="北京街道").exists()
+    assert Receipt.objects.filter(status="voided").exists()
+    assert Donation.objects.filter(donor_user__username="donor").exists()
+    assert not unbalanced_entries() and not balances_mismatched()
+    assert sealing.verify_report().ok
 
 
 def test_seeding_again_changes_nothing(seeded, db):

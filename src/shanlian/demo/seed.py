@@ -55,7 +55,8 @@ class SeedReport:
     seconds: float = 0.0
 
 
-KINDS = ("divisions", "organizations", "stations", "donation_points", "people", "logins", "role_grants")
+KINDS = ("divisions", "organizations", "stations", "donation_points", "people", "logins", "role_grants",
+         "charity_funds", "charity_projects", "charity_campaigns", "charity_gifts", "charity_payouts", "charity_receipts")
 
 
 def demo_password() -> str:
@@ -63,8 +64,9 @@ def demo_password() -> str:
 
 
 class _Writer:
-    def __init__(self, plan: Plan, password: str) -> None:
+    def __init__(self, plan: Plan, password: str, seed: int = data.SEED) -> None:
         self.plan = plan
+        self.plan_seed = seed
         self.password = password
         self.report = SeedReport(password=password)
         self.divisions: dict[str, Division] = {}
@@ -85,7 +87,15 @@ class _Writer:
             self.write_login(login)
         if admin is not None:
             self.write_grants(admin)
+            self.write_charity()
         return self.report
+
+    def write_charity(self) -> None:
+        from .charity import seed_charity
+
+        created, existing = seed_charity(seed=self.plan_seed, names=[p.real_name for p in self.plan.people[:400]])
+        self.report.created.update(created)
+        self.report.existing.update(existing)
 
     def write_divisions(self) -> None:
         by_code = {d.code: d for d in Division.objects.all()}
@@ -255,7 +265,7 @@ def seed_demo(*, password: str | None = None, seed: int = data.SEED) -> SeedRepo
     token = current.set(RequestMeta(via="command"))
     try:
         with transaction.atomic():
-            report = _Writer(plan, password).run()
+            report = _Writer(plan, password, seed).run()
     finally:
         current.reset(token)
     report.seconds = time.perf_counter() - started

@@ -21,6 +21,12 @@ KIND_LABELS = {
     "people": "居民 People",
     "logins": "演示账号 Demo logins",
     "role_grants": "角色授权 Role grants",
+    "charity_funds": "社区慈善基金 Community funds",
+    "charity_projects": "慈善项目 Projects",
+    "charity_campaigns": "联合劝募 Campaigns",
+    "charity_gifts": "捐赠 Gifts",
+    "charity_payouts": "拨付申请 Payouts",
+    "charity_receipts": "捐赠收据 Receipts",
 }
 
 
