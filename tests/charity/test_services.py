@@ -294,3 +294,20 @@ def test_nothing_half_written_when_the_ledger_refuses(books, city):
         cs.payout_approve(actor=city.users["finance"], payout=q)
     q.refresh_from_db()
     assert q.status == PayoutStatus.REQUESTED and not q.draws.exists()
+
+
+def test_fee_on_restricted_gifts_only_when_the_agreement_allows(city):
+    fa = city.users["finance"]
+    fund = cs.fund_create(actor=fa, code="yx-rmj-2", name="人民街助学基金", division=city.streets["人民街"],
+                          custodian=city.orgs["慈善会"], opened_on=dt.date(2025, 1, 1), fee_rate="0.1", fee_on_restricted=True)
+    project = cs.project_create(actor=fa, fund=fund, title="助学", purpose="education", budget="9000",
+                                starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2027, 1, 1))
+    past = timezone.now() - dt.timedelta(days=40)
+    cs.donation_record(actor=fa, fund=fund, amount="500", channel="transfer", donor_name="x", received_at=past)
+    cs.donation_record(actor=fa, fund=fund, amount="1500", channel="transfer", donor_name="y", received_at=past, project=project)
+    day = timezone.localdate(past)
+    fee = cs.fee_charge(actor=fa, fund=fund, period_start=day, period_end=day)
+    assert (fee.base, fee.amount) == (Money("2000.00"), Money("200.00"))
+    with pytest.raises(ValidationFailed) as err:
+        cs.fee_charge(actor=fa, fund=fund, period_start=day, period_end=timezone.localdate())
+    assert err.value.code == "period_not_over"
