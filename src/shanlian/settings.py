@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "shanlian.people",
     "shanlian.ledger",
     "shanlian.charity",
+    "shanlian.timebank",
     "shanlian.web",
 ]
 
@@ -206,6 +207,19 @@ SHANLIAN: dict[str, Any] = {
     # Online payments: how long a payment may stay open, and the FakePay webhook secret (demo and tests).
     "CHARITY_PAYMENT_TTL_MINUTES": int(os.environ.get("SHANLIAN_PAYMENT_TTL_MINUTES", "30")),
     "FAKEPAY_SECRET": os.environ.get("SHANLIAN_FAKEPAY_SECRET", "fakepay-demo-secret-change-me"),
+    # Time bank (DOMAIN.md, Time bank): stars by cumulative approved hours, spending threshold, cap.
+    "TIMEBANK_STAR_HOURS": tuple(int(x) for x in os.environ.get("SHANLIAN_STAR_HOURS", "100,300,600,1000,1500").split(",")),
+    "TIMEBANK_SPEND_MIN_STARS": int(os.environ.get("SHANLIAN_SPEND_MIN_STARS", "1")),
+    "TIMEBANK_BALANCE_CAP": int(os.environ.get("SHANLIAN_CREDIT_CAP", "1500")),
+    "TIMEBANK_CHECKINS_PER_DAY": int(os.environ.get("SHANLIAN_CHECKINS_PER_DAY", "3")),
+    "TIMEBANK_MIN_COVERAGE": Decimal(os.environ.get("SHANLIAN_MIN_COVERAGE", "0.6")),
+    "TIMEBANK_ORGANIZER_DAY_HOURS": int(os.environ.get("SHANLIAN_ORGANIZER_DAY_HOURS", "8")),
+    "TIMEBANK_MAX_DAY_HOURS": int(os.environ.get("SHANLIAN_MAX_DAY_HOURS", "12")),
+    "TIMEBANK_QR_ROTATE_SECONDS": int(os.environ.get("SHANLIAN_QR_ROTATE_SECONDS", "30")),
+    "TIMEBANK_QR_VALID_SECONDS": int(os.environ.get("SHANLIAN_QR_VALID_SECONDS", "60")),
+    "TIMEBANK_QUIZ_QUESTIONS": int(os.environ.get("SHANLIAN_QUIZ_QUESTIONS", "10")),
+    "TIMEBANK_QUIZ_PASS_PERCENT": int(os.environ.get("SHANLIAN_QUIZ_PASS_PERCENT", "80")),
+    "TIMEBANK_QUIZ_MAX_ATTEMPTS": int(os.environ.get("SHANLIAN_QUIZ_MAX_ATTEMPTS", "3")),
     "PUBLIC_BASE_URL": os.environ.get("SHANLIAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
 }
 

@@ -1,0 +1,23 @@
+"""Every write of the time bank, one typed function each, in a transaction."""
+
+from .activities import ConsoleNotifier, activity_publish, reminders_send, signup_cancel, signup_create
+from .attendance import (
+    check_in,
+    check_out,
+    covered_hours,
+    hours_agency_approve,
+    hours_approve,
+    hours_decline,
+    hours_late_entry,
+    qr_check,
+    qr_token,
+)
+from .catalog import catalog_item_create, redemption_cancel, redemption_create, redemption_fulfil
+from .volunteers import credits_give, family_link, is_certified, next_star, quiz_start, quiz_submit, star_level, volunteer_register
+
+__all__ = [
+    "ConsoleNotifier", "activity_publish", "catalog_item_create", "check_in", "check_out", "covered_hours", "credits_give",
+    "family_link", "hours_agency_approve", "hours_approve", "hours_decline", "hours_late_entry", "is_certified", "next_star",
+    "qr_check", "qr_token", "quiz_start", "quiz_submit", "redemption_cancel", "redemption_create", "redemption_fulfil",
+    "reminders_send", "signup_cancel", "signup_create", "star_level", "volunteer_register",
+]

@@ -1,0 +1,51 @@
+"""Who may act in the time bank: the volunteer themself, the station's organizers, the agency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.errors import PermissionDenied
+from shanlian.core.scoping import Role, Scope
+from shanlian.orgs.models import Station
+from shanlian.people.selectors import actor_scope
+
+from ..models import Volunteer
+
+
+def scope_of(actor: Any) -> Scope:
+    scope = actor_scope(actor)
+    if scope.user_id is None:
+        raise PermissionDenied("login_required", _("Please log in first."))
+    return scope
+
+
+def is_organizer(scope: Scope, station: Station) -> bool:
+    """Station workers of the station and its agency's managers organize its activities."""
+    return scope.is_superuser or (scope.has(Role.STATION_WORKER, Role.AGENCY_MANAGER) and station.pk in scope.station_ids)
+
+
+def is_agency(scope: Scope, station: Station) -> bool:
+    return scope.is_superuser or (scope.has(Role.AGENCY_MANAGER) and station.agency_id in scope.organization_ids)
+
+
+def require_organizer(actor: Any, station: Station) -> Scope:
+    scope = scope_of(actor)
+    if not is_organizer(scope, station):
+        raise PermissionDenied("not_organizer", _("Only the station's social workers organize its activities."))
+    return scope
+
+
+def require_agency(actor: Any, station: Station) -> Scope:
+    scope = scope_of(actor)
+    if not is_agency(scope, station):
+        raise PermissionDenied("not_agency", _("Only a manager of the agency running the station may approve this."))
+    return scope
+
+
+def require_self(actor: Any, volunteer: Volunteer) -> Scope:
+    scope = scope_of(actor)
+    if scope.person_id != volunteer.person_id:
+        raise PermissionDenied("not_yourself", _("Only the volunteer themself may do this."))
+    return scope

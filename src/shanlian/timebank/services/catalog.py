@@ -1,0 +1,119 @@
+"""Spending credits: a catalog of services and goods; redemptions that never oversell or overspend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.audit import audit_log
+from shanlian.core.conf import domain_setting
+from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.money import Hours
+from shanlian.ledger.services import entry_post, entry_reverse
+from shanlian.orgs.models import Station
+
+from ..models import CatalogItem, Redemption, RedemptionStatus, Volunteer
+from ._access import require_organizer, require_self, scope_of
+from .accounts import redeemed
+from .volunteers import star_level
+
+
+@transaction.atomic
+def catalog_item_create(*, actor: Any, station: Station, name: str, price: Any, stock: int, per_person_limit: int = 1,
+                        merchant: str = "", description: str = "") -> CatalogItem:
+    require_organizer(actor, station)
+    try:
+        value = Hours(price)
+    except ValidationFailed as exc:
+        raise field_error("price", exc.code, exc.message) from exc
+    if value.value <= 0:
+        raise field_error("price", "amount_not_positive", _("The amount must be more than zero."))
+    if int(stock) < 0 or int(per_person_limit) < 1:
+        raise field_error("stock", "invalid_stock", _("Stock is zero or more; the limit per person at least one."))
+    if not name.strip():
+        raise field_error("name", "name_required", _("Give the item a name."))
+    item = CatalogItem.objects.create(
+        station=station, name=name.strip()[:128], price=value, stock=int(stock), per_person_limit=int(per_person_limit),
+        merchant=merchant.strip()[:128], description=description[:300],
+    )
+    audit_log(actor=actor, action="timebank.catalog.create", obj=item)
+    return item
+
+
+@transaction.atomic
+def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, quantity: int = 1, idempotency_key: str = "") -> Redemption:
+    """Spend credits on an item. The item row is locked (stock cannot go below zero) and the ledger's
+    guarded account refuses overspending; the same idempotency key returns the first redemption."""
+    require_self(actor, volunteer)
+    if idempotency_key:
+        existing = Redemption.objects.filter(volunteer=volunteer, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.item_id != item.pk or existing.quantity != quantity:
+                raise Conflict("idempotency_mismatch", _("This request id was already used for a different redemption."))
+            return existing
+    if not 1 <= int(quantity) <= 99:
+        raise field_error("quantity", "invalid_quantity", _("Enter a quantity."))
+    fresh = Volunteer.objects.get(pk=volunteer.pk)
+    if star_level(fresh.approved_hours) < domain_setting("TIMEBANK_SPEND_MIN_STARS"):
+        raise ValidationFailed("star_required", _("Spending credits needs a %(n)s-star volunteer (%(h)s approved hours).")
+                               % {"n": domain_setting("TIMEBANK_SPEND_MIN_STARS"), "h": domain_setting("TIMEBANK_STAR_HOURS")[0]})
+    locked = CatalogItem.objects.select_for_update().get(pk=item.pk)
+    if not locked.active:
+        raise ValidationFailed("item_inactive", _("This item is no longer offered."))
+    if locked.stock < quantity:
+        raise ValidationFailed("out_of_stock", _("Only %(n)s left.") % {"n": locked.stock})
+    taken = Redemption.objects.filter(item=locked, volunteer=volunteer).exclude(status=RedemptionStatus.CANCELLED).aggregate(
+        q=Sum("quantity"))["q"] or 0
+    if taken + quantity > locked.per_person_limit:
+        raise ValidationFailed("limit_reached", _("At most %(n)s per person.") % {"n": locked.per_person_limit})
+    credits = locked.price.value * quantity
+    entry = entry_post(legs=[(volunteer.account, credits), (redeemed(), -credits)],
+                       memo=f"积分兑换 redeem {locked.name} x{quantity}", source=f"timebank.redeem:{volunteer.pk}",
+                       external_id=idempotency_key, actor=actor)
+    CatalogItem.objects.filter(pk=locked.pk).update(stock=locked.stock - quantity)
+    try:
+        with transaction.atomic():
+            redemption = Redemption.objects.create(item=locked, volunteer=volunteer, quantity=quantity, credits=Hours(credits),
+                                                   idempotency_key=idempotency_key, entry=entry)
+    except IntegrityError:
+        raise Conflict("duplicate_request", _("This redemption was already made.")) from None
+    audit_log(actor=actor, action="timebank.redeem", obj=redemption, after={"item": locked.pk, "credits": str(credits)})
+    return redemption
+
+
+@transaction.atomic
+def redemption_fulfil(*, actor: Any, redemption: Redemption) -> Redemption:
+    locked = Redemption.objects.select_for_update().select_related("item__station").get(pk=redemption.pk)
+    require_organizer(actor, locked.item.station)
+    if locked.status == RedemptionStatus.FULFILLED:
+        return locked
+    if locked.status != RedemptionStatus.PENDING:
+        raise Conflict("redemption_cancelled", _("This redemption was cancelled."))
+    locked.status, locked.fulfilled_by, locked.closed_at = RedemptionStatus.FULFILLED, actor, timezone.now()
+    locked.save(update_fields=["status", "fulfilled_by", "closed_at"])
+    audit_log(actor=actor, action="timebank.redeem.fulfil", obj=locked)
+    return locked
+
+
+@transaction.atomic
+def redemption_cancel(*, actor: Any, redemption: Redemption) -> Redemption:
+    """Cancel before fulfilment (the volunteer or the provider): credits come back by a reversing entry."""
+    locked = Redemption.objects.select_for_update().select_related("item__station", "volunteer").get(pk=redemption.pk)
+    scope = scope_of(actor)
+    if scope.person_id != locked.volunteer.person_id:
+        require_organizer(actor, locked.item.station)
+    if locked.status == RedemptionStatus.CANCELLED:
+        return locked
+    if locked.status == RedemptionStatus.FULFILLED:
+        raise Conflict("redemption_fulfilled", _("A fulfilled redemption cannot be cancelled."))
+    reversal = entry_reverse(entry=locked.entry, memo=f"兑换取消 cancel redemption {locked.pk}", actor=actor)
+    item = CatalogItem.objects.select_for_update().get(pk=locked.item_id)
+    CatalogItem.objects.filter(pk=item.pk).update(stock=item.stock + locked.quantity)
+    locked.status, locked.refund_entry, locked.closed_at = RedemptionStatus.CANCELLED, reversal, timezone.now()
+    locked.save(update_fields=["status", "refund_entry", "closed_at"])
+    audit_log(actor=actor, action="timebank.redeem.cancel", obj=locked)
+    return locked
