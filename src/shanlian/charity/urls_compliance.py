@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""The compliance dashboard, mounted at /charity/compliance/ (login and a finance or admin role)."""
+
+from django.urls import path
+
+from . import views_compliance as views
 
 app_name = "compliance"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("<int:federation_id>/", views.federation_detail, name="federation"),
+]

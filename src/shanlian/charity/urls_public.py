@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+"""Public disclosure pages, mounted at /public/ (no login)."""
+
+from django.urls import path
+
+from . import views_public as views
 
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("funds/<slug:code>/", views.fund_page, name="fund"),
+    path("campaigns/<slug:slug>/", views.campaign_page, name="campaign"),
+    path("projects/<int:project_id>/", views.project_page, name="project"),
+    path("receipts/<str:code>/", views.receipt_verify, name="receipt_verify"),
+    path("reports/", views.report_list, name="report_list"),
+    path("reports/<int:report_id>/", views.report_page, name="report"),
+]

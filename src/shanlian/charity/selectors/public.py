@@ -1,0 +1,161 @@
+"""Public look-ups for the disclosure pages (no login): funds, campaigns (not drafts), projects, receipts
+by verification code, published reports; and what each statement line means in public words (donor
+names masked)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Round
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.errors import NotFound
+
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    CommunityFund,
+    DisclosureReport,
+    Donation,
+    FeeCharge,
+    GoodsMovement,
+    PayoutDraw,
+    Project,
+    Receipt,
+)
+from .disclosure import public_name
+from .statement import LINE_KINDS, StatementLine
+
+__all__ = [
+    "PublicLine", "public_campaign_get", "public_campaigns", "public_fund_get", "public_funds", "public_lines",
+    "public_project_get", "public_receipt_get", "public_report_get", "public_reports", "report_subject",
+]
+
+CODE_RE = re.compile(r"^[0-9A-Z]{12}$")
+
+
+def _fen(field: str) -> Any:
+    return Cast(Round(F(field) * 100), BigIntegerField())
+
+
+def public_funds(*, query: str = "") -> QuerySet[CommunityFund]:
+    """Every fund, with `total_fen`: its general, goods and restricted money together (exact on SQLite too)."""
+    restricted = (Project.objects.filter(fund=OuterRef("pk")).values("fund")
+                  .annotate(s=Sum(_fen("restricted_account__balance"))).values("s"))
+    funds = (CommunityFund.objects.select_related("division", "custodian", "account", "goods_account")
+             .annotate(total_fen=_fen("account__balance") + _fen("goods_account__balance")
+                       + Coalesce(Subquery(restricted, output_field=BigIntegerField()), Value(0)))
+             .order_by("code"))
+    query = (query or "").strip()
+    if query:
+        funds = funds.filter(Q(name__icontains=query) | Q(code__icontains=query) | Q(division__name__icontains=query)
+                             | Q(custodian__name__icontains=query))
+    return funds
+
+
+def public_fund_get(*, code: str) -> CommunityFund:
+    fund = CommunityFund.objects.select_related("division", "custodian", "station").filter(code=code).first()
+    if fund is None:
+        raise NotFound("fund_not_found", _("There is no fund with this code."))
+    return fund
+
+
+def public_campaigns(*, query: str = "") -> QuerySet[Campaign]:
+    """Campaigns the public may see: open or closed, never drafts."""
+    rows = (Campaign.objects.exclude(status=CampaignStatus.DRAFT).select_related("organizer")
+            .annotate(raised_fen=Coalesce(Sum("tallies__fen"), Value(0))).order_by("-starts_at", "-id"))
+    query = (query or "").strip()
+    if query:
+        rows = rows.filter(Q(title__icontains=query) | Q(slug__icontains=query) | Q(organizer__name__icontains=query))
+    return rows
+
+
+def public_campaign_get(*, slug: str) -> Campaign:
+    campaign = Campaign.objects.exclude(status=CampaignStatus.DRAFT).select_related("organizer").filter(slug=slug).first()
+    if campaign is None:
+        raise NotFound("campaign_not_found", _("There is no public campaign with this code."))
+    return campaign
+
+
+def public_project_get(*, project_id: int) -> Project:
+    project = Project.objects.select_related("fund", "fund__custodian", "fund__division").filter(pk=project_id).first()
+    if project is None:
+        raise NotFound("project_not_found", _("There is no project with this number."))
+    return project
+
+
+def public_receipt_get(*, code: str) -> Receipt:
+    """A receipt by its random 12-character verification code; anything else is simply not found."""
+    code = (code or "").strip().upper()
+    receipt = None
+    if CODE_RE.match(code):
+        receipt = Receipt.objects.select_related("issuer", "donation").filter(verification_code=code).first()
+    if receipt is None:
+        raise NotFound("receipt_not_found", _("No receipt has this verification code. Check the code printed on the receipt."))
+    return receipt
+
+
+def public_reports() -> QuerySet[DisclosureReport]:
+    return DisclosureReport.objects.order_by("-period_end", "-id")
+
+
+def public_report_get(*, report_id: int) -> DisclosureReport:
+    report = DisclosureReport.objects.filter(pk=report_id).first()
+    if report is None:
+        raise NotFound("report_not_found", _("There is no report with this number."))
+    return report
+
+
+def report_subject(report: DisclosureReport) -> str:
+    """The title the report was filed under (frozen in its content)."""
+    content = report.content or {}
+    return str(content.get("title") or content.get("project", {}).get("title") or f"{report.subject_type} {report.subject_id}")
+
+
+@dataclass(frozen=True)
+class PublicLine:
+    line: StatementLine
+    description: str
+
+    @property
+    def kind_label(self) -> Any:
+        return LINE_KINDS.get(self.line.kind, self.line.kind)
+
+    @property
+    def signed(self) -> str:
+        """+¥980.00 / −¥270.00 (Money prints a minus after the currency sign)."""
+        amount = self.line.amount
+        return f"+{amount}" if amount.is_positive() else (f"−{-amount}" if amount.amount < 0 else str(amount))
+
+
+def public_lines(lines: list[StatementLine]) -> list[PublicLine]:
+    """Say what each line is without the raw ledger memo (which may carry a donor's full name): a gift
+    shows its donor masked and its channel, a payout its title and payee. At most five small queries."""
+    ids = [line.entry_id for line in lines]
+    by_kind: dict[str, set[int]] = {}
+    for line in lines:
+        by_kind.setdefault(line.kind, set()).add(line.entry_id)
+    text: dict[int, str] = {}
+    if "gift" in by_kind or "refund" in by_kind:
+        for d in Donation.objects.filter(Q(entry_id__in=ids) | Q(refund_entry_id__in=ids)).only(
+                "donor_name", "show_name", "channel", "entry_id", "refund_entry_id", "goods_item"):
+            name = public_name(d.donor_name, d.show_name)
+            what = d.goods_item or d.get_channel_display()
+            text[d.entry_id] = f"{name} · {what}"
+            if d.refund_entry_id:
+                text[d.refund_entry_id] = str(_("Refund to %(name)s") % {"name": name})
+    if "payout" in by_kind:
+        for draw in PayoutDraw.objects.filter(hold__entry_id__in=by_kind["payout"]).select_related("payout", "hold"):
+            if draw.hold.entry_id is not None:
+                text[draw.hold.entry_id] = f"{draw.payout.title} → {draw.payout.payee}"
+    if "fee" in by_kind:
+        for fee in FeeCharge.objects.filter(entry_id__in=by_kind["fee"]):
+            text[fee.entry_id] = str(_("Management fee %(start)s – %(end)s") % {"start": fee.period_start, "end": fee.period_end})
+    if "goods_out" in by_kind:
+        for g in GoodsMovement.objects.filter(entry_id__in=by_kind["goods_out"]):
+            text[g.entry_id] = f"{g.item} × {(-g.quantity).normalize():f}{g.unit}"
+    return [PublicLine(line=line, description=text.get(line.entry_id, str(LINE_KINDS.get(line.kind, line.kind))))
+            for line in lines]
