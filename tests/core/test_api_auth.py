@@ -153,7 +153,8 @@ def test_openapi_lists_every_path_with_summaries_and_error_schemas(client, db):
     resp = client.get("/api/openapi.json")
     assert resp.status_code == 200
     doc = resp.json()
-    assert {path: set(ops) for path, ops in doc["paths"].items()} == EXPECTED
+    paths = {path: set(ops) for path, ops in doc["paths"].items()}
+    assert {path: paths.get(path) for path in EXPECTED} == EXPECTED  # (other apps add their own paths)
     error_ref = "#/components/schemas/ErrorOut"
     for path, ops in doc["paths"].items():
         for method, op in ops.items():

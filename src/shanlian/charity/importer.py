@@ -1,0 +1,592 @@
+"""Bulk import of a Giving-Day export (CSV or XLSX): every row is checked first; one bad row and
+nothing is written. The rules (`shanlian charity import --help` shows them too):
+
+- Columns, by header (English or Chinese, any order; other columns are ignored): external id
+  (外部编号 / 流水号), time (时间 / 捐赠时间), donor (捐赠人; empty means anonymous), amount (金额),
+  campaign or fund (项目 / 活动 / 基金), match (配捐; optional, 0 when absent or empty).
+- CSV is UTF-8 (with or without BOM) or GB18030, told apart by whether the bytes are valid UTF-8.
+  XLSX: the first sheet. Row numbers in the report are the sheet's: the header is row 1.
+- Times: ISO 8601 or "2026-09-05 10:23:11" ("/" between date parts is accepted too); a time without
+  an offset is Asia/Shanghai. A gift may not be in the future, and a campaign gift must lie inside
+  the campaign's period.
+- Where the money goes (the "campaign or fund" cell): a fund code gives to that fund's general money;
+  a campaign code gives to the one fund the campaign raises for without naming a project (a campaign
+  with no such target, or several, is an error: write "CAMPAIGN/FUND" to name the fund); "CAMPAIGN/FUND"
+  gives to that fund in that campaign. The fund must be open, the campaign open (a closed or draft
+  campaign is an error). Restricted gifts to a project are not imported.
+- Matches: only in a campaign with an active matching pool. The platform already applied the caps
+  per donor (its donor ids are not ours, so they are not checked again); what is checked is that the
+  matches fit what each pool still holds (balance not held by anything else), its total cap, and its
+  cap per day (Asia/Shanghai days, counting matches already recorded that day). Each row's match is
+  drawn whole from the first active pool of the campaign (by id) that has room for it.
+- Idempotent by (source, external id): a row already imported with the same content counts as
+  "already there"; with different content it is an error (idempotency_mismatch) and nothing is written.
+
+Writing: see `importer_write` (one gift at a time through `donation_record` on any database, or
+COPY and set-based statements in one transaction on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.errors import ValidationFailed
+from shanlian.core.money import Money, fen_sum
+
+from .importer_read import cell_text, columns_map, file_error, lazy_format, sheet_open
+from .models import (
+    Campaign,
+    CampaignStatus,
+    CampaignTarget,
+    Channel,
+    CommunityFund,
+    Donation,
+    FundStatus,
+    MatchGift,
+    MatchPool,
+)
+from .services import ANONYMOUS
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+CHECK_CHUNK = 5000  # rows read, then checked against the database together
+MAX_EXTERNAL_ID = 128
+
+_SOURCE = re.compile(r"[A-Za-z0-9._-]{1,32}")  # Donation.source is 32 characters
+
+# What each check says. Every message is a whole sentence fragment shown after "row N:".
+MESSAGES: dict[str, Promise] = {
+    "external_id_missing": _("the external id is missing"),
+    "external_id_too_long": _("the external id “%(value)s” is longer than 128 characters"),
+    "time_missing": _("the time is missing"),
+    "external_id_duplicate": _("the external id “%(value)s” appears again (first in row %(first)s)"),
+    "invalid_time": _("the time “%(value)s” is not a date and time such as 2026-09-05 10:23:11"),
+    "received_in_future": _("the time %(value)s is in the future"),
+    "campaign_out_of_period": _("the time %(value)s is outside the campaign's period (%(start)s to %(end)s)"),
+    "invalid_number": _("the amount “%(value)s” is not a number"),
+    "money_precision": _("the amount “%(value)s” has more than two decimals"),
+    "amount_not_positive": _("the amount “%(value)s” is not above zero"),
+    "amount_too_large": _("the amount “%(value)s” is too large"),
+    "match_invalid_number": _("the match “%(value)s” is not a number"),
+    "match_precision": _("the match “%(value)s” has more than two decimals"),
+    "match_negative": _("the match “%(value)s” is below zero"),
+    "target_missing": _("the campaign or fund is missing"),
+    "unknown_target": _("“%(value)s” is neither a campaign code nor a fund code"),
+    "target_ambiguous": _("“%(value)s” is both a campaign code and a fund code; write CAMPAIGN/FUND"),
+    "campaign_target_ambiguous": _(
+        "campaign “%(value)s” does not raise for exactly one fund without a project; write “%(value)s/FUND-CODE”"
+    ),
+    "campaign_target_mismatch": _("campaign “%(campaign)s” does not raise for fund “%(fund)s”"),
+    "campaign_not_open": _("campaign “%(value)s” is not open for gifts"),
+    "fund_closed": _("fund “%(value)s” is closed and takes no gifts"),
+    "match_without_pool": _("a match of %(match)s needs a campaign with an active matching pool"),
+    "match_exceeds_pool": _("the match of %(match)s does not fit the matching pools: %(left)s left after the rows before it"),
+    "match_exceeds_day_cap": _("the match of %(match)s would take the matches on %(day)s above the pool's daily cap of %(cap)s"),
+    "idempotency_mismatch": _("the external id “%(value)s” was already imported with different content"),
+}
+
+@dataclass(frozen=True)
+class RowError:
+    """One reason a row is refused; `row` is the sheet's row number (the header is row 1)."""
+
+    row: int
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def reason(self, language: str | None = None) -> str:
+        if language is None:
+            return str(MESSAGES[self.code]) % self.params
+        with translation.override(language):
+            return str(MESSAGES[self.code]) % self.params
+
+    def text(self, language: str | None = None) -> str:
+        line = _("row %(row)s: %(reason)s (%(code)s)")
+        if language is None:
+            return str(line) % {"row": self.row, "reason": self.reason(), "code": self.code}
+        with translation.override(language):
+            return str(line) % {"row": self.row, "reason": self.reason(), "code": self.code}
+
+
+class ImportRejected(ValidationFailed):
+    """The file has bad rows; nothing was written. `errors` lists every one, in row order."""
+
+    def __init__(self, errors: list[RowError], rows: int) -> None:
+        self.errors = errors
+        self.rows = rows
+        super().__init__("import_rejected", lazy_format(_("%(bad)s of %(rows)s rows are refused; nothing was imported."),
+                                                        {"bad": len({e.row for e in errors}), "rows": rows}))
+
+
+class Progress(Protocol):
+    """What the importer tells a progress bar: a phase starts (with its size if known), work advances."""
+
+    def phase(self, label: str, total: int | None) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+
+class _Silent:
+    def phase(self, label: str, total: int | None) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+
+# -- targets ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a row's money goes, resolved once per distinct cell value."""
+
+    label: str
+    fund_id: int
+    fund_code: str
+    fund_open: bool
+    credit_account_id: int
+    custodian_id: int
+    campaign_id: int | None = None
+    campaign_slug: str = ""
+    campaign_open: bool = True
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    pools: tuple[int, ...] = ()
+
+
+class Targets:
+    """Resolves "campaign or fund" cells: fund code, campaign code, or CAMPAIGN/FUND."""
+
+    def __init__(self) -> None:
+        self.funds = {f.code: f for f in CommunityFund.objects.only("pk", "code", "status", "account", "custodian")}
+        self.campaigns = {c.slug: c for c in Campaign.objects.only("pk", "slug", "status", "starts_at", "ends_at")}
+        self.cache: dict[str, Target | tuple[str, dict[str, Any]]] = {}
+        self._targets: dict[int, list[tuple[int, int | None]]] | None = None
+        self._pools: dict[int, tuple[int, ...]] | None = None
+
+    def _campaign_targets(self, campaign_id: int) -> list[tuple[int, int | None]]:
+        if self._targets is None:
+            self._targets = defaultdict(list)
+            for cid, fid, pid in CampaignTarget.objects.values_list("campaign_id", "fund_id", "project_id"):
+                self._targets[cid].append((fid, pid))
+        return self._targets.get(campaign_id, [])
+
+    def _campaign_pools(self, campaign_id: int) -> tuple[int, ...]:
+        if self._pools is None:
+            pools: dict[int, list[int]] = defaultdict(list)
+            for cid, pid in MatchPool.objects.filter(active=True).order_by("pk").values_list("campaign_id", "pk"):
+                pools[cid].append(pid)
+            self._pools = {cid: tuple(ids) for cid, ids in pools.items()}
+        return self._pools.get(campaign_id, ())
+
+    def resolve(self, label: str) -> Target | tuple[str, dict[str, Any]]:
+        hit = self.cache.get(label)
+        if hit is None:
+            hit = self.cache[label] = self._resolve(label)
+        return hit
+
+    def _fund_target(self, label: str, fund: CommunityFund, campaign: Campaign | None) -> Target:
+        base: dict[str, Any] = {
+            "label": label, "fund_id": fund.pk, "fund_code": fund.code, "fund_open": fund.status == FundStatus.OPEN,
+            "credit_account_id": fund.account_id, "custodian_id": fund.custodian_id,
+        }
+        if campaign is None:
+            return Target(**base)
+        return Target(**base, campaign_id=campaign.pk, campaign_slug=campaign.slug,
+                      campaign_open=campaign.status == CampaignStatus.OPEN, starts_at=campaign.starts_at.astimezone(SHANGHAI),
+                      ends_at=campaign.ends_at.astimezone(SHANGHAI), pools=self._campaign_pools(campaign.pk))
+
+    def _resolve(self, label: str) -> Target | tuple[str, dict[str, Any]]:
+        if not label:
+            return ("target_missing", {})
+        if "/" in label:
+            slug, _sep, code = (part.strip() for part in label.partition("/"))
+            campaign, fund = self.campaigns.get(slug), self.funds.get(code)
+            if campaign is None or fund is None:
+                return ("unknown_target", {"value": label})
+            if (fund.pk, None) not in self._campaign_targets(campaign.pk):
+                return ("campaign_target_mismatch", {"campaign": slug, "fund": code})
+            return self._fund_target(label, fund, campaign)
+        campaign, fund = self.campaigns.get(label), self.funds.get(label)
+        if campaign is not None and fund is not None:
+            return ("target_ambiguous", {"value": label})
+        if fund is not None:
+            return self._fund_target(label, fund, None)
+        if campaign is None:
+            return ("unknown_target", {"value": label})
+        general = [fid for fid, pid in self._campaign_targets(campaign.pk) if pid is None]
+        if len(general) != 1:
+            return ("campaign_target_ambiguous", {"value": label})
+        fund = next(f for f in self.funds.values() if f.pk == general[0])
+        return self._fund_target(label, fund, campaign)
+
+
+# -- checking --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Gift:
+    """A checked row, ready to write."""
+
+    row: int
+    external_id: str
+    received_at: datetime
+    donor: str
+    amount: Decimal
+    match: Decimal
+    target: Target
+    pool_id: int | None = None
+
+    def memo(self) -> str:
+        return f"捐赠 gift {self.donor[:20]} → {self.target.fund_code}"
+
+
+@dataclass
+class ImportPlan:
+    source: str
+    path: str
+    rows: int = 0
+    gifts: list[Gift] = field(default_factory=list)
+    already: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    kind: str = ""
+    encoding: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for the benchmark
+    _last: float = field(default=0.0, init=False, repr=False)
+
+    def lap(self, name: str) -> None:
+        """Book the time since the previous lap under `name`."""
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def __post_init__(self) -> None:
+        self._last = time.perf_counter()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def amount(self) -> Money:
+        return Money(sum((g.amount for g in self.gifts), ZERO))
+
+    @property
+    def matched(self) -> Money:
+        return Money(sum((g.match for g in self.gifts), ZERO))
+
+    def donor_key(self, gift: Gift) -> str:
+        """Who the donor is for matching: the exporting platform's name for them (matched rows only)."""
+        return f"import:{self.source}:{gift.donor}"[:128] if gift.match else ""
+
+
+@dataclass
+class ImportResult:
+    plan: ImportPlan
+    written: int
+    writer: str
+    seconds: float
+    first_entry_id: int | None = None
+    last_entry_id: int | None = None
+
+
+def _parse_money(text: str) -> Decimal:
+    """Yuan as the file gives it ("¥1,234.50" too); raises InvalidOperation or ValueError("precision")."""
+    number = Decimal(text.replace(",", "").replace("¥", "").replace("￥", "").strip())
+    if not number.is_finite():
+        raise InvalidOperation
+    quantized = number.quantize(CENT)
+    if quantized != number:
+        raise ValueError("precision")
+    return quantized
+
+
+def _parse_time(text: str) -> datetime:
+    text = text.strip()
+    if len(text) >= 10 and text[4] == "/" and text[7] == "/":
+        text = text.replace("/", "-", 2)
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
+
+
+def _fmt_time(moment: datetime | None) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _check_money(text: str, *, row: int, prefix: str, errors: list[RowError]) -> Decimal | None:
+    try:
+        value = _parse_money(text)
+    except (InvalidOperation, ValueError) as exc:
+        if str(exc) == "precision":
+            errors.append(RowError(row, f"{prefix}precision" if prefix else "money_precision", {"value": text}))
+        else:
+            errors.append(RowError(row, f"{prefix}invalid_number", {"value": text}))
+        return None
+    if value.adjusted() >= 15:
+        errors.append(RowError(row, "amount_too_large", {"value": text}))
+        return None
+    return value
+
+
+class _PoolRoom:
+    """What each matching pool can still take: the lesser of its free balance and its total cap, and per day."""
+
+    def __init__(self, pool_ids: Iterable[int], days: Iterable[date]) -> None:
+        ids = sorted(set(pool_ids))
+        self.pools = {p.pk: p for p in MatchPool.objects.select_related("account").filter(pk__in=ids)}
+        self.left: dict[int, Decimal] = {}
+        for pk, pool in self.pools.items():
+            free = pool.account.balance - pool.account.held
+            self.left[pk] = min(free, (pool.total_cap - pool.matched_total).amount)
+        self.day_used: dict[tuple[int, date], Decimal] = defaultdict(lambda: ZERO)
+        rows = (MatchGift.objects.filter(pool_id__in=ids, refunded=False, day__in=set(days))
+                .values("pool_id", "day").annotate(fen=fen_sum("amount")).order_by())
+        for row in rows:
+            self.day_used[(row["pool_id"], row["day"])] = Money.from_fen(row["fen"] or 0).amount
+
+    def take(self, gift: Gift, day: date) -> RowError | None:
+        short_by_day: MatchPool | None = None
+        for pk in gift.target.pools:
+            pool = self.pools.get(pk)
+            if pool is None or self.left[pk] < gift.match:
+                continue
+            if self.day_used[(pk, day)] + gift.match > pool.per_day_cap.amount:
+                short_by_day = short_by_day or pool
+                continue
+            self.left[pk] -= gift.match
+            self.day_used[(pk, day)] += gift.match
+            gift.pool_id = pk
+            return None
+        if short_by_day is not None:
+            return RowError(gift.row, "match_exceeds_day_cap",
+                            {"match": str(Money(gift.match)), "day": day.isoformat(), "cap": str(short_by_day.per_day_cap)})
+        left = max((self.left.get(pk, ZERO) for pk in gift.target.pools), default=ZERO)
+        return RowError(gift.row, "match_exceeds_pool", {"match": str(Money(gift.match)), "left": str(Money(max(left, ZERO)))})
+
+
+def _same_content(existing: tuple[Any, ...], gift: Gift) -> bool:
+    _ext, fund_id, campaign_id, amount, donor, received_at, channel, match = existing
+    return (
+        channel == Channel.IMPORT and fund_id == gift.target.fund_id and campaign_id == gift.target.campaign_id
+        and Money(amount).amount == gift.amount and donor == gift.donor and received_at == gift.received_at
+        and (Money(match).amount if match is not None else ZERO) == gift.match
+    )
+
+
+def source_check(source: str) -> str:
+    source = (source or "").strip()
+    if not _SOURCE.fullmatch(source):
+        raise file_error("import_bad_source")
+    return source
+
+
+def import_check(*, path: str | Path, source: str = "import", progress: Progress | None = None) -> ImportPlan:
+    """Read and check every row; write nothing. The plan holds the rows to write and every error."""
+    source = source_check(source)
+    progress = progress or _Silent()
+    plan = ImportPlan(source=source, path=str(path))
+    sheet = sheet_open(path)
+    plan.kind, plan.encoding = sheet.kind, sheet.encoding
+    cols = columns_map(sheet.header)
+    plan.lap("read")
+    targets = Targets()
+    seen: dict[str, int] = {}
+    have_rows = Donation.objects.filter(source=source).exclude(external_id="").exists()
+    latest = (timezone.now() + timedelta(minutes=5)).astimezone(SHANGHAI)
+    cells_of = _Cells(sheet.kind)
+    progress.phase(str(_("Checking rows")), sheet.total)
+    chunk: list[tuple[int, Sequence[Any]]] = []
+    for item in sheet.rows:
+        chunk.append(item)
+        if len(chunk) >= CHECK_CHUNK:
+            _check_chunk(plan, chunk, cols, targets, seen, have_rows, latest, cells_of)
+            progress.advance(len(chunk))
+            chunk = []
+    if chunk:
+        _check_chunk(plan, chunk, cols, targets, seen, have_rows, latest, cells_of)
+        progress.advance(len(chunk))
+    _allocate_matches(plan)
+    plan.errors.sort(key=lambda e: e.row)
+    plan.lap("check")
+    return plan
+
+
+class _Cells:
+    """Turns cells into values, remembering what it parsed: exports repeat times and amounts a lot."""
+
+    def __init__(self, kind: str) -> None:
+        # CSV cells are always text (a short row is padded with ""); XLSX cells are numbers, datetimes or None too.
+        self.text: Callable[[Any], str] = str.strip if kind == "csv" else cell_text
+        self.times: dict[str, datetime] = {}
+        self.money: dict[str, Decimal] = {}
+
+    def time(self, raw: Any) -> datetime:
+        if isinstance(raw, datetime):
+            return raw.replace(tzinfo=SHANGHAI) if raw.tzinfo is None else raw.astimezone(SHANGHAI)
+        moment = self.times.get(raw)
+        if moment is None:
+            moment = _parse_time(self.text(raw))
+            if len(self.times) > 100_000:
+                self.times.clear()
+            self.times[raw] = moment
+        return moment
+
+    def amount(self, text: str, *, row: int, prefix: str, errors: list[RowError]) -> Decimal | None:
+        value = self.money.get(text)
+        if value is None:
+            value = _check_money(text, row=row, prefix=prefix, errors=errors)
+            if value is not None and len(self.money) < 100_000:
+                self.money[text] = value
+        return value
+
+
+def _check_chunk(plan: ImportPlan, chunk: list[tuple[int, Sequence[Any]]], cols: dict[str, int], targets: Targets,
+                 seen: dict[str, int], have_rows: bool, latest: datetime, cells_of: _Cells) -> None:
+    i_ext, i_time, i_amount, i_target = cols["external_id"], cols["time"], cols["amount"], cols["target"]
+    i_donor, i_match = cols.get("donor"), cols.get("match")
+    width = max(cols.values()) + 1
+    text = cells_of.text
+    errors = plan.errors
+    parsed: list[tuple[Gift, list[RowError]]] = []
+    for row, cells in chunk:
+        if not any(cells):
+            continue  # a blank line
+        if len(cells) < width:
+            cells = [*cells, *([""] * (width - len(cells)))]
+        plan.rows += 1
+        mine: list[RowError] = []
+        ext = text(cells[i_ext])
+        if not ext:
+            mine.append(RowError(row, "external_id_missing"))
+        elif len(ext) > MAX_EXTERNAL_ID:
+            mine.append(RowError(row, "external_id_too_long", {"value": ext[:40] + "…"}))
+        elif ext in seen:
+            mine.append(RowError(row, "external_id_duplicate", {"value": ext, "first": seen[ext]}))
+        else:
+            seen[ext] = row
+        moment: datetime | None = None
+        if cells[i_time] in ("", None):
+            mine.append(RowError(row, "time_missing"))
+        else:
+            try:
+                moment = cells_of.time(cells[i_time])
+            except (ValueError, IndexError, TypeError):
+                mine.append(RowError(row, "invalid_time", {"value": cell_text(cells[i_time])}))
+        amount_text = text(cells[i_amount])
+        amount = cells_of.amount(amount_text, row=row, prefix="", errors=mine)
+        if amount is not None and amount <= 0:
+            mine.append(RowError(row, "amount_not_positive", {"value": amount_text}))
+            amount = None
+        match = ZERO
+        if i_match is not None:
+            match_text = cell_text(cells[i_match])
+            if match_text:
+                checked = cells_of.amount(match_text, row=row, prefix="match_", errors=mine)
+                if checked is not None and checked < 0:
+                    mine.append(RowError(row, "match_negative", {"value": match_text}))
+                match = checked if checked is not None and checked > 0 else ZERO
+        donor = text(cells[i_donor])[:128].strip() if i_donor is not None else ""
+        resolved = targets.resolve(text(cells[i_target]))
+        if isinstance(resolved, tuple):
+            mine.append(RowError(row, resolved[0], resolved[1]))
+            errors.extend(mine)
+            continue
+        if moment is None or amount is None or mine:
+            errors.extend(mine)
+            continue
+        parsed.append((Gift(row, ext, moment, donor or ANONYMOUS, amount, match, resolved), mine))
+    existing: dict[str, tuple[Any, ...]] = {}
+    if have_rows and parsed:
+        found = Donation.objects.filter(source=plan.source, external_id__in=[g.external_id for g, _m in parsed]).values_list(
+            "external_id", "fund_id", "campaign_id", "amount", "donor_name", "received_at", "channel", "match__amount")
+        existing = {row[0]: row for row in found}
+    for gift, mine in parsed:
+        before = existing.get(gift.external_id)
+        if before is not None:
+            if _same_content(before, gift):
+                plan.already += 1
+            else:
+                errors.append(RowError(gift.row, "idempotency_mismatch", {"value": gift.external_id}))
+            continue
+        target, moment = gift.target, gift.received_at
+        if not target.fund_open:
+            mine.append(RowError(gift.row, "fund_closed", {"value": target.fund_code}))
+        if target.campaign_id is not None and not target.campaign_open:
+            mine.append(RowError(gift.row, "campaign_not_open", {"value": target.campaign_slug}))
+        if moment > latest:
+            mine.append(RowError(gift.row, "received_in_future", {"value": _fmt_time(moment)}))
+        elif target.starts_at is not None and target.ends_at is not None and not (target.starts_at <= moment <= target.ends_at):
+            mine.append(RowError(gift.row, "campaign_out_of_period", {
+                "value": _fmt_time(moment), "start": _fmt_time(target.starts_at), "end": _fmt_time(target.ends_at)}))
+        if gift.match and not target.pools:
+            mine.append(RowError(gift.row, "match_without_pool", {"match": str(Money(gift.match))}))
+        if mine:
+            errors.extend(mine)
+        else:
+            plan.gifts.append(gift)
+
+
+def _allocate_matches(plan: ImportPlan) -> None:
+    matched = [g for g in plan.gifts if g.match]
+    if not matched:
+        return
+    day_of = [timezone.localdate(g.received_at) for g in matched]
+    room = _PoolRoom((pk for g in matched for pk in g.target.pools), set(day_of))
+    refused: set[int] = set()
+    for gift, day in zip(matched, day_of, strict=True):
+        problem = room.take(gift, day)
+        if problem is not None:
+            plan.errors.append(problem)
+            refused.add(gift.row)
+    if refused:
+        plan.gifts = [g for g in plan.gifts if g.row not in refused]
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def gifts_import(
+    *,
+    path: str | Path,
+    source: str = "import",
+    dry_run: bool = False,
+    writer: str = "auto",
+    actor: Any = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check every row, then write all new rows (or, with any bad row, raise ImportRejected and write nothing)."""
+    started = time.perf_counter()
+    if writer == "auto":
+        writer = "copy" if connection.vendor == "postgresql" else "generic"
+    if writer not in ("generic", "copy") or (writer == "copy" and connection.vendor != "postgresql"):
+        raise file_error("import_bad_writer")
+    plan = import_check(path=path, source=source, progress=progress)
+    if not plan.ok:
+        raise ImportRejected(plan.errors, plan.rows)
+    if dry_run or not plan.gifts:
+        return ImportResult(plan=plan, written=0, writer=writer, seconds=time.perf_counter() - started)
+    from . import importer_write
+
+    if writer == "copy":
+        first, last = importer_write.write_copy(plan, actor=actor, progress=progress or _Silent())
+    else:
+        first, last = importer_write.write_generic(plan, actor=actor, progress=progress or _Silent())
+    return ImportResult(plan=plan, written=len(plan.gifts), writer=writer, seconds=time.perf_counter() - started,
+                        first_entry_id=first, last_entry_id=last)
+
+

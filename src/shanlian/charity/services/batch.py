@@ -1,0 +1,386 @@
+"""Batch intake of online gifts: a payment platform forwards up to `BATCH_MAX` Giving-Day gifts in one
+request (`POST /api/charity/donations/batch`), through a machine token of the custodian federation's
+finance officer, as it would forward them one by one to `POST /api/charity/donations`.
+
+- Every gift is idempotent per caller exactly as in the single endpoint: it is stored under source
+  `api:<user id>` with its `idempotency_key` as external id, so a key used in a single request and then
+  in a batch (or the other way round) is the same gift. The same key with the same content answers
+  `replayed` with the first gift's ids; with different content `refused` (idempotency_mismatch).
+- Every gift is checked first (the importer's row checks: amount, match, time, fund or campaign, the
+  campaign's period and status, the matching pools' room), and the caller must be a finance officer of
+  each gift's fund's custodian.
+- **A bad gift refuses only itself.** A platform forwarding a Giving Day's stream should not have one
+  typo hold up a thousand good gifts: the answer lists every gift as `created`, `replayed` or
+  `refused` with a code and a message, and the platform resends the refused ones once fixed. The gifts
+  that pass are written in ONE transaction: all of them or (on any failure) none, never half a batch.
+- Matching, as in the single endpoint: without `match`, a campaign gift with a `donor_key` is matched by
+  the campaign's first active pool with room, at the pool's ratio within its caps per donor, per day, in
+  total and within what it holds, gift after gift in the batch's order, exactly what one request per gift
+  in that order would get. With `match` (the platform already applied the sponsor's rules), that amount
+  is drawn whole from the first pool with room for it as `shanlian charity import` does ("0" means none).
+  The pools are locked (in id order, as `donation_record` locks them) before the room is read.
+- Writing: on PostgreSQL the importer's set-based writer (`importer_write.write_set`: COPY into a
+  temporary table, a few INSERT ... SELECT, each account's balance moved once); elsewhere one gift at a
+  time (`importer_write.record_planned`). Both write the same rows as `donation_record` does for the
+  single endpoint: channel online, recorded by the caller, the same entry (memo, legs, source, content
+  hash). Audit: one `charity.donation.batch` row per request (plus the per-gift rows on the generic path).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.audit import audit_log
+from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed
+from shanlian.core.money import Money, fen_sum
+from shanlian.core.scoping import Role
+
+from ..importer import (
+    CENT,
+    MAX_EXTERNAL_ID,
+    SHANGHAI,
+    ZERO,
+    Gift,
+    RowError,
+    Target,
+    Targets,
+    _check_money,
+    _fmt_time,
+    _parse_time,
+    _PoolRoom,
+    _Silent,
+)
+from ..models import Campaign, Channel, CommunityFund, Donation, MatchGift, MatchPool
+from ._access import scope_of
+from .donations import ANONYMOUS
+
+BATCH_MAX = 1000
+KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+ATTEMPTS = 3  # a batch racing another request with the same keys is checked and written again
+
+CREATED, REPLAYED, REFUSED = "created", "replayed", "refused"
+
+MESSAGES: dict[str, Promise] = {
+    "invalid_idempotency_key": _("the idempotency key must be 1 to 128 letters, digits or _ . : -"),
+    "online_needs_custodian_finance": _(
+        "Only a finance officer of the fund's custodian federation may record online gifts."),
+    "idempotency_mismatch": _("this idempotency key was already used for a different gift"),
+}
+
+
+@dataclass(frozen=True)
+class BatchGiftIn:
+    """One gift as the platform sends it (the API's schema, without Django Ninja)."""
+
+    idempotency_key: str
+    amount: str
+    fund: str = ""
+    campaign: str = ""
+    donor_name: str = ""
+    donor_key: str = ""
+    received_at: str | None = None
+    match: str | None = None
+
+
+@dataclass(slots=True)
+class _Planned(Gift):
+    """A checked gift of a batch: the importer's `Gift` plus what an API gift carries besides."""
+
+    donor_key: str = ""
+    match_given: bool = False
+
+
+@dataclass
+class BatchGiftResult:
+    index: int
+    idempotency_key: str
+    status: str
+    donation_id: int | None = None
+    entry_id: int | None = None
+    fund: str = ""
+    campaign: str | None = None
+    amount: Decimal | None = None
+    match: Decimal | None = None
+    received_at: datetime | None = None
+    code: str = ""
+    message: str = ""
+
+
+@dataclass
+class BatchResult:
+    gifts: list[BatchGiftResult] = field(default_factory=list)
+    writer: str = ""
+
+    def count(self, status: str) -> int:
+        return sum(1 for g in self.gifts if g.status == status)
+
+
+def _message(code: str, params: dict[str, Any]) -> str:
+    if code in MESSAGES:
+        return str(MESSAGES[code]) % params if params else str(MESSAGES[code])
+    return RowError(0, code, params).reason()
+
+
+class _Room(_PoolRoom):
+    """The importer's pool room, plus what each donor already got from each pool (the per-donor cap)."""
+
+    def __init__(self, pool_ids: Iterable[int], days: Iterable[date], donor_keys: Iterable[str]) -> None:
+        ids = sorted(set(pool_ids))
+        super().__init__(ids, days)
+        self.donor_used: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+        rows = (MatchGift.objects.filter(pool_id__in=ids, refunded=False, donor_key__in=set(donor_keys))
+                .values("pool_id", "donor_key").annotate(fen=fen_sum("amount")).order_by())
+        for row in rows:
+            self.donor_used[(row["pool_id"], row["donor_key"])] = Money.from_fen(row["fen"] or 0).amount
+
+    def take_given(self, gift: _Planned, day: date) -> RowError | None:
+        problem = self.take(gift, day)
+        if problem is None and gift.pool_id is not None:
+            self.donor_used[(gift.pool_id, gift.donor_key)] += gift.match
+        return problem
+
+    def compute(self, gift: _Planned, day: date) -> None:
+        """`donations._match_amount` over the pools in id order, the first positive one wins."""
+        for pk in gift.target.pools:
+            pool = self.pools.get(pk)
+            if pool is None or not pool.active:
+                continue
+            wanted = (gift.amount * pool.ratio).quantize(CENT, rounding=ROUND_DOWN)
+            room = min(wanted, pool.per_donor_cap.amount - self.donor_used[(pk, gift.donor_key)],
+                       pool.per_day_cap.amount - self.day_used[(pk, day)], self.left[pk])
+            extra = max(room, ZERO).quantize(CENT)
+            if extra > 0:
+                gift.match, gift.pool_id = extra, pk
+                self.left[pk] -= extra
+                self.day_used[(pk, day)] += extra
+                self.donor_used[(pk, gift.donor_key)] += extra
+                return
+
+
+class _Checker:
+    """Checks the gifts of one batch against the database: targets, the caller's custody, stored keys."""
+
+    def __init__(self, *, scope: Any, source: str, now: datetime) -> None:
+        self.scope = scope
+        self.source = source
+        self.now = now
+        self.latest = (now + timedelta(minutes=5)).astimezone(SHANGHAI)
+        self.targets = Targets()
+
+    def _target(self, gift: BatchGiftIn) -> Target | tuple[str, dict[str, Any]]:
+        fund, campaign = gift.fund.strip(), gift.campaign.strip()
+        if campaign:
+            if "/" in campaign:
+                if fund and campaign.partition("/")[2].strip() != fund:
+                    return ("campaign_target_mismatch", {"campaign": campaign, "fund": fund})
+                return self.targets.resolve(campaign)
+            if campaign not in self.targets.campaigns:
+                return ("unknown_target", {"value": campaign})
+            return self.targets.resolve(f"{campaign}/{fund}" if fund else campaign)
+        if not fund:
+            return ("target_missing", {})
+        found = self.targets.funds.get(fund)
+        if found is None:
+            return ("unknown_target", {"value": fund})
+        return self.targets._fund_target(fund, found, None)
+
+    def parse(self, index: int, gift: BatchGiftIn, seen: dict[str, int]) -> _Planned | list[RowError]:
+        errors: list[RowError] = []
+        key = gift.idempotency_key
+        if not KEY.match(key or "") or len(key) > MAX_EXTERNAL_ID:
+            errors.append(RowError(index, "invalid_idempotency_key"))
+        elif key in seen:
+            errors.append(RowError(index, "external_id_duplicate", {"value": key, "first": seen[key]}))
+        else:
+            seen[key] = index
+        amount = _check_money(gift.amount or "", row=index, prefix="", errors=errors)
+        if amount is not None and amount <= 0:
+            errors.append(RowError(index, "amount_not_positive", {"value": gift.amount}))
+            amount = None
+        match = ZERO
+        given = gift.match is not None and gift.match.strip() != ""
+        if given:
+            checked = _check_money(gift.match or "", row=index, prefix="match_", errors=errors)
+            if checked is not None and checked < 0:
+                errors.append(RowError(index, "match_negative", {"value": gift.match}))
+            match = checked if checked is not None and checked > 0 else ZERO
+        moment = self.now
+        if gift.received_at is not None and gift.received_at.strip():
+            try:
+                moment = _parse_time(gift.received_at)
+            except (ValueError, IndexError):
+                errors.append(RowError(index, "invalid_time", {"value": gift.received_at[:40]}))
+        target = self._target(gift)
+        if isinstance(target, tuple):
+            errors.append(RowError(index, target[0], target[1]))
+            return errors
+        if not (self.scope.is_superuser or target.custodian_id in self.scope.organization_ids):
+            errors.append(RowError(index, "online_needs_custodian_finance"))
+        if errors or amount is None:
+            return errors
+        donor = (gift.donor_name or "").strip()[:128] or ANONYMOUS
+        return _Planned(index, key, moment, donor, amount, match, target, donor_key=(gift.donor_key or "")[:128],
+                        match_given=given)
+
+    def status(self, gift: _Planned) -> list[RowError]:
+        """The checks a gift already recorded under its key skips (as the single endpoint's replay does)."""
+        t, moment, row = gift.target, gift.received_at, gift.row
+        errors: list[RowError] = []
+        if not t.fund_open:
+            errors.append(RowError(row, "fund_closed", {"value": t.fund_code}))
+        if t.campaign_id is not None and not t.campaign_open:
+            errors.append(RowError(row, "campaign_not_open", {"value": t.campaign_slug}))
+        if moment > self.latest:
+            errors.append(RowError(row, "received_in_future", {"value": _fmt_time(moment)}))
+        elif t.starts_at is not None and t.ends_at is not None and not (t.starts_at <= moment <= t.ends_at):
+            errors.append(RowError(row, "campaign_out_of_period", {
+                "value": _fmt_time(moment), "start": _fmt_time(t.starts_at), "end": _fmt_time(t.ends_at)}))
+        if gift.match and not t.pools:
+            errors.append(RowError(row, "match_without_pool", {"match": str(Money(gift.match))}))
+        return errors
+
+
+_STORED = ("external_id", "pk", "entry_id", "fund_id", "project_id", "campaign_id", "point_id", "channel", "amount",
+           "donor_name", "show_name", "donor_key", "message", "received_at", "goods_item", "match__amount")
+
+
+def _same(stored: dict[str, Any], gift: _Planned, sent_time: bool) -> bool:
+    t = gift.target
+    match = Money(stored["match__amount"]).amount if stored["match__amount"] is not None else ZERO
+    return (
+        (stored["fund_id"], stored["project_id"], stored["campaign_id"], stored["point_id"], stored["channel"],
+         Money(stored["amount"]).amount, stored["donor_name"], stored["show_name"], stored["donor_key"], stored["message"],
+         stored["goods_item"])
+        == (t.fund_id, None, t.campaign_id, None, Channel.ONLINE, gift.amount, gift.donor, False, gift.donor_key, "", "")
+        and (not sent_time or stored["received_at"] == gift.received_at)
+        and (not gift.match_given or match == gift.match)
+    )
+
+
+def _refused(index: int, key: str, errors: list[RowError]) -> BatchGiftResult:
+    first = errors[0]
+    return BatchGiftResult(index=index, idempotency_key=key, status=REFUSED, code=first.code,
+                           message="; ".join(_message(e.code, e.params) for e in errors))
+
+
+def donation_batch_record(*, actor: Any, gifts: Sequence[BatchGiftIn]) -> BatchResult:
+    """Check every gift, then write all the good new ones in one transaction; see the module's notes."""
+    scope = scope_of(actor)
+    if not (scope.is_superuser or scope.has(Role.FEDERATION_FINANCE)):
+        raise PermissionDenied("online_needs_custodian_finance", MESSAGES["online_needs_custodian_finance"])
+    if not gifts:
+        raise ValidationFailed("batch_empty", _("Send at least one gift."))
+    if len(gifts) > BATCH_MAX:
+        raise ValidationFailed("batch_too_large", _("Send at most %(max)s gifts in one batch.") % {"max": BATCH_MAX})
+    for attempt in range(ATTEMPTS):
+        try:
+            return _attempt(actor, scope, gifts)
+        except (IntegrityError, Conflict) as exc:
+            # Another request wrote some of these keys (or took a pool's room) meanwhile: check again.
+            if attempt == ATTEMPTS - 1 or (isinstance(exc, Conflict) and exc.code not in (
+                    "import_conflict", "entry_conflict", "idempotency_mismatch", "match_exceeds_pool")):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _attempt(actor: Any, scope: Any, gifts: Sequence[BatchGiftIn]) -> BatchResult:
+    source = f"api:{actor.pk}"
+    checker = _Checker(scope=scope, source=source, now=timezone.now())
+    results: dict[int, BatchGiftResult] = {}
+    planned: list[_Planned] = []
+    seen: dict[str, int] = {}
+    for index, sent in enumerate(gifts):
+        parsed = checker.parse(index, sent, seen)
+        if isinstance(parsed, list):
+            results[index] = _refused(index, sent.idempotency_key, parsed)
+        else:
+            planned.append(parsed)
+    stored = {row["external_id"]: row for row in Donation.objects.filter(
+        source=source, external_id__in=[g.external_id for g in planned]).values(*_STORED)} if planned else {}
+    fresh: list[_Planned] = []
+    for gift in planned:
+        row = stored.get(gift.external_id)
+        if row is None:
+            problems = checker.status(gift)
+            if problems:
+                results[gift.row] = _refused(gift.row, gift.external_id, problems)
+            else:
+                fresh.append(gift)
+        elif _same(row, gift, bool((gifts[gift.row].received_at or "").strip())):
+            results[gift.row] = _answer(gift, REPLAYED, row["pk"], row["entry_id"], row["received_at"],
+                                        Money(row["match__amount"]).amount if row["match__amount"] is not None else ZERO)
+        else:
+            results[gift.row] = _refused(gift.row, gift.external_id, [RowError(gift.row, "idempotency_mismatch")])
+    writer = ""
+    with transaction.atomic():
+        written = _allocate(fresh, results)
+        if written:
+            writer = _write(written, actor=actor, source=source)
+            ids = {k: (pk, e) for k, pk, e in Donation.objects.filter(
+                source=source, external_id__in=[g.external_id for g in written]).values_list("external_id", "pk", "entry_id")}
+            for gift in written:
+                pk, entry_id = ids[gift.external_id]
+                results[gift.row] = _answer(gift, CREATED, pk, entry_id, gift.received_at, gift.match)
+        out = BatchResult(gifts=[results[i] for i in range(len(gifts))], writer=writer)
+        entries = [r.entry_id for r in out.gifts if r.status == CREATED and r.entry_id is not None]
+        audit_log(actor=actor, action="charity.donation.batch", object_type="charity.batch", object_id=source, after={
+            "gifts": len(gifts), "created": len(entries), "replayed": out.count(REPLAYED), "refused": out.count(REFUSED),
+            "amount": str(Money(sum((g.amount for g in written), ZERO))), "matched": str(Money(sum((g.match for g in written), ZERO))),
+            "writer": writer, "first_entry_id": min(entries, default=None), "last_entry_id": max(entries, default=None),
+        })
+    return out
+
+
+def _allocate(fresh: list[_Planned], results: dict[int, BatchGiftResult]) -> list[_Planned]:
+    """Under the pools' locks: the given matches fit, the others are computed; returns the gifts to write."""
+    pooled = [g for g in fresh if g.target.pools and (g.match or (not g.match_given and g.donor_key))]
+    if not pooled:
+        return fresh
+    pool_ids = sorted({pk for g in pooled for pk in g.target.pools})
+    list(MatchPool.objects.select_for_update().filter(pk__in=pool_ids).order_by("pk").values_list("pk", flat=True))
+    days = {timezone.localdate(g.received_at) for g in pooled}
+    room = _Room(pool_ids, days, {g.donor_key for g in pooled})
+    refused: set[int] = set()
+    for gift in pooled:
+        day = timezone.localdate(gift.received_at)
+        if gift.match_given:
+            problem = room.take_given(gift, day)
+            if problem is not None:
+                results[gift.row] = _refused(gift.row, gift.external_id, [problem])
+                refused.add(gift.row)
+        else:
+            room.compute(gift, day)
+    return [g for g in fresh if g.row not in refused]
+
+
+def _write(gifts: list[_Planned], *, actor: Any, source: str) -> str:
+    from ..importer_write import RowSpec, record_planned, write_set
+
+    spec = RowSpec(source=source, channel=Channel.ONLINE, donor_key=lambda g: g.donor_key,  # type: ignore[attr-defined]
+                   recorded_by_id=actor.pk if getattr(actor, "is_authenticated", False) else None)
+    if connection.vendor == "postgresql":
+        write_set(gifts, spec=spec, progress=_Silent())
+        return "set"
+    funds = {f.pk: f for f in CommunityFund.objects.select_related("custodian", "account").filter(pk__in={g.target.fund_id for g in gifts})}
+    campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in={g.target.campaign_id for g in gifts if g.target.campaign_id})}
+    for gift in gifts:
+        campaign = campaigns[gift.target.campaign_id] if gift.target.campaign_id else None
+        record_planned(gift, spec=spec, fund=funds[gift.target.fund_id], campaign=campaign, actor=actor)
+    return "generic"
+
+
+def _answer(gift: _Planned, status: str, pk: int, entry_id: int, received_at: datetime, match: Decimal) -> BatchGiftResult:
+    return BatchGiftResult(index=gift.row, idempotency_key=gift.external_id, status=status, donation_id=pk, entry_id=entry_id,
+                           fund=gift.target.fund_code, campaign=gift.target.campaign_slug or None, amount=gift.amount,
+                           match=match, received_at=received_at)
