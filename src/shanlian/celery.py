@@ -22,6 +22,7 @@ app.conf.beat_schedule = {
     # Seal the ledger every 10 minutes: donors' inclusion proofs become available soon after a gift.
     "ledger-seal": {"task": "shanlian.ledger.tasks.ledger_seal", "schedule": 600.0},
     "ledger-expire-holds": {"task": "shanlian.ledger.tasks.holds_expire", "schedule": 300.0},
+    "charity-expire-payments": {"task": "shanlian.charity.tasks.intents_expire", "schedule": 300.0},
     "charity-lapse-payouts": {"task": "shanlian.charity.tasks.payouts_lapse", "schedule": 3600.0},
     # Quarterly and final disclosure reports, made once a day after midnight (Asia/Shanghai).
     "charity-reports": {"task": "shanlian.charity.tasks.reports_make", "schedule": crontab(hour=0, minute=30)},

@@ -149,6 +149,11 @@ USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 
+# Uploaded files (payout attachments): kept under the data folder and never served directly; views
+# hand them out only to users who may see what they are attached to.
+MEDIA_ROOT = Path(os.environ.get("SHANLIAN_MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "/media/"
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("SHANLIAN_STATIC_ROOT", DATA_DIR / "static"))
 NODE_MODULES = Path(os.environ.get("SHANLIAN_NODE_MODULES", REPO_DIR / "node_modules"))
@@ -207,6 +212,8 @@ SHANLIAN: dict[str, Any] = {
     # Online payments: how long a payment may stay open, and the FakePay webhook secret (demo and tests).
     "CHARITY_PAYMENT_TTL_MINUTES": int(os.environ.get("SHANLIAN_PAYMENT_TTL_MINUTES", "30")),
     "FAKEPAY_SECRET": os.environ.get("SHANLIAN_FAKEPAY_SECRET", "fakepay-demo-secret-change-me"),
+    # FakePay marks payments paid with no money moving: for the demo and tests only; off in production.
+    "FAKEPAY_ENABLED": env_bool("SHANLIAN_FAKEPAY_ENABLED", True),
     # Time bank (DOMAIN.md, Time bank): stars by cumulative approved hours, spending threshold, cap.
     "TIMEBANK_STAR_HOURS": tuple(int(x) for x in os.environ.get("SHANLIAN_STAR_HOURS", "100,300,600,1000,1500").split(",")),
     "TIMEBANK_SPEND_MIN_STARS": int(os.environ.get("SHANLIAN_SPEND_MIN_STARS", "1")),

@@ -6,3 +6,6 @@ class CharityConfig(AppConfig):
     name = "shanlian.charity"
     label = "charity"
     verbose_name = _("Charity")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy check)

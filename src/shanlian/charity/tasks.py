@@ -18,3 +18,10 @@ def reports_make() -> int:
     from .reports import reports_generate  # written with the disclosure pages
 
     return reports_generate(today=timezone.localdate())
+
+
+@shared_task(name="shanlian.charity.tasks.intents_expire")
+def intents_expire() -> int:
+    from .services.payments import intents_expire as expire
+
+    return expire()

@@ -129,7 +129,7 @@ class CharitySeeder:
             return
         projects = list(fund.projects.all())
         start = max(dt.date(2025, 12, 1), fund.opened_on)
-        for _ in range(self.rng.randint(8, 18)):
+        for _ in range(self.rng.randint(5, 12)):
             company = self.rng.random() < 0.2
             donor = self.rng.choice(COMPANIES) if company else self.name()
             point = self.rng.choice(at)
@@ -207,7 +207,7 @@ class CharitySeeder:
         )
         cs.match_pool_create(actor=self.admin, campaign=campaign, sponsor_name=SPONSORS[0], ratio="1", per_donor_cap="200",
                              per_day_cap="20000", total_cap="50000", deposit="50000")
-        self._online(campaign, targets, 500, start, end, "pay:fakepay")
+        self._online(campaign, targets, 300, start, end, "pay:fakepay")
         late = Donation.objects.filter(campaign=campaign, channel="online").order_by("-id").first()
         if late is not None:  # one gift the donor asked back before any receipt
             cs.donation_refund(actor=self.finance, donation=late, reason="捐赠人重复支付，申请退回")
@@ -229,7 +229,7 @@ class CharitySeeder:
         )
         cs.match_pool_create(actor=self.admin, campaign=campaign, sponsor_name=SPONSORS[1], ratio="0.5", per_donor_cap="100",
                              per_day_cap="5000", total_cap="30000", deposit="30000")
-        self._online(campaign, targets, 160, start, min(now - dt.timedelta(minutes=5), end), "pay:fakepay")
+        self._online(campaign, targets, 100, start, min(now - dt.timedelta(minutes=5), end), "pay:fakepay")
 
     def payouts(self, funds: list[CommunityFund]) -> None:
         lines_for = {title: lines for title, _p, _b, lines in PROJECTS}

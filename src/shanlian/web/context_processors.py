@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from shanlian.core.scoping import ADMIN_ROLES, AREA_ROLES, PEOPLE_ROLES
+from shanlian.core.scoping import ADMIN_ROLES, AREA_ROLES, PEOPLE_ROLES, Role
 from shanlian.people.selectors import actor_scope
 
 
@@ -28,6 +28,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append(("people:person_list", _("People"), "people:person"))
     if scope.is_superuser or scope.roles & ADMIN_ROLES:
         items.append(("people:role_list", _("Roles"), "people:role"))
+    if scope.is_superuser or scope.roles & AREA_ROLES:
+        items.append(("charity:fund_list", _("Community funds"), "charity:fund"))
+        items.append(("charity:gift_list", _("Gifts"), "charity:gift"))
+        items.append(("charity:payout_list", _("Payouts"), "charity:payout"))
+    if scope.is_superuser or scope.has(Role.FEDERATION_FINANCE):
+        items.append(("charity:receipt_list", _("Receipts"), "charity:receipt"))
+    if scope.is_superuser or scope.roles & (AREA_ROLES - {Role.STATION_WORKER, Role.AGENCY_MANAGER}):
+        items.append(("compliance:dashboard", _("Compliance"), "compliance:"))
+    if not scope.roles & AREA_ROLES:
+        items.append(("give:campaign_list", _("Give"), "give:campaign"))
+        items.append(("give:mine", _("My gifts"), "give:mine"))
+    items.append(("public:index", _("Disclosure"), "public:"))
     view_name = request.resolver_match.view_name if request.resolver_match else ""
     return {
         "nav_items": [

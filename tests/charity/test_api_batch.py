@@ -1,0 +1,321 @@
+"""POST /api/charity/donations/batch: a payment platform forwards up to 1000 online gifts at once through the
+custodian's finance officer. Per-gift answers (created / replayed / refused with a code), a bad gift refuses
+only itself, replays give the first ids, the books balance, and the rows are those the single endpoint writes
+for the same gifts (set-based writer on PostgreSQL, per gift on SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from shanlian.charity import services as cs
+from shanlian.charity.models import Donation, MatchGift, MatchPool
+from shanlian.core.models import AuditLog
+from shanlian.core.scoping import Role
+from shanlian.ledger.models import Account, Entry
+from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
+from shanlian.people.services import api_token_create
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+BATCH = "/api/charity/donations/batch"
+SINGLE = "/api/charity/donations"
+
+
+def bearer(user) -> dict[str, str]:
+    _, secret = api_token_create(actor=None, user=user, name="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def send(client: Client, gifts, **auth):
+    return client.post(BATCH, json.dumps({"gifts": gifts}), content_type="application/json", **auth)
+
+
+def when(hours_ago: float = 1) -> str:
+    return (timezone.now() - dt.timedelta(hours=hours_ago)).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
+
+
+def gift(key: str, **kw):
+    body = {"idempotency_key": key, "fund": "yx-bjj", "amount": "20.00", "donor_name": "网友甲", "received_at": when()}
+    body.update(kw)
+    return body
+
+
+def counts() -> tuple[int, int, int]:
+    return Donation.objects.count(), Entry.objects.count(), MatchGift.objects.count()
+
+
+def assert_books_clean() -> None:
+    assert not unbalanced_entries()
+    assert not balances_mismatched()
+
+
+def by_key(resp) -> dict[str, dict]:
+    assert resp.status_code == 200, resp.content
+    return {g["idempotency_key"]: g for g in resp.json()["gifts"]}
+
+
+# --- who may send ------------------------------------------------------------------------------------
+
+
+def test_anonymous_is_401_and_wrong_roles_are_403(client, books, city):
+    before = counts()
+    assert send(client, [gift("a-1")]).status_code == 401
+    for name in ("station_worker", "street_officer", "city_admin", "donor"):
+        resp = send(client, [gift("a-1")], **bearer(city.users[name]))
+        assert resp.status_code == 403, (name, resp.content)
+        assert resp.json()["code"] == "online_needs_custodian_finance"
+    assert counts() == before
+
+
+def test_another_federations_officer_gets_each_gift_refused(client, books, city):
+    other_fed = f.organization("广州市天河区慈善会", district=city.districts["天河"], kind="association",
+                               public_fundraising=True, is_charity_federation=True)
+    stranger = f.user_with_role("finance_th", Role.FEDERATION_FINANCE, other_fed, name="天河慈善会财务")
+    before = counts()
+    gifts = by_key(send(client, [gift("x-1"), gift("x-2", fund="", campaign="gd-2026")], **bearer(stranger)))
+    assert {g["status"] for g in gifts.values()} == {"refused"}
+    assert {g["code"] for g in gifts.values()} == {"online_needs_custodian_finance"}
+    assert counts() == before
+
+
+# --- per-gift results, matching, replays -------------------------------------------------------------
+
+
+def test_gifts_are_created_with_their_matches_and_the_books_balance(client, books, city):
+    auth = bearer(city.users["finance"])
+    books.fund.account.refresh_from_db()
+    fund_before = books.fund.account.balance
+    resp = send(client, [
+        gift("gd:1"),                                                       # the fund's general money
+        gift("gd:2", fund="", campaign="gd-2026", donor_key="payer-1"),     # matched 1:1 by the pool
+        gift("gd:3", campaign="gd-2026/yx-bjj", donor_key="payer-2", amount="30.00", match="10.00"),  # the platform's match
+        gift("gd:4", campaign="gd-2026", donor_key="payer-3", match="0"),   # explicitly none
+        gift("gd:5", campaign="gd-2026", donor_name=""),                    # no donor key: no match
+    ], **auth)
+    body = resp.json()
+    assert (body["created"], body["replayed"], body["refused"]) == (5, 0, 0), body
+    gifts = by_key(resp)
+    assert [g["index"] for g in body["gifts"]] == [0, 1, 2, 3, 4]
+    assert {k: g["match_amount"] for k, g in gifts.items()} == {
+        "gd:1": "0.00", "gd:2": "20.00", "gd:3": "10.00", "gd:4": "0.00", "gd:5": "0.00"}
+    assert gifts["gd:2"]["campaign"] == "gd-2026" and gifts["gd:1"]["campaign"] is None
+    assert gifts["gd:1"]["received_at"].endswith("+08:00")
+    d = Donation.objects.get(pk=gifts["gd:3"]["id"])
+    user = city.users["finance"]
+    assert (d.source, d.external_id, d.channel, d.recorded_by_id, d.entry_id) == (f"api:{user.pk}", "gd:3", "online", user.pk,
+                                                                                   gifts["gd:3"]["entry_id"])
+    assert Donation.objects.get(external_id="gd:5").donor_name == cs.ANONYMOUS
+    books.fund.account.refresh_from_db()
+    assert books.fund.account.balance == fund_before + Decimal("20") * 4 + Decimal("30") + Decimal("20") + Decimal("10")
+    assert MatchPool.objects.get(pk=books.pool.pk).matched_total.amount == Decimal("30.00")
+    assert AuditLog.objects.filter(action="charity.donation.batch").count() == 1
+    assert_books_clean()
+
+
+def test_the_same_batch_again_replays_with_the_same_ids(client, books, city):
+    auth = bearer(city.users["finance"])
+    gifts = [gift(f"r:{i}", campaign="gd-2026", donor_key=f"p{i}") for i in range(4)]
+    first = by_key(send(client, gifts, **auth))
+    before = counts()
+    again = send(client, gifts, **auth)
+    body = again.json()
+    assert (body["created"], body["replayed"], body["refused"]) == (0, 4, 0)
+    for key, g in by_key(again).items():
+        assert g["status"] == "replayed"
+        assert (g["id"], g["entry_id"], g["match_amount"]) == (first[key]["id"], first[key]["entry_id"], first[key]["match_amount"])
+    assert counts() == before
+    assert_books_clean()
+
+
+def test_keys_are_shared_with_the_single_endpoint(client, books, city):
+    auth = bearer(city.users["finance"])
+    sent = client.post(SINGLE, json.dumps({"fund": "yx-bjj", "amount": "20.00", "channel": "online", "donor_name": "网友甲"}),
+                       content_type="application/json", HTTP_IDEMPOTENCY_KEY="both:1", **auth)
+    assert sent.status_code == 201
+    gifts = by_key(send(client, [gift("both:1", received_at=None)], **auth))
+    assert gifts["both:1"]["status"] == "replayed" and gifts["both:1"]["id"] == sent.json()["id"]
+    gifts = by_key(send(client, [gift("both:1", amount="21.00", received_at=None)], **auth))
+    assert gifts["both:1"]["code"] == "idempotency_mismatch"
+
+
+def test_a_changed_gift_is_refused_and_the_others_are_written(client, books, city):
+    auth = bearer(city.users["finance"])
+    send(client, [gift("m:1")], **auth)
+    before = counts()
+    resp = send(client, [gift("m:1", amount="99.00"), gift("m:2")], **auth)
+    gifts = by_key(resp)
+    assert gifts["m:1"]["status"] == "refused" and gifts["m:1"]["code"] == "idempotency_mismatch"
+    assert gifts["m:1"]["message"] and "id" not in gifts["m:1"] or gifts["m:1"].get("id") is None
+    assert gifts["m:2"]["status"] == "created"
+    assert counts() == (before[0] + 1, before[1] + 1, before[2])
+    assert Donation.objects.get(external_id="m:1").amount.amount == Decimal("20.00")
+    assert_books_clean()
+
+
+# --- bad input ---------------------------------------------------------------------------------------
+
+
+def test_batch_size_is_1_to_1000(client, books, city):
+    auth = bearer(city.users["finance"])
+    before = counts()
+    resp = send(client, [gift(f"big:{i}") for i in range(1001)], **auth)
+    assert resp.status_code == 400 and resp.json()["code"] == "batch_too_large"
+    resp = send(client, [], **auth)
+    assert resp.status_code == 400 and resp.json()["code"] == "batch_empty"
+    resp = client.post(BATCH, json.dumps({"gifts": "nope"}), content_type="application/json", **auth)
+    assert resp.status_code == 400 and resp.json()["code"] == "invalid_request"
+    assert counts() == before
+
+
+def test_each_bad_gift_refuses_only_itself(client, books, city):
+    auth = bearer(city.users["finance"])
+    before = counts()
+    resp = send(client, [
+        gift("ok:1"),
+        gift("bad key!"),
+        gift("ok:1", amount="5.00"),                        # the same key twice in a batch
+        gift("b:amount", amount="12.345"),
+        gift("b:zero", amount="0"),
+        gift("b:nan", amount="abc"),
+        gift("b:fund", fund="no-such-fund"),
+        gift("b:none", fund=""),
+        gift("b:future", received_at=when(-2)),
+        gift("b:time", received_at="yesterday"),
+        gift("b:period", campaign="gd-2026", received_at=when(72)),
+        gift("b:nopool", match="5.00"),
+        gift("b:bigmatch", campaign="gd-2026", match="5000.00"),
+        gift("b:negmatch", campaign="gd-2026", match="-1"),
+        gift("b:mismatch", campaign="gd-2026/yx-rmj"),
+        gift("ok:2", campaign="gd-2026", donor_key="payer-9"),
+    ], **auth)
+    body = resp.json()
+    codes = {g["index"]: g.get("code") for g in body["gifts"]}
+    assert codes == {
+        0: None, 1: "invalid_idempotency_key", 2: "external_id_duplicate", 3: "money_precision", 4: "amount_not_positive",
+        5: "invalid_number", 6: "unknown_target", 7: "target_missing", 8: "received_in_future", 9: "invalid_time",
+        10: "campaign_out_of_period", 11: "match_without_pool", 12: "match_exceeds_pool", 13: "match_negative",
+        14: "campaign_target_mismatch", 15: None,
+    }, body
+    assert (body["created"], body["refused"]) == (2, 14)
+    assert all(g["message"] for g in body["gifts"] if g["status"] == "refused")
+    assert counts() == (before[0] + 2, before[1] + 2, before[2] + 1)
+    assert_books_clean()
+
+
+def test_closed_fund_and_closed_campaign_are_refused(client, books, city):
+    auth = bearer(city.users["finance"])
+    cs.campaign_close(actor=city.users["finance"], campaign=books.campaign)
+    gifts = by_key(send(client, [gift("c:1", campaign="gd-2026", donor_key="p")], **auth))
+    assert gifts["c:1"]["code"] == "campaign_not_open"
+
+
+def test_a_failed_write_writes_nothing(client, books, city, monkeypatch):
+    from shanlian.charity.services import batch
+
+    auth = bearer(city.users["finance"])
+    before = counts(), Account.objects.get(pk=books.fund.account.pk).balance
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(batch, "audit_log", boom)  # the last statement of the batch's transaction
+    client.raise_request_exception = False
+    resp = send(client, [gift("f:1"), gift("f:2", campaign="gd-2026", donor_key="p")], **auth)
+    assert resp.status_code == 500
+    assert (counts(), Account.objects.get(pk=books.fund.account.pk).balance) == before
+
+
+# --- the same rows as the single endpoint ------------------------------------------------------------
+
+
+def _rows(source: str, keys: list[str]) -> list[tuple]:
+    out = []
+    for d in Donation.objects.filter(source=source, external_id__in=keys).select_related("entry", "match").order_by("external_id"):
+        match = getattr(d, "match", None)
+        out.append((
+            d.external_id, d.fund_id, d.project_id, d.campaign_id, d.channel, d.amount, d.donor_name, d.show_name, d.donor_key,
+            d.received_at, d.status, d.point_id, d.recorded_by_id, d.donor_user_id, d.message, d.goods_item,
+            d.entry.source, d.entry.external_id, d.entry.memo, d.entry.content_hash, d.entry.reverses_id,
+            frozenset(Counter((p.account_id, p.unit, p.amount) for p in d.entry.postings.all()).items()),
+            (match.pool_id, match.amount, match.day, match.donor_key, match.refunded) if match else None,
+        ))
+    return out
+
+
+class _Undo(Exception):
+    pass
+
+
+def test_batch_writes_the_rows_the_single_endpoint_writes(client, books, city):
+    user = city.users["finance"]
+    auth = bearer(user)
+    rng = random.Random(7)
+    gifts = []
+    for i in range(60):
+        kind = rng.choice(["fund", "campaign", "campaign", "anonymous"])
+        body = gift(f"same:{i:03d}", amount=f"{rng.randint(1, 9000) / 100:.2f}", received_at=when(rng.uniform(0.1, 20)),
+                    donor_name=rng.choice(["林晓红", "陈大文", "王芳", "李四"]))
+        if kind != "fund":
+            body.update(fund="", campaign="gd-2026", donor_key="" if kind == "anonymous" else f"payer-{rng.randint(1, 8)}")
+        gifts.append(body)
+    keys = [g["idempotency_key"] for g in gifts]
+    accounts = lambda: dict(Account.objects.values_list("pk", "balance"))  # noqa: E731
+    start = accounts()
+    try:
+        with transaction.atomic():
+            for g in gifts:
+                single = {"fund": g["fund"] or "yx-bjj", "campaign": g.get("campaign") or None, "amount": g["amount"],
+                          "channel": "online", "donor_name": g["donor_name"], "donor_key": g.get("donor_key", ""),
+                          "received_at": g["received_at"]}
+                resp = client.post(SINGLE, json.dumps(single), content_type="application/json",
+                                   HTTP_IDEMPOTENCY_KEY=g["idempotency_key"], **auth)
+                assert resp.status_code == 201, resp.content
+            single_rows, single_end = _rows(f"api:{user.pk}", keys), accounts()
+            raise _Undo
+    except _Undo:
+        pass
+    assert accounts() == start and not Donation.objects.filter(external_id__in=keys).exists()
+    body = send(client, gifts, **auth).json()
+    assert body["created"] == 60, body
+    assert _rows(f"api:{user.pk}", keys) == single_rows
+    assert accounts() == single_end
+    assert any(r[-1] for r in single_rows) and any(r[-1] is None and r[3] for r in single_rows)  # matched and unmatched
+    assert_books_clean()
+
+
+# --- PostgreSQL: the set-based writer ----------------------------------------------------------------
+
+
+@pytest.fixture
+def pg():
+    if connection.vendor != "postgresql":
+        pytest.skip("the set-based writer runs on PostgreSQL")
+
+
+def test_pg_uses_the_set_based_writer_and_costs_the_same_queries_for_few_and_many(pg, client, books, city):
+    auth = bearer(city.users["finance"])
+    MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("100000"), total_cap=Decimal("100000"))
+
+    def queries(prefix: str, n: int) -> int:
+        gifts = [gift(f"{prefix}:{i}", campaign="gd-2026", donor_key=f"p{i}") if i % 2 else gift(f"{prefix}:{i}")
+                 for i in range(n)]
+        with CaptureQueriesContext(connection) as ctx:
+            body = send(client, gifts, **auth).json()
+        assert body["created"] == n, body
+        return len(ctx.captured_queries)
+
+    queries("warm", 2)  # the campaign's tally row and the like exist from here on
+    assert queries("few", 4) == queries("many", 40)
+    assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "set"
+    assert_books_clean()
