@@ -32,8 +32,12 @@ EN = ["external id", "time", "donor", "amount", "campaign or fund", "match"]
 ZH = ["外部编号", "捐赠时间", "捐赠人", "金额", "项目", "配捐"]
 
 
+# One clock reading for the module: rows built twice for the same file must be the same rows.
+ANCHOR = timezone.now()
+
+
 def when(hours_ago: float = 2) -> str:
-    moment = timezone.localtime(timezone.now() - dt.timedelta(hours=hours_ago))
+    moment = timezone.localtime(ANCHOR - dt.timedelta(hours=hours_ago))
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -8,6 +8,8 @@ EXPORT_MAX_ROWS rows per table; a capped table ends with a row that says so.
 
 from __future__ import annotations
 
+import re
+
 import csv
 import datetime as dt
 import io
@@ -89,7 +91,8 @@ def xlsx_response(filename: str, tables: list[Table]) -> HttpResponse:
 
     book = Workbook(write_only=True)
     for title, header, rows in tables:
-        sheet = book.create_sheet(title=str(title)[:31])
+        # Excel refuses []:*?/\ in sheet names (a translated title may hold one, e.g. "基金 / 项目").
+        sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", "-", str(title))[:31])
         bold = []
         for h in header:
             cell = WriteOnlyCell(sheet, value=str(h))
