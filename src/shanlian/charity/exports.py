@@ -8,11 +8,10 @@ EXPORT_MAX_ROWS rows per table; a capped table ends with a row that says so.
 
 from __future__ import annotations
 
-import re
-
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
