@@ -129,7 +129,7 @@ class CharitySeeder:
             return
         projects = list(fund.projects.all())
         start = max(dt.date(2025, 12, 1), fund.opened_on)
-        for _ in range(self.rng.randint(5, 12)):
+        for _ in range(self.rng.randint(4, 9)):
             company = self.rng.random() < 0.2
             donor = self.rng.choice(COMPANIES) if company else self.name()
             point = self.rng.choice(at)
@@ -207,7 +207,7 @@ class CharitySeeder:
         )
         cs.match_pool_create(actor=self.admin, campaign=campaign, sponsor_name=SPONSORS[0], ratio="1", per_donor_cap="200",
                              per_day_cap="20000", total_cap="50000", deposit="50000")
-        self._online(campaign, targets, 300, start, end, "pay:fakepay")
+        self._online(campaign, targets, 240, start, end, "pay:fakepay")
         late = Donation.objects.filter(campaign=campaign, channel="online").order_by("-id").first()
         if late is not None:  # one gift the donor asked back before any receipt
             cs.donation_refund(actor=self.finance, donation=late, reason="捐赠人重复支付，申请退回")
@@ -239,7 +239,7 @@ class CharitySeeder:
                 base = next((t for t in lines_for if project.title.endswith(t)), "")
                 items = lines_for.get(base, ("项目支出",))
                 available = fund.account.balance + project.restricted_account.balance
-                stages = ["paid", "paid"] + (["approved"] if n % 4 == 0 else []) + (["requested"] if n % 3 == 0 else [])
+                stages = ["paid"] + (["approved"] if n % 4 == 0 else []) + (["requested"] if n % 3 == 0 else [])
                 if n % 11 == 5:
                     stages.append("rejected")
                 for k, stage in enumerate(stages):
@@ -271,7 +271,7 @@ class CharitySeeder:
         gifts = list(Donation.objects.filter(status="confirmed", amount__gte=100).exclude(channel="seed").order_by("received_at", "pk"))
         voided = False
         for gift in gifts:
-            if self.rng.random() > 0.45:
+            if self.rng.random() > 0.3:
                 continue
             receipt = cs.receipt_issue(actor=self.finance, donation=gift)
             self.counts["charity_receipts"] += 1
