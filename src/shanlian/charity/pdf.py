@@ -7,20 +7,19 @@ that asked for it was in: it is a Chinese document that a donor may show to a ta
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import cn2an
-import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
+from shanlian.core.documents import pdf_from_html, qr_svg
 from shanlian.core.money import CENT, Money
 
 RECEIPT_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -89,25 +88,8 @@ def amount_in_figures(amount: Decimal | Money) -> str:
 
 
 def receipt_qr_svg(url: str) -> str:
-    """Inline SVG markup (no XML declaration) of a QR code for ``url``.
-
-    It has a viewBox and an intrinsic size of 4 px per module, so CSS can scale it; the light modules are
-    white so it scans on a coloured or dark background. The markup is generated, never taken from input
-    (the URL is only encoded into the path), so it is safe to mark as safe HTML.
-    """
-    if not url:
-        raise ValueError("a QR code needs a URL")
-    qr = segno.make(url, error="m", micro=False)
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="svg", xmldecl=False, svgns=True, nl=False, omitsize=True, border=4, light="#fff", svgclass="qr")
-    svg = buffer.getvalue().decode("utf-8")
-    size = qr.symbol_size(scale=4, border=4)[0]
-    return svg.replace("<svg ", f'<svg width="{size}" height="{size}" ', 1)
-
-
-def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> NoReturn:
-    """WeasyPrint URL fetcher: the receipt is self-contained, so it never loads anything (no SSRF, no file reads)."""
-    raise ValueError(f"receipt PDFs load no external resources: {url!r}")
+    """Inline SVG of the QR code to the verification page (see `core.documents.qr_svg`)."""
+    return qr_svg(url)
 
 
 def receipt_context(doc: ReceiptDoc) -> dict[str, Any]:
@@ -128,8 +110,4 @@ def receipt_html(doc: ReceiptDoc) -> str:
 
 def receipt_pdf(doc: ReceiptDoc) -> bytes:
     """The receipt as an A5 landscape PDF."""
-    from weasyprint import HTML  # heavy import (pango via cffi); only the callers that print pay for it
-
-    pdf = HTML(string=receipt_html(doc), url_fetcher=_refuse_fetch).write_pdf()
-    assert isinstance(pdf, bytes)
-    return pdf
+    return pdf_from_html(receipt_html(doc))
