@@ -84,12 +84,14 @@ def _register_routers() -> None:
     from shanlian.people.api import me_router
     from shanlian.people.api import router as people_router
     from shanlian.places.api import router as places_router
+    from shanlian.timebank.api import router as timebank_router
 
     api.add_router("/divisions", places_router)
     api.add_router("/", orgs_router)
     api.add_router("/people", people_router)
     api.add_router("/", me_router)
     api.add_router("/charity", charity_router)
+    api.add_router("/timebank", timebank_router)
 
 
 _register_routers()

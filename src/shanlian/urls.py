@@ -13,6 +13,7 @@ urlpatterns = [
     path("charity/", include("shanlian.charity.urls_staff")),
     path("give/", include("shanlian.charity.urls_give")),
     path("public/", include("shanlian.charity.urls_public")),
+    path("timebank/", include("shanlian.timebank.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

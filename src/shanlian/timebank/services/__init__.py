@@ -13,11 +13,35 @@ from .attendance import (
     qr_token,
 )
 from .catalog import catalog_item_create, redemption_cancel, redemption_create, redemption_fulfil
+from .certificates import certificate_issue
 from .volunteers import credits_give, family_link, is_certified, next_star, quiz_start, quiz_submit, star_level, volunteer_register
 
 __all__ = [
-    "ConsoleNotifier", "activity_publish", "catalog_item_create", "check_in", "check_out", "covered_hours", "credits_give",
-    "family_link", "hours_agency_approve", "hours_approve", "hours_decline", "hours_late_entry", "is_certified", "next_star",
-    "qr_check", "qr_token", "quiz_start", "quiz_submit", "redemption_cancel", "redemption_create", "redemption_fulfil",
-    "reminders_send", "signup_cancel", "signup_create", "star_level", "volunteer_register",
+    "ConsoleNotifier",
+    "activity_publish",
+    "catalog_item_create",
+    "certificate_issue",
+    "check_in",
+    "check_out",
+    "covered_hours",
+    "credits_give",
+    "family_link",
+    "hours_agency_approve",
+    "hours_approve",
+    "hours_decline",
+    "hours_late_entry",
+    "is_certified",
+    "next_star",
+    "qr_check",
+    "qr_token",
+    "quiz_start",
+    "quiz_submit",
+    "redemption_cancel",
+    "redemption_create",
+    "redemption_fulfil",
+    "reminders_send",
+    "signup_cancel",
+    "signup_create",
+    "star_level",
+    "volunteer_register",
 ]
