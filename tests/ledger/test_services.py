@@ -143,3 +143,39 @@ def test_concurrent_spending_never_overdraws_a_guarded_account():
     assert sorted(results) == ["insufficient_balance"] * 5 + ["ok"] * 3
     assert account_balance(account=fund) == Decimal("10.00")
     assert not balances_mismatched()
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_posting_is_not_held_up_by_key_share_locks():
+    """Another transaction's foreign-key checks (KEY SHARE on the account, as a bulk import's postings take)
+    do not make an ordinary entry wait: accounts are locked FOR NO KEY UPDATE."""
+    import threading
+
+    from django.db import connections
+
+    bank = account_open(code="fed:bank", name="银行存款", unit="CNY", type="asset")
+    fund = account_open(code="fund:x", name="基金", unit="CNY", type="liability", guarded=True)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_key_share() -> None:
+        try:
+            with transaction.atomic(), connections["default"].cursor() as cur:
+                cur.execute("SELECT id FROM ledger_account WHERE id IN (%s, %s) FOR KEY SHARE", [bank.pk, fund.pk])
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=hold_key_share)
+    t.start()
+    try:
+        assert holding.wait(5)
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL lock_timeout = '2s'")
+            entry_post(legs=[(bank, "10.00"), (fund, "-10.00")])
+    finally:
+        release.set()
+        t.join()
+    assert account_balance(account=fund) == Decimal("10.00")

@@ -97,10 +97,12 @@ def entry_post(
         if existing is not None:
             return _same_or_conflict(existing, digest)
     # Lock the accounts in a fixed order and apply the movements; a guarded account may not go below zero.
+    # FOR NO KEY UPDATE: it still serialises writers of a balance, but does not wait for (or block) the key-share
+    # locks that foreign-key checks of other transactions' postings take, e.g. a bulk import's.
     movement: dict[int, Decimal] = defaultdict(Decimal)
     for leg in clean:
         movement[leg.account.pk] += leg.amount
-    locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=sorted(movement)).order_by("pk")}
+    locked = {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=sorted(movement)).order_by("pk")}
     if len(locked) != len(movement):
         raise NotFound("unknown_account", _("An account in this entry does not exist."))
     for pk, delta in movement.items():
@@ -191,7 +193,7 @@ def hold_create(
             if not same:
                 raise Conflict("idempotency_mismatch", _("This external id was already used for a hold with different content."))
             return existing
-    locked = {a.pk: a for a in Account.objects.select_for_update().filter(
+    locked = {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(
         pk__in=sorted([debit_account.pk, credit_account.pk])).order_by("pk")}
     reserve = {debit_account.pk: _decrease(locked[debit_account.pk], value),
                credit_account.pk: _decrease(locked[credit_account.pk], -value)}
@@ -216,7 +218,7 @@ def hold_create(
 
 def _release(hold: Hold) -> None:
     for account_id, posting in ((hold.debit_account_id, hold.amount), (hold.credit_account_id, -hold.amount)):
-        account = Account.objects.select_for_update().get(pk=account_id)
+        account = Account.objects.select_for_update(no_key=True).get(pk=account_id)
         take = _decrease(account, posting)
         if take:
             Account.objects.filter(pk=account_id).update(held=account.held - take)
