@@ -57,8 +57,7 @@ def payout_request(
     attachments: list[UploadedFile] | None = None,
     external_id: str = "",
 ) -> Payout:
-    scope = require_fund_raiser(actor, fund)
-    del scope
+    require_fund_raiser(actor, fund)
     if external_id:
         existing = Payout.objects.filter(requested_by=actor, external_id=external_id).first()
         if existing is not None:

@@ -19,19 +19,14 @@ from shanlian.orgs.models import Station
 from ..models import CatalogItem, Redemption, RedemptionStatus, Volunteer
 from ._access import require_organizer, require_self, scope_of
 from .accounts import redeemed
-from .volunteers import star_level
+from .volunteers import positive_hours, star_level
 
 
 @transaction.atomic
 def catalog_item_create(*, actor: Any, station: Station, name: str, price: Any, stock: int, per_person_limit: int = 1,
                         merchant: str = "", description: str = "") -> CatalogItem:
     require_organizer(actor, station)
-    try:
-        value = Hours(price)
-    except ValidationFailed as exc:
-        raise field_error("price", exc.code, exc.message) from exc
-    if value.value <= 0:
-        raise field_error("price", "amount_not_positive", _("The amount must be more than zero."))
+    value = positive_hours(price, field="price")
     if int(stock) < 0 or int(per_person_limit) < 1:
         raise field_error("stock", "invalid_stock", _("Stock is zero or more; the limit per person at least one."))
     if not name.strip():

@@ -133,14 +133,13 @@ def is_certified(volunteer: Volunteer) -> bool:
     return QuizAttempt.objects.filter(volunteer=volunteer, passed=True).exists()
 
 
-def _hours(value: Any, field: str = "amount") -> Hours:
+def positive_hours(value: Any, *, field: str = "amount") -> Hours:
+    """Hours given by a person or a machine: half-hour steps, above zero; a field error otherwise."""
     try:
         hours = value if isinstance(value, Hours) else Hours(value)
     except ValidationFailed as exc:
         raise field_error(field, exc.code, exc.message) from exc
-    if not hours:
-        raise field_error(field, "amount_not_positive", _("The amount must be more than zero."))
-    if hours.value < 0:
+    if hours.value <= 0:
         raise field_error(field, "amount_not_positive", _("The amount must be more than zero."))
     return hours
 
@@ -161,7 +160,7 @@ def credits_give(*, actor: Any, volunteer: Volunteer, to: Volunteer | None, amou
     """Give credits to a registered family member, or to the community pool (to=None). Never below
     zero (the ledger's guarded account refuses), never above the receiver's cap."""
     require_self(actor, volunteer)
-    hours = _hours(amount)
+    hours = positive_hours(amount)
     if to is not None:
         if not FamilyLink.objects.filter(volunteer=volunteer, member=to).exists():
             raise field_error("to", "not_family", _("Credits can be given only to family members you have registered."))

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import DomainError
-from shanlian.ledger.management.commands.ledger import both
+from shanlian.core.i18n import both
 
 
 @dataclass(frozen=True)

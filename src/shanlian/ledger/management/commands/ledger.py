@@ -7,19 +7,10 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core.i18n import both
 from shanlian.ledger import sealing
-
-
-def both(message: Any, params: dict[str, Any] | None = None) -> str:
-    """A message in Chinese, then in English when the translation differs (formatted in each language)."""
-    with translation.override("zh-hans"):
-        zh = str(message) % params if params else str(message)
-    with translation.override("en"):
-        en = str(message) % params if params else str(message)
-    return zh if zh == en else f"{zh} / {en}"
 
 
 class Command(BaseCommand):
