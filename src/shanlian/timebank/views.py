@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shanlian.core.crypto import mask_name
@@ -37,9 +39,11 @@ def certificate_create(request: HttpRequest) -> HttpResponse:
         end = dt.date.fromisoformat(request.POST.get("end", "")) if request.POST.get("end") else timezone.localdate()
         cert = services.certificate_issue(actor=request.user, volunteer=volunteer, period_start=start, period_end=end)
     except ValueError:
-        return HttpResponse(status=400, content="invalid_date")
+        messages.error(request, f"{_('Enter dates as YYYY-MM-DD.')}（invalid_date）")
+        return redirect("timebank:home")
     except DomainError as exc:
-        return HttpResponse(status=exc.status, content=f"{exc.code}: {exc.message}")
+        messages.error(request, f"{exc.message}（{exc.code}）")
+        return redirect("timebank:home")
     return redirect("timebank:certificate_pdf", code=cert.code)
 
 

@@ -37,6 +37,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if scope.is_superuser or scope.roles & (AREA_ROLES - {Role.STATION_WORKER, Role.AGENCY_MANAGER}):
         items.append(("compliance:dashboard", _("Compliance"), "compliance:"))
     if not scope.roles & AREA_ROLES:
+        items.append(("timebank:home", _("Time bank"), "timebank:"))
         items.append(("give:campaign_list", _("Give"), "give:campaign"))
         items.append(("give:mine", _("My gifts"), "give:mine"))
     items.append(("public:index", _("Disclosure"), "public:"))
