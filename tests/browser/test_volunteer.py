@@ -99,26 +99,39 @@ def test_volunteer_from_registration_to_spent_credits(page, browser, live_server
     page.wait_for_url(f"**/timebank/activities/{activity.pk}/")
     assert page.locator("[data-testid=signed-up]").is_visible()
 
-    # At the shift's start the organizer's screen shows a fresh code; her camera opens its URL.
+    # The organizer shows the shift's QR on a tablet; at the start the volunteer's camera opens its URL.
+    organizer = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
+    org_page = organizer.new_page()
+    org_page.set_default_timeout(15000)
+    sign_in(org_page, live_server.url, "station_worker")
+    org_page.wait_for_url(f"{live_server.url}/timebank/")
+
+    def code_on_screen() -> str:
+        org_page.goto(f"{live_server.url}/timebank/manage/shifts/{shift.pk}/qr/")
+        token = org_page.locator("[data-testid=qr-fragment]").get_attribute("data-token")
+        assert token
+        return token
+
     with time_machine.travel(shift.starts_at + dt.timedelta(minutes=3), tick=True):
-        page.goto(f"{live_server.url}/timebank/scan/?t={ts.qr_token(shift=shift)}")
+        page.goto(f"{live_server.url}/timebank/scan/?t={code_on_screen()}")
         assert page.locator("[data-testid=scan-activity]").inner_text() == "长者饭堂送餐"
         shoot(page, "scan")
         page.locator("[data-testid=check-in]").click()
         assert page.locator("[data-testid=checked-in]").is_visible()
     with time_machine.travel(shift.ends_at - dt.timedelta(minutes=2), tick=True):
-        page.goto(f"{live_server.url}/timebank/scan/?t={ts.qr_token(shift=shift)}")
+        page.goto(f"{live_server.url}/timebank/scan/?t={code_on_screen()}")
         page.locator("[data-testid=check-out]").click()
         assert "1.5" in page.locator("[data-testid=pending-hours]").inner_text()
         shoot(page, "checked-out")
     record = HoursRecord.objects.get(volunteer=volunteer)
     assert record.status == "pending" and record.hours.value == Decimal("1.5")
 
-    # The organizer approves the hours (in their own browser).
-    organizer = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
-    org_page = organizer.new_page()
-    sign_in(org_page, live_server.url, "station_worker")
-    ts.hours_approve(actor=city.users["station_worker"], record=record)
+    # The organizer approves on the hours queue.
+    org_page.goto(f"{live_server.url}/timebank/manage/hours/")
+    org_page.locator(f"#record-{record.pk}").check()
+    org_page.locator("[data-testid=approve]").click()
+    assert org_page.locator(f"[data-testid=result][data-record-id='{record.pk}']").get_attribute("data-result-code") == "ok"
+    org_page.screenshot(path=str(ARTIFACTS / "timebank-hours-queue-desktop.png"), full_page=True)
     organizer.close()
     record.refresh_from_db()
     assert record.status == "approved" and record.approved_by == city.users["station_worker"]

@@ -1,0 +1,362 @@
+"""The organizer's and the station's time-bank pages (/timebank/manage/): activities and publishing, the
+rotating check-in QR code, the hours queue with late entries, the attendance sheet, the station's figures.
+
+Reads go through `selectors_manage` (an object of another station is a logged 404), writes through one
+service each, whose DomainError comes back onto the page with its code, in Chinese and in English, while
+nothing is written."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from shanlian.core.conf import domain_setting
+from shanlian.core.crypto import mask_name
+from shanlian.core.documents import qr_svg
+from shanlian.core.errors import DomainError
+from shanlian.core.scoping import Role
+from shanlian.web.pages import paginate
+
+from . import selectors, services
+from . import selectors_manage as sm
+from .forms_manage import ActivityForm, HoursActionForm, LateEntryForm, ShiftFormSet, shift_rows
+from .models import HoursStatus, Shift, Skill
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _bilingual(exc: DomainError) -> str:
+    """The message in the page's language, then in English when that is not the page's language."""
+    here, english = str(exc.message), exc.message_in("en")
+    return here if here == english else f"{here} ({english})"
+
+
+def _add_error(form: BaseForm, exc: DomainError) -> None:
+    form.add_error(None, ValidationError(_bilingual(exc), code=exc.code))
+    for name, errors in exc.fields.items():
+        if name in form.fields:
+            for code, message in errors:
+                form.add_error(name, ValidationError(str(message), code=code))
+
+
+def _station_param(request: HttpRequest) -> int | None:
+    raw = request.GET.get("station", "")
+    return int(raw) if raw.isdigit() else None
+
+
+# --- activities ----------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    scope = sm.organizer_scope(request.user)
+    stations = list(sm.stations_managed(scope))
+    station_id = _station_param(request)
+    if station_id is not None:
+        sm.station_managed_get(scope=scope, station_id=station_id)
+    page = paginate(request, sm.activities_managed(scope=scope, station_id=station_id))
+    return render(request, "timebank/manage/activity_list.html", {
+        "page_obj": page, "stations": stations, "station_id": station_id, "now": timezone.now(),
+    })
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_create(request: HttpRequest) -> HttpResponse:
+    scope = sm.organizer_scope(request.user)
+    stations = sm.stations_managed(scope)
+    initial: dict[str, Any] = {}
+    station_id = _station_param(request)
+    if station_id is not None:
+        initial["station"] = sm.station_managed_get(scope=scope, station_id=station_id)
+    elif len(stations) == 1:
+        initial["station"] = stations[0]
+    form = ActivityForm(request.POST or None, stations=stations, communities=sm.communities_of(stations), initial=initial)
+    shifts = ShiftFormSet(request.POST or None, prefix="shifts")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and shifts.is_valid():
+            data = form.cleaned_data
+            try:
+                activity = services.activity_publish(
+                    actor=request.user, station=data["station"], title=data["title"], category=data["category"],
+                    division=data["division"], place=data["place"], shifts=shift_rows(shifts), description=data["description"],
+                    skills=list(data["skills"]), quiz_required=data["quiz_required"],
+                )
+            except DomainError as exc:
+                _add_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, _("The activity is published."))
+                return redirect("timebank:manage_activity", activity_id=activity.pk)
+    return render(request, "timebank/manage/activity_form.html", {"form": form, "shifts": shifts}, status=status)
+
+
+@never_cache
+@login_required
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+    scope = sm.organizer_scope(request.user)
+    activity = sm.activity_get(scope=scope, activity_id=activity_id)
+    shifts = sm.activity_shifts(activity=activity)
+    for shift in shifts:
+        for s in shift.active_signups:  # type: ignore[attr-defined]
+            s.masked = mask_name(s.volunteer.person.real_name)
+        for a in shift.checkins:  # type: ignore[attr-defined]
+            a.masked = mask_name(a.volunteer.person.real_name)
+    labels = dict(Skill.choices)
+    return render(request, "timebank/manage/activity_detail.html", {
+        "activity": activity, "shifts": shifts, "now": timezone.now(), "skills": [labels.get(s, s) for s in activity.skills]})
+
+
+@never_cache
+@login_required
+def attendance_xlsx(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """The attendance sheet: one row per volunteer and shift; names masked, no ID numbers, no phones."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    scope = sm.organizer_scope(request.user)
+    activity = sm.activity_get(scope=scope, activity_id=activity_id)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=gettext("Attendance"))
+    sheet.append([_text(activity.title)])
+    sheet.append([f"{activity.station.name} · {activity.division.name} · {_text(activity.place)}"])
+    header = [gettext("Shift starts"), gettext("Shift ends"), gettext("Volunteer number"), gettext("Name"), gettext("Sign-up"),
+              gettext("First check-in"), gettext("Last check-out"), gettext("Check-ins"), gettext("Hours"), gettext("Hours status")]
+    cells = []
+    for h in header:
+        cell = WriteOnlyCell(sheet, value=h)
+        cell.font = Font(bold=True)
+        cells.append(cell)
+    sheet.append(cells)
+    for row in sm.attendance_sheet(activity=activity):
+        sheet.append([_when(row.shift.starts_at), _when(row.shift.ends_at), row.number, _text(row.name), row.signup,
+                      _when(row.first_in), _when(row.last_out), row.checkins, row.hours, row.hours_status])
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="attendance-{activity.pk}-{stamp}.xlsx"'
+    return response
+
+
+def _when(value: Any) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _text(value: str) -> str:
+    """Text a spreadsheet would run as a formula is kept as text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# --- the QR code on the table --------------------------------------------------------------------------
+
+
+def _scan_url(token: str) -> str:
+    try:
+        path = reverse("timebank:scan")
+    except NoReverseMatch:  # the volunteer's scan page is defined in urls_volunteer
+        path = "/timebank/scan/"
+    return settings.SHANLIAN["PUBLIC_BASE_URL"].rstrip("/") + path + "?t=" + quote(token, safe="")
+
+
+def _qr_context(shift: Shift) -> dict[str, Any]:
+    token = services.qr_token(shift=shift)
+    url = _scan_url(token)
+    return {
+        "shift": shift, "token": token, "scan_url": url,
+        "qr": mark_safe(qr_svg(url)),  # noqa: S308 - generated by segno from our own URL
+        "rotate": domain_setting("TIMEBANK_QR_ROTATE_SECONDS"), "checkins": sm.shift_checkins(shift=shift),
+        "confirmed": sm.shift_confirmed_count(shift=shift), "now": timezone.now(),
+    }
+
+
+@never_cache
+@login_required
+def shift_qr(request: HttpRequest, shift_id: int) -> HttpResponse:
+    scope = sm.organizer_scope(request.user)
+    shift = sm.shift_get(scope=scope, shift_id=shift_id)
+    return render(request, "timebank/manage/shift_qr.html", _qr_context(shift))
+
+
+@never_cache
+@login_required
+def shift_qr_code(request: HttpRequest, shift_id: int) -> HttpResponse:
+    """The fragment htmx fetches every rotation: a fresh code and who has checked in."""
+    scope = sm.organizer_scope(request.user)
+    shift = sm.shift_get(scope=scope, shift_id=shift_id)
+    return render(request, "timebank/manage/_qr_live.html", _qr_context(shift))
+
+
+# --- hours ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record_id: int
+    number: str
+    name: str
+    day: Any
+    hours: Any
+    ok: bool
+    status: str  # the record's status label after the action
+    code: str
+    message: str
+
+
+def _apply(request: HttpRequest, scope: Any, form: HoursActionForm) -> list[Outcome]:
+    action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
+    found = sm.hours_records_for(scope=scope, ids=form.record_ids)
+    out = []
+    for pk in form.record_ids:
+        record = found.get(pk)
+        if record is None:
+            out.append(Outcome(pk, "", "", None, None, False, "", "not_found", gettext("Not found")))
+            continue
+        base: dict[str, Any] = {"record_id": pk, "number": record.volunteer.number,
+                                "name": mask_name(record.volunteer.person.real_name), "day": record.day, "hours": record.hours}
+        try:
+            with transaction.atomic():
+                if action == "approve":
+                    done = services.hours_approve(actor=request.user, record=record)
+                elif action == "agency_approve":
+                    done = services.hours_agency_approve(actor=request.user, record=record)
+                else:
+                    done = services.hours_decline(actor=request.user, record=record, reason=reason)
+        except DomainError as exc:
+            out.append(Outcome(**base, ok=False, status=str(record.get_status_display()), code=exc.code, message=_bilingual(exc)))
+            continue
+        note = ""
+        if done.status == HoursStatus.NEEDS_AGENCY:
+            note = gettext("Waiting for the agency's approval (more than %(n)s h that day, or a late entry).") % {
+                "n": domain_setting("TIMEBANK_ORGANIZER_DAY_HOURS")}
+        out.append(Outcome(**base, ok=True, status=str(done.get_status_display()), code="ok", message=note))
+    return out
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def hours_queue(request: HttpRequest) -> HttpResponse:
+    scope = sm.organizer_scope(request.user)
+    station_id = _station_param(request)
+    if station_id is not None:
+        sm.station_managed_get(scope=scope, station_id=station_id)
+    form = HoursActionForm(request.POST or None)
+    results: list[Outcome] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            results = _apply(request, scope, form)
+        else:
+            status = 400
+    page = paginate(request, sm.hours_queue(scope=scope, station_id=station_id))
+    return render(request, "timebank/manage/hours_queue.html", {
+        "page_obj": page, "rows": sm.queue_rows(scope=scope, records=page.object_list), "form": form, "results": results,
+        "stations": list(sm.stations_managed(scope)), "station_id": station_id,
+        "organizer_limit": domain_setting("TIMEBANK_ORGANIZER_DAY_HOURS"), "max_limit": domain_setting("TIMEBANK_MAX_DAY_HOURS"),
+        "results_failed": sum(1 for r in results if not r.ok),
+        "agency_manager": scope.is_superuser or scope.has(Role.AGENCY_MANAGER),
+    }, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def late_entry(request: HttpRequest) -> HttpResponse:
+    scope = sm.organizer_scope(request.user)
+    initial: dict[str, Any] = {}
+    raw = request.GET.get("shift", "")
+    if raw.isdigit():
+        initial["shift"] = sm.shift_get(scope=scope, shift_id=int(raw))
+    form = LateEntryForm(request.POST or None, shifts=sm.shifts_for_late_entry(scope=scope), initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            volunteer = sm.volunteer_by_number(data["number"])
+            if volunteer is None:
+                form.add_error("number", ValidationError(_("No volunteer has this number."), code="volunteer_not_found"))
+            else:
+                try:
+                    services.hours_late_entry(actor=request.user, volunteer=volunteer, shift=data["shift"], hours=data["hours"],
+                                              reason=data["reason"])
+                except DomainError as exc:
+                    _add_error(form, exc)
+                    status = exc.status
+                else:
+                    messages.success(request, _("The late entry is recorded; the agency approves it after you."))
+                    return redirect("timebank:manage_hours")
+    return render(request, "timebank/manage/late_entry.html", {"form": form}, status=status)
+
+
+# --- stations ------------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def station_list(request: HttpRequest) -> HttpResponse:
+    scope = sm.reader_scope(request.user)
+    page = paginate(request, sm.stations_readable(scope))
+    return render(request, "timebank/manage/station_list.html", {"page_obj": page})
+
+
+@never_cache
+@login_required
+def station_detail(request: HttpRequest, station_id: int) -> HttpResponse:
+    scope = sm.reader_scope(request.user)
+    station = sm.station_readable_get(scope=scope, station_id=station_id)
+    this_year = timezone.localdate().year
+    raw = request.GET.get("year", "")
+    year = int(raw) if re.fullmatch(r"20\d\d", raw) and int(raw) <= this_year else this_year
+    figures = selectors.station_figures(station=station, year=year)
+    board = selectors.station_leaderboard(station=station, limit=10)
+    page = paginate(request, sm.station_volunteers(station=station))
+    last = timezone.localdate().month if year == this_year else 12  # no empty future months
+    months = [r for r in figures.by_month if r["month"] <= last]
+    chart = {
+        "months": [str(r["month"]) for r in months],
+        "month_names": [gettext("Month %(m)s") % {"m": r["month"]} for r in months],
+        "month_hours": [float(r["hours"]) for r in months],
+        "month_people": [r["person_times"] for r in months],
+        "categories": [str(r["label"]) for r in figures.by_category],
+        "category_hours": [float(r["hours"]) for r in figures.by_category],
+        "category_people": [r["person_times"] for r in figures.by_category],
+        "labels": {"hours": gettext("Hours"), "people": gettext("Person-times")},
+    }
+    organizer = sm.is_organizer_of(scope, station.pk)
+    return render(request, "timebank/manage/station_detail.html", {
+        "station": station, "figures": figures, "year": year, "years": list(range(this_year, this_year - 5, -1)),
+        "party_percent": (figures.party_share * 100).quantize(Decimal("0.1")),
+        "leaderboard": [(n + 1, v.number, mask_name(v.person.real_name), v.approved_hours.value) for n, v in enumerate(board)],
+        "page_obj": page, "volunteers": sm.volunteer_rows(page.object_list), "chart": chart, "has_chart": figures.person_times > 0,
+        "organizer": organizer,
+        "upcoming": sm.station_upcoming(station=station) if organizer else [],
+        "pending": sm.station_pending_hours(station=station) if organizer else 0,
+    })
+
