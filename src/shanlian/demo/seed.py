@@ -53,10 +53,14 @@ class SeedReport:
     logins: list[LoginRow] = field(default_factory=list)
     password: str = ""
     seconds: float = 0.0
+    timebank_seconds: float = 0.0  # the time-bank part alone (wall clock, and CPU time of this process)
+    timebank_cpu_seconds: float = 0.0
 
 
 KINDS = ("divisions", "organizations", "stations", "donation_points", "people", "logins", "role_grants",
-         "charity_funds", "charity_projects", "charity_campaigns", "charity_gifts", "charity_payouts", "charity_receipts")
+         "charity_funds", "charity_projects", "charity_campaigns", "charity_gifts", "charity_payouts", "charity_receipts",
+         "timebank_questions", "timebank_volunteers", "timebank_activities", "timebank_hours", "timebank_items",
+         "timebank_redemptions")
 
 
 def demo_password() -> str:
@@ -87,6 +91,7 @@ class _Writer:
             self.write_login(login)
         if admin is not None:
             self.write_grants(admin)
+            self.write_timebank()  # before the charity money, whose ledger seal then covers the credits too
             self.write_charity()
         return self.report
 
@@ -96,6 +101,16 @@ class _Writer:
         created, existing = seed_charity(seed=self.plan_seed, names=[p.real_name for p in self.plan.people[:400]])
         self.report.created.update(created)
         self.report.existing.update(existing)
+
+    def write_timebank(self) -> None:
+        from .timebank import seed_timebank
+
+        started, cpu = time.perf_counter(), time.process_time()
+        created, existing = seed_timebank(seed=self.plan_seed, password=self.password)
+        self.report.created.update(created)
+        self.report.existing.update(existing)
+        self.report.timebank_seconds = time.perf_counter() - started
+        self.report.timebank_cpu_seconds = time.process_time() - cpu
 
     def write_divisions(self) -> None:
         by_code = {d.code: d for d in Division.objects.all()}

@@ -27,6 +27,12 @@ KIND_LABELS = {
     "charity_gifts": "捐赠 Gifts",
     "charity_payouts": "拨付申请 Payouts",
     "charity_receipts": "捐赠收据 Receipts",
+    "timebank_questions": "时间银行题库 Quiz questions",
+    "timebank_volunteers": "志愿者 Volunteers",
+    "timebank_activities": "志愿活动 Activities",
+    "timebank_hours": "服务时长记录 Hours records",
+    "timebank_items": "积分兑换项目 Catalog items",
+    "timebank_redemptions": "积分兑换 Redemptions",
 }
 
 
