@@ -299,7 +299,7 @@ def redeem(request: HttpRequest, item_id: int) -> HttpResponse:
         _error(request, exc)
         return redirect("timebank:catalog")
     messages.success(request, _("Redeemed: %(item)s × %(n)s for %(credits)s credits. Show this page to %(where)s to collect it.")
-                     % {"item": item.name, "n": redemption.quantity, "credits": redemption.credits,
+                     % {"item": item.name, "n": redemption.quantity, "credits": redemption.credits.value,
                         "where": item.merchant or item.station.name})
     return redirect("timebank:redemptions")
 
