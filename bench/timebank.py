@@ -438,9 +438,10 @@ class WaitSampler:
         return sum(s.get(kind, 0) for s in self.samples) / max(1, len(self.samples))
 
 
-def profile_one(secret: str, item: int) -> tuple[int, int]:
-    """(SQL statements one redemption costs, of them those run while the item's row is locked): one POST through
-    Django's test client in this process, the same code path as the server."""
+def profile_one(secret: str, item: int) -> tuple[int, int, int]:
+    """(SQL statements one redemption costs, of them those run while the item's row is locked, and those run while
+    the shared `tb:redeemed` account's row is locked): one POST through Django's test client in this process, the
+    same code path as the server."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -452,9 +453,11 @@ def profile_one(secret: str, item: int) -> tuple[int, int]:
                              HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex, HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert resp.status_code == 201, resp.content
     sqls = [q["sql"] for q in ctx.captured_queries]
-    first = next(i for i, q in enumerate(sqls) if "timebank_catalogitem" in q and "FOR UPDATE" in q)
-    commit = next(i for i, q in enumerate(sqls) if i > first and q.strip().upper() == "COMMIT")
-    return len(sqls), commit - first + 1
+    commit = max(i for i, q in enumerate(sqls) if q.strip().upper() == "COMMIT")
+    item_lock = next(i for i, q in enumerate(sqls)
+                     if "timebank_catalogitem" in q and ("FOR UPDATE" in q or q.lstrip().startswith("UPDATE")))
+    account_lock = next(i for i, q in enumerate(sqls) if "ledger_account" in q and "FOR NO KEY UPDATE" in q)
+    return len(sqls), commit - item_lock + 1, commit - account_lock + 1
 
 
 def api(clients: int, seconds: int, workers: int) -> list[str]:
@@ -478,7 +481,7 @@ def api(clients: int, seconds: int, workers: int) -> list[str]:
             runs["rate"] = run_clients(server.base, jobs["rate"], "timed", seconds=seconds)
     tps = pgbench_insert_tps(url, clients=clients, seconds=seconds)
     lines, verdict = check_race(seed, runs, jobs)
-    statements, locked = profile_one(secrets_[0], items["rate"])  # after the checks, which count every redemption
+    statements, locked, ledger_locked = profile_one(secrets_[0], items["rate"])  # after the checks, which count every redemption
     oversold, overspent, unbalanced, mismatched, not_one, extra, last_ok, shared_ok = verdict
     ok = not (oversold or overspent or unbalanced or mismatched or not_one or extra) and last_ok and shared_ok
     rate = runs["rate"]
@@ -488,12 +491,12 @@ def api(clients: int, seconds: int, workers: int) -> list[str]:
     out.append(f"| redemptions: POST /api/timebank/redemptions, one item, each client its own volunteer's balance | "
                f"{rate['rate']:,.0f} | {rate['p50']:.1f} | {rate['p99']:.1f} | {rate['retries']} | **{rate['rate'] / tps:.3f}** |")
     out.append(f"| pgbench: one-row INSERT transactions ({clients} clients, same server) | {tps:,.0f} | | | | 1 |")
-    out += ["", f"Where the time goes: one redemption costs {statements} SQL statements; {locked} of them (from `SELECT ... FOR "
-                f"UPDATE` of the item to `COMMIT`) run while the item's row is locked, and `entry_post` also locks `tb:redeemed`, "
-                f"which every redemption in the city moves. During the timed run the app's database backends were on average "
-                f"{waits.mean('running'):.1f} running a statement, {waits.mean('app'):.1f} in a transaction waiting for the "
-                f"app's next statement and {waits.mean('Lock'):.1f} waiting for a row lock ({len(waits.samples)} samples): "
-                f"redemptions of one item are served one at a time, each holding the lock for {locked} round trips."]
+    out += ["", f"Where the time goes: one redemption costs {statements} SQL statements; {locked} of them (from the item's "
+                f"stock UPDATE to `COMMIT`) run while the item's row is locked, and {ledger_locked} while `entry_post`'s lock on "
+                f"`tb:redeemed`, which every redemption in the city moves, is held. During the timed run the app's database "
+                f"backends were on average {waits.mean('running'):.1f} running a statement, {waits.mean('app'):.1f} in a "
+                f"transaction waiting for the app's next statement and {waits.mean('Lock'):.1f} waiting for a row lock "
+                f"({len(waits.samples)} samples)."]
     out += ["", f"Races and checks ({'all hold' if ok else 'FAILED'}):", *lines,
             f"- machine: {os.cpu_count()} cores, load average {load_before:.1f} before the API runs and {os.getloadavg()[0]:.1f} after"]
     if not ok:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,8 +41,11 @@ def catalog_item_create(*, actor: Any, station: Station, name: str, price: Any, 
 
 @transaction.atomic
 def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, quantity: int = 1, idempotency_key: str = "") -> Redemption:
-    """Spend credits on an item. The item row is locked (stock cannot go below zero) and the ledger's
-    guarded account refuses overspending; the same idempotency key returns the first redemption."""
+    """Spend credits on an item. The ledger's guarded account refuses overspending, and the stock is taken
+    last by one conditional UPDATE (never below zero, and a CHECK constraint on PostgreSQL as well), so the
+    item's row, which every redemption of a popular item needs, is locked only for the commit. The
+    volunteer's own row serialises their redemptions (the limit per person). The same idempotency key
+    returns the first redemption."""
     require_self(actor, volunteer)
     if idempotency_key:
         existing = Redemption.objects.filter(volunteer=volunteer, idempotency_key=idempotency_key).first()
@@ -52,31 +55,35 @@ def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, qu
             return existing
     if not 1 <= int(quantity) <= 99:
         raise field_error("quantity", "invalid_quantity", _("Enter a quantity."))
-    fresh = Volunteer.objects.get(pk=volunteer.pk)
+    fresh = Volunteer.objects.select_for_update(no_key=True).get(pk=volunteer.pk)
     if star_level(fresh.approved_hours) < domain_setting("TIMEBANK_SPEND_MIN_STARS"):
         raise ValidationFailed("star_required", _("Spending credits needs a %(n)s-star volunteer (%(h)s approved hours).")
                                % {"n": domain_setting("TIMEBANK_SPEND_MIN_STARS"), "h": domain_setting("TIMEBANK_STAR_HOURS")[0]})
-    locked = CatalogItem.objects.select_for_update().get(pk=item.pk)
-    if not locked.active:
+    current = CatalogItem.objects.get(pk=item.pk)
+    if not current.active:
         raise ValidationFailed("item_inactive", _("This item is no longer offered."))
-    if locked.stock < quantity:
-        raise ValidationFailed("out_of_stock", _("Only %(n)s left.") % {"n": locked.stock})
-    taken = Redemption.objects.filter(item=locked, volunteer=volunteer).exclude(status=RedemptionStatus.CANCELLED).aggregate(
+    if current.stock < quantity:
+        raise ValidationFailed("out_of_stock", _("Only %(n)s left.") % {"n": current.stock})
+    taken = Redemption.objects.filter(item=current, volunteer=volunteer).exclude(status=RedemptionStatus.CANCELLED).aggregate(
         q=Sum("quantity"))["q"] or 0
-    if taken + quantity > locked.per_person_limit:
-        raise ValidationFailed("limit_reached", _("At most %(n)s per person.") % {"n": locked.per_person_limit})
-    credits = locked.price.value * quantity
+    if taken + quantity > current.per_person_limit:
+        raise ValidationFailed("limit_reached", _("At most %(n)s per person.") % {"n": current.per_person_limit})
+    credits = current.price.value * quantity
     entry = entry_post(legs=[(volunteer.account, credits), (redeemed(), -credits)],
-                       memo=f"积分兑换 redeem {locked.name} x{quantity}", source=f"timebank.redeem:{volunteer.pk}",
+                       memo=f"积分兑换 redeem {current.name} x{quantity}", source=f"timebank.redeem:{volunteer.pk}",
                        external_id=idempotency_key, actor=actor)
-    CatalogItem.objects.filter(pk=locked.pk).update(stock=locked.stock - quantity)
     try:
         with transaction.atomic():
-            redemption = Redemption.objects.create(item=locked, volunteer=volunteer, quantity=quantity, credits=Hours(credits),
+            redemption = Redemption.objects.create(item=current, volunteer=volunteer, quantity=quantity, credits=Hours(credits),
                                                    idempotency_key=idempotency_key, entry=entry)
     except IntegrityError:
         raise Conflict("duplicate_request", _("This redemption was already made.")) from None
-    audit_log(actor=actor, action="timebank.redeem", obj=redemption, after={"item": locked.pk, "credits": str(credits)})
+    audit_log(actor=actor, action="timebank.redeem", obj=redemption, after={"item": current.pk, "credits": str(credits)})
+    # Last: take the stock. Another redemption may have taken the last ones since the read above; then
+    # nothing is written (the transaction rolls back with the error).
+    if not CatalogItem.objects.filter(pk=current.pk, active=True, stock__gte=quantity).update(stock=F("stock") - quantity):
+        left = CatalogItem.objects.filter(pk=current.pk).values_list("stock", flat=True).first() or 0
+        raise ValidationFailed("out_of_stock", _("Only %(n)s left.") % {"n": left})
     return redemption
 
 
