@@ -22,10 +22,11 @@ from .donations import (
 from .funds import CommunityFund, FundStatus, LeftoverRule, Project, ProjectStatus, Purpose
 from .payouts import FeeCharge, Payout, PayoutAttachment, PayoutDraw, PayoutLine, PayoutStatus
 from .receipts import DisclosureReport, Receipt, ReceiptSequence, ReceiptStatus
+from .rollups import FundIncomeMonth
 
 __all__ = [
     "Campaign", "CampaignStatus", "CampaignTally", "CampaignTarget", "Channel", "CommunityFund", "DisclosureReport",
-    "Donation", "DonationStatus", "FeeCharge", "FundStatus", "GoodsMovement", "LeftoverRule", "MatchGift", "MatchPool",
+    "Donation", "DonationStatus", "FeeCharge", "FundIncomeMonth", "FundStatus", "GoodsMovement", "LeftoverRule", "MatchGift", "MatchPool",
     "PaymentIntent", "PaymentStatus", "Payout", "PayoutAttachment", "PayoutDraw", "PayoutLine", "PayoutStatus", "Project",
     "ProjectStatus", "Purpose", "Receipt", "ReceiptSequence", "ReceiptStatus", "WebhookEvent",
 ]
