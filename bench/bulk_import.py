@@ -13,7 +13,14 @@ half "campaign/fund", and 40% of the campaign rows carry a match. Then, in the s
 
 Prints rows/s of both, their ratio, and where the import spent its time.
 
-    .venv/bin/python bench/bulk_import.py --rows 1000000
+With --probe, then measures in SQL alone (psql, every step rolled back) what the same rows cost
+written the way the importer writes them today (one ledger entry per gift, with its postings) and the
+way a design with one ledger entry per import would (one posting per account, the gifts referencing
+that entry; the one-to-one key on the gift's entry dropped inside the rolled-back transaction), and
+what inserting the gifts alone costs with and without the gift table's indexes and keys. No Python
+per row there: it is the floor under each design.
+
+    .venv/bin/python bench/bulk_import.py --rows 1000000 [--probe]
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import random
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,11 +148,130 @@ def shanlian_import(path: Path, source: str) -> tuple[float, dict[str, float], s
     return seconds, steps, summary
 
 
+# The probe (--probe): one psql session, each design inside a savepoint rolled back. Gift rows go in
+# with the gift table's real columns, indexes, triggers and deferred foreign keys.
+PROBE_STAGE = r"""
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL work_mem = '128MB';
+CREATE TEMP TABLE raw (external_id text, t timestamptz, donor text, amount numeric(18,2), target text, match numeric(18,2));
+\echo step raw COPY of the file into a temp table (as psql does)
+\copy raw FROM '{path}' WITH (FORMAT csv, HEADER true)
+\echo step targets resolved, set-based
+CREATE TEMP TABLE stage AS
+SELECT row_number() OVER () AS row_no, r.external_id, r.t AS received_at, coalesce(nullif(r.donor, ''), '匿名') AS donor_name,
+       r.amount, coalesce(r.match, 0) AS match, f.id AS fund_id, f.account_id AS credit_id,
+       CASE WHEN r.target LIKE '%/%' THEN c.id END AS campaign_id,
+       CASE WHEN coalesce(r.match, 0) > 0 THEN p.id END AS pool_id,
+       CASE WHEN coalesce(r.match, 0) > 0 THEN p.account_id END AS pool_account_id,
+       cash.id AS debit_id, '捐赠 gift ' || coalesce(r.donor, '') || ' → ' || f.code AS memo,
+       md5(r.external_id) || md5(coalesce(r.donor, '')) AS content_hash,
+       (r.t AT TIME ZONE 'Asia/Shanghai')::date AS day,
+       nextval(pg_get_serial_sequence('ledger_entry', 'id')) AS entry_id,
+       nextval(pg_get_serial_sequence('charity_donation', 'id')) AS donation_id
+  FROM raw r JOIN charity_communityfund f ON f.code = split_part(r.target, '/', -1)
+  JOIN ledger_account cash ON cash.code = 'fed:' || f.custodian_id || ':cash'  -- `federation_cash`
+  LEFT JOIN charity_campaign c ON c.slug = '{slug}' LEFT JOIN charity_matchpool p ON p.campaign_id = c.id;
+ANALYZE stage;
+"""
+
+PROBE_DONATIONS = """
+INSERT INTO charity_donation (id, fund_id, project_id, campaign_id, channel, amount, donor_name, show_name, donor_user_id,
+    donor_key, point_id, goods_item, goods_quantity, goods_unit, message, received_at, recorded_by_id, source, external_id,
+    status, entry_id, refund_entry_id, created_at)
+SELECT donation_id, fund_id, NULL, campaign_id, 'import', amount, donor_name, false, NULL, '', NULL, '', NULL, '', '',
+       received_at, NULL, 'probe', '{prefix}' || external_id, 'confirmed', {entry}, NULL, now() FROM stage ORDER BY row_no;
+INSERT INTO charity_matchgift (pool_id, donation_id, amount, day, donor_key, refunded)
+SELECT pool_id, donation_id, match, day, '', false FROM stage WHERE match > 0 ORDER BY row_no;
+"""
+
+PROBE_CHECKS = r"""
+\echo step {design}: deferred checks, entries balance
+SET CONSTRAINTS ledger_entry_balanced IMMEDIATE;
+\echo step {design}: deferred checks, foreign keys
+SET CONSTRAINTS ALL IMMEDIATE;
+SET CONSTRAINTS ALL DEFERRED;
+"""
+
+PROBE_DESIGNS = r"""
+SAVEPOINT per_import;
+\echo step set-up, not counted: the one-to-one key on the gift's entry becomes a plain index
+ALTER TABLE charity_donation DROP CONSTRAINT charity_donation_entry_id_key;
+CREATE INDEX probe_donation_entry ON charity_donation (entry_id);
+\echo step one entry per import: ledger entry and postings (one per account)
+INSERT INTO ledger_entry (source, external_id, content_hash, memo, posted_at) VALUES ('charity.probe', 'probe', 'x', 'import', now());
+INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
+SELECT currval(pg_get_serial_sequence('ledger_entry', 'id')), account_id, 'CNY', sum(amount) FROM (
+    SELECT debit_id AS account_id, amount FROM stage UNION ALL SELECT credit_id, -(amount + match) FROM stage
+    UNION ALL SELECT pool_account_id, match FROM stage WHERE match > 0) legs GROUP BY account_id HAVING sum(amount) <> 0;
+\echo step one entry per import: gifts and matches
+{donations_shared}
+{checks_shared}
+ROLLBACK TO per_import;
+SAVEPOINT per_gift;
+\echo step one entry per gift (today): ledger entries
+INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
+SELECT entry_id, 'charity.probe', 'E' || external_id, content_hash, memo, now(), NULL FROM stage ORDER BY row_no;
+\echo step one entry per gift (today): postings
+INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
+SELECT s.entry_id, leg.account_id, 'CNY', leg.amount FROM stage s
+ CROSS JOIN LATERAL (VALUES (1, s.debit_id, s.amount), (2, s.credit_id, -s.amount), (3, s.pool_account_id, s.match),
+                            (4, s.credit_id, -s.match)) AS leg (n, account_id, amount)
+ WHERE leg.amount <> 0 ORDER BY s.row_no, leg.n;
+\echo step one entry per gift (today): gifts and matches
+{donations_own}
+{checks_own}
+ROLLBACK TO per_gift;
+\echo step floor: the gifts into a bare copy of the gift table (no index, key or trigger)
+CREATE TABLE probe_bare (LIKE charity_donation INCLUDING DEFAULTS);
+INSERT INTO probe_bare (id, fund_id, campaign_id, channel, amount, donor_name, show_name, donor_key, goods_item, goods_unit,
+    message, received_at, source, external_id, status, entry_id, created_at)
+SELECT donation_id, fund_id, campaign_id, 'import', amount, donor_name, false, '', '', '', '', received_at, 'probe',
+       external_id, 'confirmed', 0, now() FROM stage ORDER BY row_no;
+\echo step end
+ROLLBACK;
+"""
+
+
+def probe(url: str, path: Path, slug: str, rows: int) -> None:
+    """Time each step of both designs in SQL (see the module's docstring); prints a table."""
+    script = PROBE_STAGE.format(path=path, slug=slug) + PROBE_DESIGNS.format(
+        donations_shared=PROBE_DONATIONS.format(prefix="S", entry="currval(pg_get_serial_sequence('ledger_entry', 'id'))"),
+        checks_shared=PROBE_CHECKS.format(design="one entry per import"),
+        donations_own=PROBE_DONATIONS.format(prefix="G", entry="entry_id"),
+        checks_own=PROBE_CHECKS.format(design="one entry per gift (today)"),
+    )
+    # Each "\\echo step NAME" becomes a row (NAME, the server's clock): steps are timed by the server.
+    script = "\n".join(f"SELECT 'step', '{line[11:].replace(chr(39), chr(39) * 2)}', extract(epoch FROM clock_timestamp());"
+                       if line.startswith("\\echo step ") else line for line in script.splitlines())
+    done = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "|", url], input=script, capture_output=True, text=True)
+    marks = [(name, float(at)) for tag, name, at in (line.split("|") for line in done.stdout.splitlines() if line.startswith("step|"))
+             if tag == "step"]
+    steps = [(name, later - at) for (name, at), (_next, later) in zip(marks, marks[1:], strict=False)]
+    if done.returncode:
+        raise SystemExit("the probe failed: " + done.stderr[-2000:])
+    print()
+    print(f"Probe: the same {rows:,} rows written in SQL alone (psql, rolled back)")
+    print()
+    print("| step | seconds |")
+    print("|---|---:|")
+    totals: dict[str, float] = defaultdict(float)
+    for name, seconds in steps:
+        print(f"| {name} | {seconds:.2f} |")
+        for design in ("one entry per import", "one entry per gift (today)"):
+            if name.startswith(design):
+                totals[design] += seconds
+    for design, seconds in totals.items():
+        print(f"| **{design}: writing, all steps** | {seconds:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the database (and the data) of an earlier run")
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--probe", action="store_true", help="then time both ledger designs in SQL alone (rolled back)")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     recreate_database(args.database_url, reuse=args.reuse)
@@ -197,6 +324,9 @@ def main() -> None:
     for step, value in steps.items():
         print(f"| {step} | {value:.2f} | {value / seconds:.0%} |")
     print(f"| start-up and the rest | {seconds - accounted:.2f} | {(seconds - accounted) / seconds:.0%} |")
+    if args.probe:
+        conn.close()
+        probe(args.database_url, path, slug, args.rows)
 
 
 if __name__ == "__main__":

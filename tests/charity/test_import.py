@@ -423,3 +423,41 @@ def test_reports_and_expire_payments_subcommands(db):
     assert "0" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("charity", "reports", "--today", "2026-13-01")
+
+
+def _index_sql(table: str) -> dict[str, str]:
+    """Each index on `table` with its definition, as the database keeps it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        else:
+            cursor.execute("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [table])
+        return dict(cursor.fetchall())
+
+
+def test_gifts_keep_only_the_indexes_reads_need(db):
+    """Charity migration 0005: no single-column index where a composite one starts with the column, and
+    partial indexes on the mostly empty foreign keys; every foreign key still leads some index."""
+    gifts, matches = _index_sql("charity_donation"), _index_sql("charity_matchgift")
+    for column in ("fund_id", "campaign_id", "project_id", "donor_user_id", "point_id", "recorded_by_id"):
+        assert not [n for n, sql in gifts.items() if f"({column})" in sql.replace('"', "") and "WHERE" not in sql.upper()], column
+    leading = {n: sql.replace('"', "").split("(", 1)[1] for n, sql in gifts.items() if "(" in sql}
+    for column in ("fund_id", "campaign_id", "project_id", "donor_user_id", "point_id", "recorded_by_id"):
+        assert any(cols.startswith(column) for cols in leading.values()), column
+    for name in ("charity_donation_project_time", "charity_donation_donor_time", "charity_donation_point",
+                 "charity_donation_recorded_by"):
+        assert "IS NOT NULL" in gifts[name].upper(), name
+    assert not [n for n, sql in matches.items() if sql.replace('"', "").rstrip().endswith("(pool_id)")]
+    assert any("(pool_id, day)" in sql.replace('"', "") for sql in matches.values())
+
+
+def test_slimming_the_indexes_kept_the_gift_triggers(db):
+    """0005 changes the foreign keys in Django's state only: on SQLite an AlterField would copy the
+    table and lose the triggers migration 0004 put on it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'charity_donation'::regclass AND NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'charity_donation'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert any(name.startswith("charity_income_donation") for name in names), names
