@@ -303,7 +303,7 @@ def pg():
         pytest.skip("the set-based writer runs on PostgreSQL")
 
 
-def test_pg_uses_the_set_based_writer_and_costs_the_same_queries_for_few_and_many(pg, client, books, city):
+def test_pg_uses_the_small_set_writer_and_costs_the_same_queries_for_few_and_many(pg, client, books, city):
     auth = bearer(city.users["finance"])
     MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("100000"), total_cap=Decimal("100000"))
 
@@ -317,5 +317,30 @@ def test_pg_uses_the_set_based_writer_and_costs_the_same_queries_for_few_and_man
 
     queries("warm", 2)  # the campaign's tally row and the like exist from here on
     assert queries("few", 4) == queries("many", 40)
+    assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "small"
+    assert_books_clean()
+
+
+def test_pg_batches_above_small_use_the_copy_writer_and_write_the_same_rows(pg, client, books, city, monkeypatch):
+    from shanlian.charity.services import batch
+
+    user = city.users["finance"]
+    auth = bearer(user)
+    gifts = [gift(f"w:{i}", campaign="gd-2026", donor_key=f"p{i % 3}") if i % 2 else gift(f"w:{i}", amount=f"{i + 1}.25")
+             for i in range(12)]
+    keys = [g["idempotency_key"] for g in gifts]
+    accounts = lambda: dict(Account.objects.values_list("pk", "balance"))  # noqa: E731
+    try:
+        with transaction.atomic():
+            assert send(client, gifts, **auth).json()["created"] == 12
+            assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "small"
+            small_rows, small_end = _rows(f"api:{user.pk}", keys), accounts()
+            raise _Undo
+    except _Undo:
+        pass
+    monkeypatch.setattr(batch, "SMALL", 5)
+    assert send(client, gifts, **auth).json()["created"] == 12
     assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "set"
+    assert _rows(f"api:{user.pk}", keys) == small_rows and accounts() == small_end
+    assert any(r[-1] for r in small_rows)
     assert_books_clean()

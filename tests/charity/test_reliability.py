@@ -1,6 +1,7 @@
 """Giving while app servers die: no acknowledged gift is lost, none is recorded twice, the books balance.
 
-Two gunicorn servers serve this test's own PostgreSQL database (the data is committed, so they see it).
+Two gunicorn servers serve this test's own PostgreSQL database (the data is committed, so they see it): one
+with sync workers, one with gthread workers and group commit (services/groupcommit.py) for online gifts.
 Eight client threads give for about 20 seconds: a station worker's cash gifts and a payment platform's
 online gifts in a campaign with a matching pool, each with its own Idempotency-Key. Clients retry with
 the same key after a connection error or a 5xx, sometimes re-send a gift that was already acknowledged
@@ -31,6 +32,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from shanlian.charity.models import CampaignTally, Donation, MatchGift, MatchPool
+from shanlian.core.models import AuditLog
 from shanlian.ledger import sealing
 from shanlian.ledger.models import Entry
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
@@ -119,7 +121,10 @@ def test_acknowledged_gifts_survive_killed_servers(books, city):
     url = _database_url()
     connection.close()  # the servers and this test must not share a connection
 
-    servers = [Server(url=url, workers=2) for _ in range(2)]
+    # One server with sync workers (the direct path, a transaction per gift) and one with gthread workers, where
+    # the online gifts go through the group committer (acknowledged only after their group's COMMIT).
+    servers = [Server(url=url, workers=2),
+               Server(url=url, workers=2, worker_class="gthread", threads=8, env={"SHANLIAN_GROUP_COMMIT": "auto"})]
     book = Ledger()
     stop_at = settle_by = 0.0  # set once the servers are up
 
@@ -202,6 +207,9 @@ def test_acknowledged_gifts_survive_killed_servers(books, city):
     tally = CampaignTally.objects.filter(campaign=books.campaign).aggregate(fen=Sum("fen"), gifts=Sum("gifts"))
     expected_fen = int((_yuan(campaign_gifts.aggregate(s=Sum("amount"))["s"]) + matched) * 100)
     assert (tally["fen"], tally["gifts"]) == (expected_fen, campaign_gifts.count())
+
+    # the gthread server's online gifts went through group commit
+    assert AuditLog.objects.filter(action="charity.donation.batch", object_id=sources["finance"]).exists()
 
     assert sealing.seal_create() is not None
     assert sealing.verify() == []

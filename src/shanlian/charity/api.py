@@ -10,6 +10,7 @@ that is a 404, as if it did not exist; a caller with none of these roles gets a 
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +27,7 @@ from ninja.params import HeaderEx, P
 from shanlian.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed, field_error
 from shanlian.core.money import Money
 from shanlian.core.schemas import ApiRequest, PageIn, errors, paginate
-from shanlian.core.scoping import Scope
+from shanlian.core.scoping import Role, Scope
 from shanlian.orgs.models import DonationPoint
 from shanlian.people.selectors import actor_scope
 
@@ -51,16 +52,32 @@ from .api_schemas import (
     batch_out,
     donation_out,
     fund_out,
+    local_iso,
     payout_out,
     receipt_out,
     statement_out,
     verify_url,
+    yuan,
 )
-from .models import Campaign, Channel, CommunityFund, Donation, Payout, PayoutLine, Project, Receipt, ReceiptStatus
+from .models import (
+    Campaign,
+    Channel,
+    CommunityFund,
+    Donation,
+    DonationStatus,
+    Payout,
+    PayoutLine,
+    Project,
+    Receipt,
+    ReceiptStatus,
+)
 from .selectors.disclosure import fund_statement
 from .selectors.staff import donation_get, fund_get, funds_list, payout_get, payouts_list, receipt_get, staff_may_open
+from .services import groupcommit
 from .services._access import is_custodian_finance
-from .services.batch import BatchGiftIn, donation_batch_record
+from .services.batch import CREATED as GIFT_CREATED
+from .services.batch import REPLAYED as GIFT_REPLAYED
+from .services.batch import BatchGiftIn, BatchGiftResult, donation_batch_record
 
 router = Router(tags=["charity"])
 
@@ -141,12 +158,16 @@ def _aware(value: datetime) -> datetime:
 class _Gift:
     """A donation request resolved to rows, and the test whether a stored gift is this request again."""
 
-    def __init__(self, payload: DonationIn) -> None:
+    def __init__(self, payload: DonationIn, *, known: tuple[CommunityFund, Campaign | None] | None = None) -> None:
         self.payload = payload
-        self.fund = _fund_named(payload.fund)
-        self.project = _project_named(payload.project)
-        self.campaign = _campaign_named(payload.campaign)
-        self.point = _point_named(payload.point)
+        if known is not None:  # the group path: the fund and campaign from `_recent` (no project, point or goods)
+            self.fund, self.campaign = known
+            self.project = self.point = None
+        else:
+            self.fund = _fund_named(payload.fund)
+            self.project = _project_named(payload.project)
+            self.campaign = _campaign_named(payload.campaign)
+            self.point = _point_named(payload.point)
         self.amount = services.money_in(payload.amount)
         self.goods: services.Goods | None = None
         if payload.goods is not None:
@@ -180,6 +201,98 @@ class _Gift:
             raise Conflict("idempotency_mismatch", _("This Idempotency-Key was already used for a different gift."))
         return donation_out(d, self.fund, self.campaign)
 
+    def batch_gift(self, key: str) -> BatchGiftIn:
+        p = self.payload
+        return BatchGiftIn(
+            idempotency_key=key, amount=str(self.amount.amount), fund=self.fund.code,
+            campaign=self.campaign.slug if self.campaign is not None else "", donor_name=p.donor_name, donor_key=p.donor_key,
+            received_at=_aware(p.received_at).isoformat() if p.received_at is not None else None,
+        )
+
+    def created(self, r: BatchGiftResult) -> dict[str, Any]:
+        """`donation_out` of the gift the group just wrote, from what the writer knows (no read)."""
+        return {
+            "id": r.donation_id, "fund": self.fund.code, "project": None,
+            "campaign": self.campaign.slug if self.campaign is not None else None, "amount": yuan(r.amount),
+            "match_amount": yuan(r.match), "channel": Channel.ONLINE.value,
+            "donor_name": (self.payload.donor_name or "").strip()[:128] or services.ANONYMOUS,
+            "received_at": local_iso(r.received_at), "entry_id": r.entry_id, "status": DonationStatus.CONFIRMED.value,
+            "external_id": r.idempotency_key,
+        }
+
+
+def _groupable(p: DonationIn) -> bool:
+    """An online gift the batch path stores exactly as `donation_record` would: no project, point, goods,
+    message or public name (the batch path writes none of these)."""
+    name = (p.donor_name or "").strip()[:128] or services.ANONYMOUS
+    return (p.channel == Channel.ONLINE and p.project is None and p.point is None and p.goods is None and p.message == ""
+            and not (p.show_name and name != services.ANONYMOUS))
+
+
+class _Recent:
+    """What the group path looks up for every request, remembered by this process for a few seconds: a caller's
+    scope (only when it lets the caller record online gifts), a fund, a campaign. Only ever a shortcut: the
+    committer reads the funds, campaigns and the caller's roles afresh in its transaction and refuses what no
+    longer holds, and a refused gift goes down the direct path, which looks everything up again."""
+
+    def __init__(self, seconds: float = 5.0, size: int = 1000) -> None:
+        self.seconds, self.size = seconds, size
+        self.data: dict[tuple[str, Any], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[str, Any], load: Any) -> Any:
+        now = time.monotonic()
+        hit = self.data.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if value is not None:
+            if len(self.data) >= self.size:
+                self.data.clear()
+            self.data[key] = (now + self.seconds, value)
+        return value
+
+
+_recent = _Recent()
+
+
+def _group_gift(request: ApiRequest, payload: DonationIn, key: str | None) -> _Gift | None:
+    """The request as a gift for the group path, from what this process remembers; None: take the direct path
+    (which answers every error as it always has)."""
+    if not key or not IDEMPOTENCY_KEY.match(key):
+        return None
+    user = request.auth
+
+    def scope() -> Scope | None:
+        fresh = actor_scope(user)
+        return fresh if staff_may_open(fresh) and (fresh.is_superuser or fresh.has(Role.FEDERATION_FINANCE)) else None
+
+    found = _recent.get(("scope", user.pk), scope)
+    fund = _recent.get(("fund", payload.fund), lambda: CommunityFund.objects.only("pk", "code", "custodian_id")
+                       .filter(code=payload.fund).first())
+    campaign = _recent.get(("campaign", payload.campaign), lambda: Campaign.objects.only("pk", "slug")
+                           .filter(slug=payload.campaign).first()) if payload.campaign else None
+    if found is None or fund is None or (payload.campaign and campaign is None) or not is_custodian_finance(found, fund):
+        return None
+    try:
+        return _Gift(payload, known=(fund, campaign))
+    except DomainError:
+        return None
+
+
+def _grouped(request: ApiRequest, response: HttpResponse, gift: _Gift, key: str) -> Any:
+    """The gift through this process's group committer: the answer, or None for the direct path."""
+    outcome = groupcommit.committer().submit(actor=request.auth, gift=gift.batch_gift(key))
+    if outcome is None:
+        return None
+    if outcome.status == GIFT_CREATED:
+        return Status(201, gift.created(outcome))
+    if outcome.status == GIFT_REPLAYED or outcome.code in ("idempotency_mismatch", "external_id_duplicate"):
+        # Stored before (or by a twin request in the same group): answered from the stored gift, as ever.
+        existing = Donation.objects.filter(source=f"api:{request.auth.pk}", external_id=key).first()
+        if existing is not None:  # compared with the request looked up afresh, not with what the process remembers
+            return _replay(response, _Gift(gift.payload).answer(existing))
+    return None  # refused: the direct path answers with its own codes and messages
+
 
 @router.post(
     "/donations", response={200: DonationOut, 201: DonationOut, **errors(400, 401, 403, 409)},
@@ -198,6 +311,12 @@ def donations_create(
     The `Idempotency-Key` header is required and belongs to the caller: the same key with the same body answers
     200 with the first gift and `Idempotent-Replayed: true`; with a different body, 409 `idempotency_mismatch`.
     After a network error or a 5xx, retry with the same key: the gift is recorded once."""
+    if _groupable(payload) and groupcommit.enabled():
+        grouped = _group_gift(request, payload, idempotency_key)
+        if grouped is not None:
+            answer = _grouped(request, response, grouped, idempotency_key or "")
+            if answer is not None:
+                return answer
     scope = _staff_scope(request)
     key = _key(idempotency_key, required=True)
     gift = _Gift(payload)
@@ -215,7 +334,7 @@ def donations_create(
             show_name=payload.show_name, project=gift.project, campaign=gift.campaign, point=gift.point,
             donor_key=payload.donor_key, goods=gift.goods, message=payload.message,
             received_at=_aware(payload.received_at) if payload.received_at is not None else None,
-            source=source, external_id=key, _skip_access=online,
+            source=source, external_id=key, _skip_access=online, _key_checked=True,
         )
     except (IntegrityError, Conflict) as exc:
         # A concurrent request with the same key committed first: this one is its retry (or a misuse of the key).

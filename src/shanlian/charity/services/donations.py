@@ -133,9 +133,14 @@ def donation_record(
     external_id: str = "",
     late_ok: bool = False,
     _skip_access: bool = False,
+    _key_checked: bool = False,
 ) -> Donation:
     """Record one gift and post it: the federation's cash (or goods) up, the fund's (or the project's
-    restricted) balance up. In a campaign with a matching pool, the match posts in the same entry."""
+    restricted) balance up. In a campaign with a matching pool, the match posts in the same entry.
+
+    `_key_checked`: the caller has just looked `external_id` up and found nothing (the API does), so it is
+    not read again here; a gift committed meanwhile under the key still fails the unique key (IntegrityError
+    or the ledger's Conflict), which the caller answers as a replay."""
     money = money_in(amount)
     if channel not in Channel.values:
         raise field_error("channel", "invalid_channel", _("Unknown channel."))
@@ -150,7 +155,7 @@ def donation_record(
     received_at = received_at or now
     if received_at > now + timedelta(minutes=5):
         raise field_error("received_at", "received_in_future", _("A gift cannot be received in the future."))
-    if external_id:
+    if external_id and not _key_checked:
         existing = Donation.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
             return _same_gift(existing, fund=fund, project=project, campaign=campaign, amount=money, channel=channel,
