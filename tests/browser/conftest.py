@@ -38,3 +38,20 @@ def page(browser, live_server):
     ARTIFACTS.mkdir(exist_ok=True)
     yield pg
     context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def shoot(page, name: str) -> None:
+    """The same page at desktop and phone width (`<name>-desktop.png`, `<name>-phone.png` in the artifacts);
+    the test goes on at phone width."""
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

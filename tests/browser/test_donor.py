@@ -9,14 +9,11 @@ import pytest
 from shanlian.charity import services as cs
 from shanlian.charity.models import Donation, PaymentStatus
 from shanlian.ledger import sealing
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import PHONE, no_horizontal_scroll
+from tests.browser.conftest import shoot as browser_shoot
 from tests.charity.conftest import books  # noqa: F401  (the charity books fixture, shared)
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
 
 @pytest.fixture
 def books_live(transactional_db, books):  # noqa: F811
@@ -24,15 +21,7 @@ def books_live(transactional_db, books):  # noqa: F811
 
 
 def shoot(page, name: str) -> None:
-    """The same page at phone and desktop width; the test goes on at phone width."""
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(ARTIFACTS / f"give-{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(ARTIFACTS / f"give-{name}-phone.png"), full_page=True)
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    browser_shoot(page, f"give-{name}")
 
 
 def test_donor_gives_fifty_yuan_on_a_phone(page, live_server, books_live, city):

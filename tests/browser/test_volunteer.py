@@ -18,14 +18,11 @@ from django.utils import timezone
 
 from shanlian.timebank import services as ts
 from shanlian.timebank.models import CatalogItem, HoursRecord, QuizAttempt, QuizQuestion, Redemption, Volunteer
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, no_horizontal_scroll
+from tests.browser.conftest import shoot as browser_shoot
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
 
 @pytest.fixture
 def city_live(transactional_db, city):
@@ -33,14 +30,7 @@ def city_live(transactional_db, city):
 
 
 def shoot(page, name: str) -> None:
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(ARTIFACTS / f"timebank-{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(ARTIFACTS / f"timebank-{name}-phone.png"), full_page=True)
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    browser_shoot(page, f"timebank-{name}")
 
 
 def sign_in(page, url: str, username: str) -> None:

@@ -183,6 +183,32 @@ def _sequence(cursor: Any, table: str) -> str:
     return str(name)
 
 
+
+def plan_gift(gift: Any, cash: dict[int, int], pool_accounts: dict[int, int], posted: dict[int, Decimal],
+              pool_total: dict[int, Decimal], tally: dict[int, list[int]]
+              ) -> tuple[int, int, str, list[tuple[int, Decimal]], int | None, date | None]:
+    """One checked gift's ledger legs (with its match from the sponsor's pool), added to the running totals the
+    set-based writers move at the end: (debit, credit, memo, legs, pool account or None, day of the match)."""
+    t = gift.target
+    debit, credit = cash[t.custodian_id], t.credit_account_id
+    memo = gift.memo()
+    legs = [(debit, gift.amount), (credit, -gift.amount)]
+    pool_account: int | None = None
+    day: date | None = None
+    if gift.match and gift.pool_id is not None:
+        pool_account = pool_accounts[gift.pool_id]
+        legs += [(pool_account, gift.match), (credit, -gift.match)]
+        posted[pool_account] += gift.match
+        pool_total[gift.pool_id] += gift.match
+        day = timezone.localdate(gift.received_at)
+    posted[debit] += gift.amount
+    posted[credit] -= gift.amount + gift.match
+    if t.campaign_id is not None:
+        counter = tally[t.campaign_id]
+        counter[0] += int((gift.amount + gift.match) * 100)
+        counter[1] += 1
+    return debit, credit, memo, legs, pool_account, day
+
 def write_copy(plan: ImportPlan, *, actor: Any, progress: Progress) -> tuple[int | None, int | None]:
     """One transaction: `write_set` and the import's audit row."""
     with transaction.atomic():
@@ -229,23 +255,7 @@ def write_set(gifts: Sequence[Gift], *, spec: RowSpec, progress: Progress,
         with raw.copy(f"COPY charity_import_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
             for n, gift in enumerate(gifts, start=1):
                 t = gift.target
-                debit, credit = cash[t.custodian_id], t.credit_account_id
-                memo = gift.memo()
-                legs = [(debit, gift.amount), (credit, -gift.amount)]
-                pool_account: int | None = None
-                day: date | None = None
-                if gift.match and gift.pool_id is not None:
-                    pool_account = pool_accounts[gift.pool_id]
-                    legs += [(pool_account, gift.match), (credit, -gift.match)]
-                    posted[pool_account] += gift.match
-                    pool_total[gift.pool_id] += gift.match
-                    day = timezone.localdate(gift.received_at)
-                posted[debit] += gift.amount
-                posted[credit] -= gift.amount + gift.match
-                if t.campaign_id is not None:
-                    counter = tally[t.campaign_id]
-                    counter[0] += int((gift.amount + gift.match) * 100)
-                    counter[1] += 1
+                debit, credit, memo, legs, pool_account, day = plan_gift(gift, cash, pool_accounts, posted, pool_total, tally)
                 copy.write_row((
                     gift.row, gift.external_id, gift.received_at, gift.donor, spec.donor_key(gift), gift.amount, gift.match,
                     t.fund_id, t.campaign_id, gift.pool_id, debit, credit, pool_account, memo,

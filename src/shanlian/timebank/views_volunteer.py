@@ -10,6 +10,8 @@ URL. A signed-in user who is not a volunteer is sent to registration; objects of
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -36,12 +38,20 @@ def _error(request: HttpRequest, exc: DomainError) -> None:
     messages.error(request, f"{exc.message}（{exc.code}）")
 
 
-def _volunteer_or_register(request: HttpRequest) -> Volunteer | HttpResponse:
-    volunteer = vsel.volunteer_for_user(request.user)
-    if volunteer is None:
-        messages.info(request, _("Register as a volunteer first."))
-        return redirect("timebank:register")
-    return volunteer
+def volunteer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in (else the login page) and a registered volunteer (else registration); the view gets the
+    signed-in user's own volunteer record as `volunteer`."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        volunteer = vsel.volunteer_for_user(request.user)
+        if volunteer is None:
+            messages.info(request, _("Register as a volunteer first."))
+            return redirect("timebank:register")
+        return view(request, volunteer, *args, **kwargs)
+
+    return wrapper
 
 
 def _stars(n: int) -> list[bool]:
@@ -105,12 +115,8 @@ def register(request: HttpRequest) -> HttpResponse:
 # -- quiz ----------------------------------------------------------------------------------------------
 
 
-@login_required
-def quiz(request: HttpRequest) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
-    volunteer = got
+@volunteer_required
+def quiz(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     status, answers, missing = 200, {}, False
     if request.method == "POST":
         try:
@@ -146,11 +152,8 @@ def quiz(request: HttpRequest) -> HttpResponse:
 # -- activities and sign-up ----------------------------------------------------------------------------
 
 
-@login_required
-def activity_list(request: HttpRequest) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+@volunteer_required
+def activity_list(request: HttpRequest, got: Volunteer) -> HttpResponse:
     everywhere = request.GET.get("all") == "1"
     activities = sel.activities_upcoming(with_free_places=True) if everywhere else sel.activities_near(volunteer=got)
     page = paginate(request, activities)
@@ -161,11 +164,8 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
-def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+@volunteer_required
+def activity_detail(request: HttpRequest, got: Volunteer, activity_id: int) -> HttpResponse:
     try:
         activity = vsel.activity_for_volunteer(activity_id=activity_id)
     except NotFound:
@@ -178,12 +178,9 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
     })
 
 
-@login_required
+@volunteer_required
 @require_POST
-def signup(request: HttpRequest, shift_id: int) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+def signup(request: HttpRequest, got: Volunteer, shift_id: int) -> HttpResponse:
     shift = Shift.objects.select_related("activity").filter(pk=shift_id).first()
     if shift is None:
         raise Http404
@@ -200,12 +197,9 @@ def signup(request: HttpRequest, shift_id: int) -> HttpResponse:
     return redirect("timebank:activity_detail", activity_id=shift.activity_id)
 
 
-@login_required
+@volunteer_required
 @require_POST
-def signup_cancel(request: HttpRequest, signup_id: int) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+def signup_cancel(request: HttpRequest, got: Volunteer, signup_id: int) -> HttpResponse:
     mine = Signup.objects.select_related("shift__activity").filter(pk=signup_id, volunteer=got).first()
     if mine is None:
         raise Http404
@@ -225,13 +219,10 @@ _SAFE_NEXT = {"timebank:home", "timebank:activity_list"}
 # -- scan to check in and out --------------------------------------------------------------------------
 
 
-@login_required
-def scan(request: HttpRequest) -> HttpResponse:
+@volunteer_required
+def scan(request: HttpRequest, got: Volunteer) -> HttpResponse:
     """The page a phone opens from the organizer's QR code: it shows the shift and one button, check
     in or check out, that posts the scanned token with server time."""
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
     token = (request.POST.get("t") or request.GET.get("t") or "").strip()
     status, shift, done = 200, None, None
     try:
@@ -255,11 +246,8 @@ def scan(request: HttpRequest) -> HttpResponse:
 # -- hours, catalog, redemptions ------------------------------------------------------------------------
 
 
-@login_required
-def hours(request: HttpRequest) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+@volunteer_required
+def hours(request: HttpRequest, got: Volunteer) -> HttpResponse:
     profile = sel.volunteer_profile(volunteer=got)
     return render(request, "timebank/volunteer/hours.html", {
         "volunteer": got, "profile": profile, "stars": _stars(profile.stars), "page": paginate(request, vsel.my_hours(volunteer=got)),
@@ -267,11 +255,8 @@ def hours(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
-def catalog(request: HttpRequest) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+@volunteer_required
+def catalog(request: HttpRequest, got: Volunteer) -> HttpResponse:
     profile = sel.volunteer_profile(volunteer=got)
     return render(request, "timebank/volunteer/catalog.html", {
         "volunteer": got, "profile": profile, "items": vsel.catalog_for(volunteer=got), "key": uuid.uuid4().hex,
@@ -279,12 +264,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
+@volunteer_required
 @require_POST
-def redeem(request: HttpRequest, item_id: int) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+def redeem(request: HttpRequest, got: Volunteer, item_id: int) -> HttpResponse:
     try:
         item = vsel.catalog_item(item_id=item_id)
         raw = request.POST.get("quantity", "1")
@@ -304,22 +286,16 @@ def redeem(request: HttpRequest, item_id: int) -> HttpResponse:
     return redirect("timebank:redemptions")
 
 
-@login_required
-def redemptions(request: HttpRequest) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+@volunteer_required
+def redemptions(request: HttpRequest, got: Volunteer) -> HttpResponse:
     return render(request, "timebank/volunteer/redemptions.html", {
         "volunteer": got, "page": paginate(request, vsel.my_redemptions(volunteer=got)),
     })
 
 
-@login_required
+@volunteer_required
 @require_POST
-def redemption_cancel(request: HttpRequest, redemption_id: int) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+def redemption_cancel(request: HttpRequest, got: Volunteer, redemption_id: int) -> HttpResponse:
     mine = Redemption.objects.filter(pk=redemption_id, volunteer=got).first()
     if mine is None:
         raise Http404
@@ -335,11 +311,8 @@ def redemption_cancel(request: HttpRequest, redemption_id: int) -> HttpResponse:
 # -- giving credits and family -------------------------------------------------------------------------
 
 
-@login_required
-def credits(request: HttpRequest) -> HttpResponse:
-    got = _volunteer_or_register(request)
-    if isinstance(got, HttpResponse):
-        return got
+@volunteer_required
+def credits(request: HttpRequest, got: Volunteer) -> HttpResponse:
     family = vsel.my_family(volunteer=got)
     give = GiveCreditsForm(request.POST if request.POST.get("form") == "give" else None, family=family,
                            initial={"idempotency_key": uuid.uuid4().hex})

@@ -397,7 +397,7 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
     temporary table, a COPY and an INSERT per table), then exactly what `write_set` does: the deferred checks,
     the pools re-checked, the accounts locked in id order and moved once each, the pools and tallies. The same
     rows, memos and content hashes as `write_set` (and `donation_record`)."""
-    from ..importer_write import POOL_CHANGED, _hash_cached, _recheck_pools, _tally_add, _update_values, lazy_format
+    from ..importer_write import POOL_CHANGED, _hash_cached, _recheck_pools, _tally_add, _update_values, lazy_format, plan_gift
 
     cash = {pk: _CASH[pk] for pk in {g.target.custodian_id for g in gifts} if pk in _CASH}
     custodians = {g.target.custodian_id for g in gifts} - cash.keys()
@@ -418,22 +418,7 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
     memo_json: dict[str, str] = {}
     for gift in gifts:
         t = gift.target
-        debit, credit = cash[t.custodian_id], t.credit_account_id
-        memo = gift.memo()
-        legs = [(debit, gift.amount), (credit, -gift.amount)]
-        pool_account: int | None = None
-        day: date | None = None
-        if gift.match and gift.pool_id is not None:
-            pool_account = pool_accounts[gift.pool_id]
-            legs += [(pool_account, gift.match), (credit, -gift.match)]
-            posted[pool_account] += gift.match
-            pool_total[gift.pool_id] += gift.match
-            day = timezone.localdate(gift.received_at)
-        posted[debit] += gift.amount
-        posted[credit] -= gift.amount + gift.match
-        if t.campaign_id is not None:
-            tally[t.campaign_id][0] += int((gift.amount + gift.match) * 100)
-            tally[t.campaign_id][1] += 1
+        debit, credit, memo, legs, pool_account, day = plan_gift(gift, cash, pool_accounts, posted, pool_total, tally)
         row = (gift.row, gift.external_id, gift.received_at, gift.donor, spec.donor_key(gift), gift.amount, gift.match,
                t.fund_id, t.campaign_id, gift.pool_id if pool_account else None, debit, credit, pool_account, memo[:300],
                _hash_cached(memo, legs, memo_json), day)
