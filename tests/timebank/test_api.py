@@ -51,7 +51,7 @@ def test_openapi_lists_the_time_bank_with_summaries_and_error_schemas(client, db
     ours = {p: ops for p, ops in doc["paths"].items() if p.startswith(API)}
     assert set(ours) == {f"{API}/activities", f"{API}/shifts/{{shift_id}}/signup", f"{API}/checkin", f"{API}/checkout", f"{API}/me",
                          f"{API}/hours/{{record_id}}/approve", f"{API}/hours/{{record_id}}/decline", f"{API}/redemptions",
-                         f"{API}/stations/{{station_id}}/leaderboard"}
+                         f"{API}/redemptions/{{redemption_id}}/fulfil", f"{API}/stations/{{station_id}}/leaderboard"}
     for path, ops in ours.items():
         for method, op in ops.items():
             assert op["summary"] and "401" in op["responses"], (method, path)
@@ -64,7 +64,8 @@ def test_openapi_lists_the_time_bank_with_summaries_and_error_schemas(client, db
 
 @pytest.mark.parametrize(("method", "url"), [
     ("get", "/activities"), ("post", "/shifts/1/signup"), ("post", "/checkin"), ("post", "/checkout"), ("get", "/me"),
-    ("post", "/hours/1/approve"), ("post", "/hours/1/decline"), ("post", "/redemptions"), ("get", "/stations/1/leaderboard"),
+    ("post", "/hours/1/approve"), ("post", "/hours/1/decline"), ("post", "/redemptions"), ("post", "/redemptions/1/fulfil"),
+    ("get", "/stations/1/leaderboard"),
 ])
 def test_anonymous_gets_401(client, bank, method, url):
     resp = get(client, url) if method == "get" else post(client, url, {"token": "x", "reason": "x", "item": 1}, key="k")

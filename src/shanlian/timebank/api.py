@@ -337,6 +337,31 @@ def redemptions_create(
     return Status(201, body)
 
 
+class FulfilOut(Schema):
+    id: int
+    item: int
+    item_name: str
+    quantity: int
+    credits: str
+    status: str
+    volunteer: str = Field(..., description="The volunteer number.")
+
+
+@router.post("/redemptions/{redemption_id}/fulfil", response={200: FulfilOut, **errors(401, 403, 404, 409)},
+             summary="Confirm that a redemption was handed over")
+def redemptions_fulfil(request: ApiRequest, redemption_id: int) -> Any:
+    """The station (for itself or on behalf of the partner merchant) confirms the volunteer had the service or goods.
+    Again is quiet; a cancelled redemption is `redemption_cancelled` (409). Only station staff (others 403
+    `not_station_staff`), of the item's station (else 404)."""
+    scope = _staff(request)
+    redemption = Redemption.objects.select_related("item", "volunteer").filter(pk=redemption_id).first()
+    if redemption is None or not selectors.sees_station(scope, redemption.item.station_id):
+        raise NotFound()
+    done = services.redemption_fulfil(actor=request.auth, redemption=redemption)
+    return {"id": done.pk, "item": redemption.item_id, "item_name": redemption.item.name, "quantity": done.quantity,
+            "credits": _h(done.credits), "status": done.status, "volunteer": redemption.volunteer.number}
+
+
 # -- leaderboard --------------------------------------------------------------------------------------
 
 

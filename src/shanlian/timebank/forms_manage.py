@@ -128,3 +128,25 @@ class LateEntryForm(forms.Form):
     def __init__(self, *args: Any, shifts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _queryset(self, "shift", shifts)
+
+
+class CatalogItemForm(forms.Form):
+    """A service or good a station offers for credits (its own, or a partner merchant's)."""
+
+    station = _Labelled(label=_("Station"), queryset=Station.objects.none(), widget=forms.Select(attrs=SELECT))
+    name = forms.CharField(label=_("Name"), max_length=128, widget=forms.TextInput(attrs={**TEXT, "placeholder": _("e.g. a haircut")}))
+    merchant = forms.CharField(label=_("Partner merchant"), max_length=128, required=False,
+                               help_text=_("Leave empty when the station itself provides it."), widget=forms.TextInput(attrs=TEXT))
+    price = forms.CharField(label=_("Price in credits"), max_length=12,
+                            widget=forms.TextInput(attrs={**TEXT, "inputmode": "decimal", "placeholder": "1.5"}))
+    stock = forms.IntegerField(label=_("Stock"), min_value=0, max_value=100000, widget=forms.NumberInput(attrs=TEXT))
+    per_person_limit = forms.IntegerField(label=_("Limit per person"), min_value=1, max_value=99, initial=1,
+                                          widget=forms.NumberInput(attrs=TEXT))
+    description = forms.CharField(label=_("Description"), max_length=300, required=False,
+                                  widget=forms.Textarea(attrs={**TEXT, "rows": 2}))
+
+    def __init__(self, *args: Any, stations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["station"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = stations

@@ -43,7 +43,19 @@ from shanlian.orgs.models import Station
 from shanlian.people.selectors import actor_scope
 from shanlian.places.models import Division
 
-from .models import Activity, Attendance, HoursRecord, HoursStatus, Shift, Signup, SignupStatus, Volunteer
+from .models import (
+    Activity,
+    Attendance,
+    CatalogItem,
+    HoursRecord,
+    HoursStatus,
+    Redemption,
+    RedemptionStatus,
+    Shift,
+    Signup,
+    SignupStatus,
+    Volunteer,
+)
 
 ORGANIZER_ROLES = (Role.STATION_WORKER, Role.AGENCY_MANAGER)
 READER_ROLES = (Role.STREET_OFFICER, Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
@@ -343,3 +355,29 @@ def station_upcoming(*, station: Station, limit: int = 5) -> list[Shift]:
 def station_pending_hours(*, station: Station) -> int:
     return HoursRecord.objects.filter(shift__activity__station=station,
                                       status__in=[HoursStatus.PENDING, HoursStatus.NEEDS_AGENCY]).count()
+
+
+# -- catalog and redemptions ----------------------------------------------------------------------------
+
+
+def catalog_managed(*, scope: Scope) -> QuerySet[CatalogItem]:
+    """The catalog items of the stations the caller organizes, with `pending`: redemptions waiting to be handed over."""
+    pending = Redemption.objects.filter(item=OuterRef("pk"), status=RedemptionStatus.PENDING).order_by().values("item").annotate(
+        n=Count("id")).values("n")
+    return (CatalogItem.objects.filter(station__in=stations_managed(scope)).select_related("station")
+            .annotate(pending=Coalesce(Subquery(pending, output_field=IntegerField()), Value(0)))
+            .order_by("station__street__code", "-active", "name", "id"))
+
+
+def redemptions_pending(*, scope: Scope) -> QuerySet[Redemption]:
+    """Redemptions of the caller's stations' items not yet handed over, oldest first."""
+    return (Redemption.objects.filter(item__station__in=stations_managed(scope), status=RedemptionStatus.PENDING)
+            .select_related("item__station", "volunteer__person").order_by("created_at", "id"))
+
+
+def redemption_managed_get(*, scope: Scope, redemption_id: int) -> Redemption:
+    redemption = (Redemption.objects.filter(pk=redemption_id, item__station__in=stations_managed(scope))
+                  .select_related("item__station", "volunteer__person").first())
+    if redemption is None:
+        raise _missing(scope, "timebank.redemption", redemption_id)
+    return redemption

@@ -13,6 +13,9 @@ urlpatterns: list[URLPattern] = [
     path("manage/shifts/<int:shift_id>/qr/live/", v.shift_qr_code, name="manage_shift_qr_live"),
     path("manage/hours/", v.hours_queue, name="manage_hours"),
     path("manage/hours/late/", v.late_entry, name="manage_late_entry"),
+    path("manage/catalog/", v.catalog, name="manage_catalog"),
+    path("manage/redemptions/<int:redemption_id>/fulfil/", v.redemption_decide, {"action": "fulfil"}, name="manage_redemption_fulfil"),
+    path("manage/redemptions/<int:redemption_id>/cancel/", v.redemption_decide, {"action": "cancel"}, name="manage_redemption_cancel"),
     path("manage/stations/", v.station_list, name="manage_stations"),
     path("manage/stations/<int:station_id>/", v.station_detail, name="manage_station"),
 ]

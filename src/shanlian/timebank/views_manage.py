@@ -28,7 +28,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from shanlian.core.conf import domain_setting
 from shanlian.core.crypto import mask_name
@@ -39,7 +39,7 @@ from shanlian.web.pages import paginate
 
 from . import selectors, services
 from . import selectors_manage as sm
-from .forms_manage import ActivityForm, HoursActionForm, LateEntryForm, ShiftFormSet, shift_rows
+from .forms_manage import ActivityForm, CatalogItemForm, HoursActionForm, LateEntryForm, ShiftFormSet, shift_rows
 from .models import HoursStatus, Shift, Skill
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -313,6 +313,60 @@ def late_entry(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("The late entry is recorded; the agency approves it after you."))
                     return redirect("timebank:manage_hours")
     return render(request, "timebank/manage/late_entry.html", {"form": form}, status=status)
+
+
+# --- catalog and redemptions ---------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def catalog(request: HttpRequest) -> HttpResponse:
+    """The stations' catalog with a form to add an item, and the redemptions waiting to be handed over: the
+    station confirms for itself or on behalf of the partner merchant once the volunteer has the service or good."""
+    scope = sm.organizer_scope(request.user)
+    stations = sm.stations_managed(scope)
+    form = CatalogItemForm(request.POST or None, stations=stations, initial={"station": stations.first()})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                item = services.catalog_item_create(
+                    actor=request.user, station=data["station"], name=data["name"], price=data["price"], stock=data["stock"],
+                    per_person_limit=data["per_person_limit"], merchant=data["merchant"], description=data["description"])
+            except DomainError as exc:
+                _add_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, _("“%(name)s” is in the catalog.") % {"name": item.name})
+                return redirect("timebank:manage_catalog")
+    pending = paginate(request, sm.redemptions_pending(scope=scope))
+    return render(request, "timebank/manage/catalog.html", {
+        "form": form, "items": sm.catalog_managed(scope=scope), "page_obj": pending,
+        "pending": [(r, mask_name(r.volunteer.person.real_name)) for r in pending.object_list],
+    }, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def redemption_decide(request: HttpRequest, redemption_id: int, action: str) -> HttpResponse:
+    """Handed over (fulfilled), or cancelled, which gives the credits back by a reversing entry."""
+    scope = sm.organizer_scope(request.user)
+    redemption = sm.redemption_managed_get(scope=scope, redemption_id=redemption_id)
+    try:
+        if action == "fulfil":
+            services.redemption_fulfil(actor=request.user, redemption=redemption)
+            messages.success(request, _("Handed over: %(item)s to %(number)s.")
+                             % {"item": redemption.item.name, "number": redemption.volunteer.number})
+        else:
+            services.redemption_cancel(actor=request.user, redemption=redemption)
+            messages.success(request, _("Cancelled; the credits went back to %(number)s.") % {"number": redemption.volunteer.number})
+    except DomainError as exc:
+        messages.error(request, f"{_bilingual(exc)} {exc.code}")
+    return redirect("timebank:manage_catalog")
 
 
 # --- stations ------------------------------------------------------------------------------------------
