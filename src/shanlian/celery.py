@@ -26,5 +26,7 @@ app.conf.beat_schedule = {
     "charity-lapse-payouts": {"task": "shanlian.charity.tasks.payouts_lapse", "schedule": 3600.0},
     # Quarterly and final disclosure reports, made once a day after midnight (Asia/Shanghai).
     "charity-reports": {"task": "shanlian.charity.tasks.reports_make", "schedule": crontab(hour=0, minute=30)},
+    # Shift reminders: every hour, for confirmed sign-ups starting within a day (each reminded once).
+    "timebank-reminders": {"task": "shanlian.timebank.tasks.reminders", "schedule": 3600.0},
 }
 app.conf.timezone = "Asia/Shanghai"
