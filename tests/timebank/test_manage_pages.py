@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -186,7 +187,7 @@ def activity_data(city, shifts=None, **kw) -> dict:
     day = dt.timedelta(days=3)
     data = {"station": city.stations["北京街"].pk, "title": "长者理发", "category": "elderly",
             "division": city.communities["都府"].pk, "place": "都府社区党群服务中心", "description": "为长者义剪",
-            "skills": ["haircut", "events"], "quiz_required": "on"}
+            "skills": ["haircut", "events"], "quiz_required": "on", "token": str(uuid.uuid4())}
     data.update(shift_data(shifts if shifts is not None else [(when(day), when(day + dt.timedelta(hours=2)), "4"),
                                                               (when(day + dt.timedelta(hours=3)), when(day + dt.timedelta(hours=5)), "2"),
                                                               ("", "", "")]))
@@ -204,6 +205,18 @@ def test_publish_an_activity_with_shifts(login, bank, city):
     assert activity.skills == ["events", "haircut"] and activity.quiz_required and activity.division == city.communities["都府"]
     assert [s.headcount for s in activity.shifts.order_by("starts_at")] == [4, 2]
     assert activity.created_by == city.users["station_worker"]
+
+
+def test_the_same_form_sent_twice_publishes_once(login, bank, city):
+    client = login("station_worker")
+    data = activity_data(city)
+    first = client.post(url("manage_activity_create"), data)
+    again = client.post(url("manage_activity_create"), data)
+    activity = Activity.objects.get(title="长者理发")
+    assert first["Location"] == again["Location"] == url("manage_activity", activity.pk)
+    assert Activity.objects.filter(title="长者理发").count() == 1 and activity.shifts.count() == 2
+    client.post(url("manage_activity_create"), activity_data(city))  # a new form: a second activity
+    assert Activity.objects.filter(title="长者理发").count() == 2
 
 
 @pytest.mark.parametrize(("shifts", "code"), [

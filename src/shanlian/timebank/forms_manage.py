@@ -4,6 +4,7 @@ form with their codes (`web.pages.add_domain_error`)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -40,6 +41,8 @@ def _queryset(form: forms.BaseForm, name: str, queryset: Any) -> None:
 
 
 class ActivityForm(forms.Form):
+    # One per form shown: the same form sent again (a resend, a second tap) publishes once.
+    token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     station = _Labelled(label=_("Station"), queryset=Station.objects.none(), widget=forms.Select(attrs=SELECT))
     title = forms.CharField(label=_("Title"), max_length=128, widget=forms.TextInput(attrs=TEXT))
     category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *Category.choices],

@@ -43,6 +43,7 @@ from .forms_manage import ActivityForm, CatalogItemForm, HoursActionForm, LateEn
 from .models import HoursStatus, Shift, Skill
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PUBLISHED_KEY = "timebank_published_tokens"  # form token → the activity it published (the last 50)
 
 
 def _bilingual(exc: DomainError) -> str:
@@ -100,6 +101,11 @@ def activity_create(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid() and shifts.is_valid():
             data = form.cleaned_data
+            published: dict[str, int] = request.session.get(PUBLISHED_KEY, {})
+            token = data["token"].hex
+            if token in published:
+                messages.info(request, _("This activity was already published (the form was sent twice)."))
+                return redirect("timebank:manage_activity", activity_id=published[token])
             try:
                 activity = services.activity_publish(
                     actor=request.user, station=data["station"], title=data["title"], category=data["category"],
@@ -110,6 +116,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
                 _add_error(form, exc)
                 status = exc.status
             else:
+                request.session[PUBLISHED_KEY] = dict(list({**published, token: activity.pk}.items())[-50:])
                 messages.success(request, _("The activity is published."))
                 return redirect("timebank:manage_activity", activity_id=activity.pk)
     return render(request, "timebank/manage/activity_form.html", {"form": form, "shifts": shifts}, status=status)
