@@ -40,15 +40,12 @@ class PaymentProvider(Protocol):
 
     def checkout_url(self, intent: PaymentIntent) -> str:
         """Where to send the donor to pay (a path on our site, or the provider's absolute URL)."""
-        ...
 
     def sign(self, body: bytes) -> str:
         """The signature header value the provider would send with `body` (tests and the demo use it)."""
-        ...
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> bool:
         """Is `body` really from the provider, and recent? Never raises on bad input: it says False."""
-        ...
 
 
 def header(headers: Mapping[str, str], name: str) -> str:

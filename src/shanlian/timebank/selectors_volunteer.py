@@ -142,7 +142,3 @@ def my_redemptions(*, volunteer: Volunteer) -> QuerySet[Redemption]:
 
 def my_family(*, volunteer: Volunteer) -> list[FamilyLink]:
     return list(FamilyLink.objects.filter(volunteer=volunteer).select_related("member__person", "member__account").order_by("id"))
-
-
-def volunteer_by_number(number: str) -> Volunteer | None:
-    return Volunteer.objects.select_related("person").filter(number=(number or "").strip().upper()).first()

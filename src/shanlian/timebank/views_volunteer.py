@@ -32,6 +32,7 @@ from . import selectors_volunteer as vsel
 from . import services
 from .forms_volunteer import FamilyForm, GiveCreditsForm, RegisterForm
 from .models import Redemption, Shift, Signup, SignupStatus, Skill, Volunteer
+from .selectors_manage import volunteer_by_number
 
 
 def _error(request: HttpRequest, exc: DomainError) -> None:
@@ -340,7 +341,7 @@ def credits(request: HttpRequest, got: Volunteer) -> HttpResponse:
             status = 400
     elif request.method == "POST" and request.POST.get("form") == "family":
         if add.is_valid():
-            member = vsel.volunteer_by_number(add.cleaned_data["number"])
+            member = volunteer_by_number(add.cleaned_data["number"])
             try:
                 if member is None or member.person.real_name != add.cleaned_data["real_name"].strip():
                     raise ValidationFailed("volunteer_not_found", _("No volunteer with that number and name."))

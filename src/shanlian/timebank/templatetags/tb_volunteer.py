@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -18,8 +19,6 @@ def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
 @register.filter
 def hours(value: Any) -> str:
     """Hours and credits to the half hour, shown with one decimal: 5.00 → 5.0."""
-    from decimal import Decimal
-
     try:
         return f"{Decimal(str(getattr(value, 'value', value))):.1f}"
     except ArithmeticError:
