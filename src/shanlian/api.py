@@ -12,7 +12,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from shanlian.core.errors import DomainError, ValidationFailed
 
@@ -21,17 +22,35 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer sl_...`: a machine's token, looked up by its SHA-256."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from shanlian.people.models import ApiToken
-        from shanlian.people.services import token_hash
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
 
-        row = ApiToken.objects.select_related("user").filter(key_hash=token_hash(token), revoked_at__isnull=True).first()
-        if row is None or not row.user.is_active:
+
+def token_user(token: str) -> Any:
+    """The active user whose unrevoked API token this is, or None; notes the token's use (at most once a minute)."""
+    from shanlian.people.models import ApiToken
+    from shanlian.people.services import token_hash
+
+    row = ApiToken.objects.select_related("user").filter(key_hash=token_hash(token), revoked_at__isnull=True).first()
+    if row is None or not row.user.is_active:
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user
+
+
+class SessionAuth(NinjaSessionAuth):
+    """The session of a signed-in page, CSRF-checked. A request with no session cookie has nothing for CSRF to
+    protect: it is simply not signed in, so a machine whose token failed gets 401 `not_authenticated` (not a
+    CSRF refusal, which is what a real server answered before: the test client skips CSRF)."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if self.param_name not in request.COOKIES:
             return None
-        now = timezone.now()
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        request.user = row.user
-        return row.user
+        return super()._get_key(request)
 
 
 class ReadableJSONRenderer(JSONRenderer):

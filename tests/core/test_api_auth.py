@@ -123,6 +123,19 @@ def test_session_writes_need_the_csrf_token_but_token_writes_do_not(city):
     assert Organization.objects.count() == before + 1
 
 
+@pytest.mark.parametrize("header", [None, "Bearer sl_not-a-real-token"])
+def test_a_write_without_a_session_or_with_a_bad_token_is_401_not_a_csrf_refusal(city, header):
+    """A real server checks CSRF (the test client skips it unless asked): with no session cookie there is no
+    session to protect, so the caller is told to authenticate, with the API's error shape."""
+    machine = Client(enforce_csrf_checks=True)
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    before = Organization.objects.count()
+    resp = machine.post("/api/organizations", {"name": "x"}, content_type="application/json", **extra)
+    assert resp.status_code == 401
+    assert resp.json()["code"] == "not_authenticated" and resp.json()["message_en"]
+    assert Organization.objects.count() == before
+
+
 def test_validation_errors_have_the_common_shape(login, city):
     resp = login("city_admin").post("/api/people", {"division_id": "x"}, content_type="application/json")
     assert resp.status_code == 400
