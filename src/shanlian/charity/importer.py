@@ -172,9 +172,18 @@ class Target:
 class Targets:
     """Resolves "campaign or fund" cells: fund code, campaign code, or CAMPAIGN/FUND."""
 
-    def __init__(self) -> None:
-        self.funds = {f.code: f for f in CommunityFund.objects.only("pk", "code", "status", "account", "custodian")}
-        self.campaigns = {c.slug: c for c in Campaign.objects.only("pk", "slug", "status", "starts_at", "ends_at")}
+    def __init__(self, *, fund_codes: Iterable[str] | None = None, campaign_slugs: Iterable[str] | None = None) -> None:
+        """Every fund and campaign (a file may name any), or only those named (an API batch: a few of a city's
+        thousand funds, read for every group a committer writes)."""
+        funds = CommunityFund.objects.only("pk", "code", "status", "account", "custodian")
+        campaigns = Campaign.objects.only("pk", "slug", "status", "starts_at", "ends_at")
+        if fund_codes is not None:
+            funds = funds.filter(code__in=set(fund_codes))
+        if campaign_slugs is not None:
+            campaigns = campaigns.filter(slug__in=set(campaign_slugs))
+        self.restricted = fund_codes is not None or campaign_slugs is not None
+        self.funds = {f.code: f for f in funds}
+        self.campaigns = {c.slug: c for c in campaigns}
         self.cache: dict[str, Target | tuple[str, dict[str, Any]]] = {}
         self._targets: dict[int, list[tuple[int, int | None]]] | None = None
         self._pools: dict[int, tuple[int, ...]] | None = None
@@ -182,14 +191,27 @@ class Targets:
     def _campaign_targets(self, campaign_id: int) -> list[tuple[int, int | None]]:
         if self._targets is None:
             self._targets = defaultdict(list)
-            for cid, fid, pid in CampaignTarget.objects.values_list("campaign_id", "fund_id", "project_id"):
+            rows = CampaignTarget.objects.all()
+            if self.restricted:
+                rows = rows.filter(campaign_id__in=[c.pk for c in self.campaigns.values()])
+            for cid, fid, pid in rows.values_list("campaign_id", "fund_id", "project_id"):
                 self._targets[cid].append((fid, pid))
         return self._targets.get(campaign_id, [])
+
+    def _fund_by_pk(self, pk: int) -> CommunityFund:
+        found = next((f for f in self.funds.values() if f.pk == pk), None)
+        if found is None:  # a campaign's general fund the batch did not name
+            found = CommunityFund.objects.only("pk", "code", "status", "account", "custodian").get(pk=pk)
+            self.funds[found.code] = found
+        return found
 
     def _campaign_pools(self, campaign_id: int) -> tuple[int, ...]:
         if self._pools is None:
             pools: dict[int, list[int]] = defaultdict(list)
-            for cid, pid in MatchPool.objects.filter(active=True).order_by("pk").values_list("campaign_id", "pk"):
+            rows = MatchPool.objects.filter(active=True)
+            if self.restricted:
+                rows = rows.filter(campaign_id__in=[c.pk for c in self.campaigns.values()])
+            for cid, pid in rows.order_by("pk").values_list("campaign_id", "pk"):
                 pools[cid].append(pid)
             self._pools = {cid: tuple(ids) for cid, ids in pools.items()}
         return self._pools.get(campaign_id, ())
@@ -232,8 +254,7 @@ class Targets:
         general = [fid for fid, pid in self._campaign_targets(campaign.pk) if pid is None]
         if len(general) != 1:
             return ("campaign_target_ambiguous", {"value": label})
-        fund = next(f for f in self.funds.values() if f.pk == general[0])
-        return self._fund_target(label, fund, campaign)
+        return self._fund_target(label, self._fund_by_pk(general[0]), campaign)
 
 
 # -- checking --------------------------------------------------------------------------------------
