@@ -74,7 +74,7 @@ class Server:
     url: str  # DATABASE_URL
     port: int = 0
     workers: int = 2
-    worker_class: str = "sync"  # or "gthread"
+    worker_class: str = "sync"  # or "gthread", or "uvicorn" (the ASGI site with the intake gateway, shanlian.asgi)
     threads: int = 1
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
@@ -92,9 +92,11 @@ class Server:
     def start(self, *, wait: float = 30.0) -> Server:
         if self.log is None:
             self.log = Path(tempfile.mkstemp(prefix=f"gunicorn-{self.port}-", suffix=".log")[1])
+        asgi = self.worker_class == "uvicorn"
         cmd = [
-            str(VENV_BIN / "gunicorn"), "shanlian.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.workers), "--worker-class", self.worker_class, "--threads", str(self.threads),
+            str(VENV_BIN / "gunicorn"), "shanlian.asgi:application" if asgi else "shanlian.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+            "--worker-class", "uvicorn_worker.UvicornWorker" if asgi else self.worker_class, "--threads", str(self.threads),
             "--backlog", "2048", "--timeout", "60", "--graceful-timeout", "2", "--keep-alive", "30",
             "--log-level", "warning",
         ]

@@ -395,6 +395,6 @@ def test_the_committer_thread_stops_and_closes_its_connection(threaded, books, c
                          HTTP_IDEMPOTENCY_KEY="stop-1")
     assert resp.status_code == 201
     threads = threaded.threads
-    assert len(threads) == groupcommit.THREADS and all(t.is_alive() for t in threads)
+    assert len(threads) == groupcommit.default_threads() and all(t.is_alive() for t in threads)
     groupcommit.shutdown()
     assert not any(t.is_alive() for t in threads)

@@ -121,10 +121,12 @@ def test_acknowledged_gifts_survive_killed_servers(books, city):
     url = _database_url()
     connection.close()  # the servers and this test must not share a connection
 
-    # One server with sync workers (the direct path, a transaction per gift) and one with gthread workers, where
-    # the online gifts go through the group committer (acknowledged only after their group's COMMIT).
+    # One server with sync workers (the direct path, a transaction per gift), one with gthread workers, where
+    # the online gifts go through the group committer (acknowledged only after their group's COMMIT), and one
+    # ASGI server with the intake gateway (charity/gateway.py: the same committer behind an event loop).
     servers = [Server(url=url, workers=2),
-               Server(url=url, workers=2, worker_class="gthread", threads=8, env={"SHANLIAN_GROUP_COMMIT": "auto"})]
+               Server(url=url, workers=2, worker_class="gthread", threads=8, env={"SHANLIAN_GROUP_COMMIT": "auto"}),
+               Server(url=url, workers=2, worker_class="uvicorn", env={"SHANLIAN_GROUP_COMMIT": "auto"})]
     book = Ledger()
     stop_at = settle_by = 0.0  # set once the servers are up
 

@@ -239,11 +239,15 @@ class _Recent:
         self.seconds, self.size = seconds, size
         self.data: dict[tuple[str, Any], tuple[float, Any]] = {}
 
-    def get(self, key: tuple[str, Any], load: Any) -> Any:
+    def get(self, key: tuple[str, Any], load: Any, *, may_load: bool = True) -> Any:
+        """The remembered value, or `load()` remembered (unless None); with `may_load` False a value not
+        remembered raises `NotRemembered` instead (the intake gateway's event loop never waits for the database)."""
         now = time.monotonic()
         hit = self.data.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        if not may_load:
+            raise NotRemembered(key)
         value = load()
         if value is not None:
             if len(self.data) >= self.size:
@@ -252,25 +256,30 @@ class _Recent:
         return value
 
 
+class NotRemembered(LookupError):
+    """`group_gift(..., may_load=False)` needed the database."""
+
+
 _recent = _Recent()
 
 
-def _group_gift(request: ApiRequest, payload: DonationIn, key: str | None) -> _Gift | None:
+def group_gift(user: Any, payload: DonationIn, key: str | None, *, may_load: bool = True) -> _Gift | None:
     """The request as a gift for the group path, from what this process remembers; None: take the direct path
-    (which answers every error as it always has)."""
-    if not key or not IDEMPOTENCY_KEY.match(key):
+    (which answers every error as it always has). With `may_load` False, raises `NotRemembered` where it
+    would have to read the database."""
+    if not _groupable(payload) or not key or not IDEMPOTENCY_KEY.match(key):
         return None
-    user = request.auth
+    recent = _recent.get
 
     def scope() -> Scope | None:
         fresh = actor_scope(user)
         return fresh if staff_may_open(fresh) and (fresh.is_superuser or fresh.has(Role.FEDERATION_FINANCE)) else None
 
-    found = _recent.get(("scope", user.pk), scope)
-    fund = _recent.get(("fund", payload.fund), lambda: CommunityFund.objects.only("pk", "code", "custodian_id")
-                       .filter(code=payload.fund).first())
-    campaign = _recent.get(("campaign", payload.campaign), lambda: Campaign.objects.only("pk", "slug")
-                           .filter(slug=payload.campaign).first()) if payload.campaign else None
+    found = recent(("scope", user.pk), scope, may_load=may_load)
+    fund = recent(("fund", payload.fund), lambda: CommunityFund.objects.only("pk", "code", "custodian_id")
+                  .filter(code=payload.fund).first(), may_load=may_load)
+    campaign = recent(("campaign", payload.campaign), lambda: Campaign.objects.only("pk", "slug")
+                      .filter(slug=payload.campaign).first(), may_load=may_load) if payload.campaign else None
     if found is None or fund is None or (payload.campaign and campaign is None) or not is_custodian_finance(found, fund):
         return None
     try:
@@ -311,8 +320,8 @@ def donations_create(
     The `Idempotency-Key` header is required and belongs to the caller: the same key with the same body answers
     200 with the first gift and `Idempotent-Replayed: true`; with a different body, 409 `idempotency_mismatch`.
     After a network error or a 5xx, retry with the same key: the gift is recorded once."""
-    if _groupable(payload) and groupcommit.enabled():
-        grouped = _group_gift(request, payload, idempotency_key)
+    if groupcommit.enabled():
+        grouped = group_gift(request.auth, payload, idempotency_key)
         if grouped is not None:
             answer = _grouped(request, response, grouped, idempotency_key or "")
             if answer is not None:

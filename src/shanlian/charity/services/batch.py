@@ -175,12 +175,16 @@ class _Room(_PoolRoom):
 class _Checker:
     """Checks the gifts of one batch against the database: targets, the caller's custody, stored keys."""
 
-    def __init__(self, *, scope: Any, source: str, now: datetime) -> None:
+    def __init__(self, *, scope: Any, source: str, now: datetime, gifts: Sequence[BatchGiftIn]) -> None:
         self.scope = scope
         self.source = source
         self.now = now
         self.latest = (now + timedelta(minutes=5)).astimezone(SHANGHAI)
-        self.targets = Targets()
+        # Only the funds and campaigns the gifts name ("campaign/fund" names both).
+        campaigns = {g.campaign.strip().partition("/")[0].strip() for g in gifts if g.campaign.strip()}
+        funds = {g.fund.strip() for g in gifts if g.fund.strip()}
+        funds |= {g.campaign.partition("/")[2].strip() for g in gifts if "/" in g.campaign}
+        self.targets = Targets(fund_codes=funds, campaign_slugs=campaigns)
 
     def _target(self, gift: BatchGiftIn) -> Target | tuple[str, dict[str, Any]]:
         fund, campaign = gift.fund.strip(), gift.campaign.strip()
@@ -300,7 +304,7 @@ def donation_batch_record(*, actor: Any, gifts: Sequence[BatchGiftIn]) -> BatchR
 
 def _attempt(actor: Any, scope: Any, gifts: Sequence[BatchGiftIn]) -> BatchResult:
     source = f"api:{actor.pk}"
-    checker = _Checker(scope=scope, source=source, now=timezone.now())
+    checker = _Checker(scope=scope, source=source, now=timezone.now(), gifts=gifts)
     results: dict[int, BatchGiftResult] = {}
     planned: list[_Planned] = []
     seen: dict[str, int] = {}

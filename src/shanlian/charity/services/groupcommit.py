@@ -42,6 +42,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,17 +57,36 @@ log = logging.getLogger(__name__)
 
 GROUP_MAX = 200  # gifts per transaction (the batch path takes up to batch.BATCH_MAX)
 WAIT_SECONDS = 60.0  # a request waits this long for its group; then it takes the direct path (its key keeps it single)
-IDLE_CLOSE_SECONDS = 5.0
-# Committer threads per process: while one waits for its COMMIT (the WAL flush), the next group is being written.
-# Their transactions lock the shared rows (pools, accounts, tallies) in the same order, at their ends.
-THREADS = 2  # the committer gives its database connection back after this long without gifts
+IDLE_CLOSE_SECONDS = 5.0  # the committer gives its database connection back after this long without gifts
+# Committer threads per process (CHARITY_GROUP_COMMIT_THREADS, 0 for this default): in a gthread worker 2, so that
+# while one waits for its COMMIT (the WAL flush) the next group is being written; in the intake gateway's
+# process 1 (its event loop needs the rest of the process's time, and one committer makes the largest groups;
+# measured with bench/intake.py). Their transactions lock the shared rows (pools, accounts, tallies) in the
+# same order, at their ends.
+
+
+def default_threads() -> int:
+    configured = int(domain_setting("CHARITY_GROUP_COMMIT_THREADS") or 0)
+    if configured > 0:
+        return configured
+    return 1 if "uvicorn" in sys.modules else 2
+
+
+def mode() -> str:
+    """`CHARITY_GROUP_COMMIT` as "on", "off" or "auto"."""
+    value = str(domain_setting("CHARITY_GROUP_COMMIT")).lower()
+    if value in ("on", "1", "true", "yes"):
+        return "on"
+    return "auto" if value == "auto" else "off"
 
 
 def enabled() -> bool:
-    mode = str(domain_setting("CHARITY_GROUP_COMMIT")).lower()
-    if mode == "auto":
+    """Whether a Django request (`charity.api.donations_create`) takes the group path. The intake gateway
+    (charity/gateway.py) takes it unless the mode is "off"."""
+    found = mode()
+    if found == "auto":
         return "gunicorn.workers.gthread" in sys.modules
-    return mode in ("on", "1", "true", "yes")
+    return found == "on"
 
 
 @dataclass(eq=False)
@@ -77,6 +97,8 @@ class Ticket:
     gift: BatchGiftIn
     done: threading.Event = field(default_factory=threading.Event)
     result: BatchGiftResult | None = None
+    # Called by the committer thread once the group has committed (or failed), e.g. to wake an event loop.
+    on_done: Callable[[Ticket], None] | None = None
 
 
 @dataclass
@@ -90,13 +112,13 @@ class Stats:
 class GroupCommitter:
     """A queue, and the thread that writes what is in it one group (one transaction) at a time."""
 
-    def __init__(self, *, window: float | None = None, group_max: int = GROUP_MAX, threads: int = THREADS) -> None:
+    def __init__(self, *, window: float | None = None, group_max: int = GROUP_MAX, threads: int | None = None) -> None:
         self.window = window
         self.group_max = group_max
         self.queue: queue.Queue[Ticket | None] = queue.Queue()
         self.stats = Stats()
         self._threads: list[threading.Thread] = []
-        self._wanted = threads
+        self._wanted = threads if threads is not None else default_threads()
         self._start_lock = threading.Lock()
         self._stats_lock = threading.Lock()
 
@@ -105,13 +127,19 @@ class GroupCommitter:
     def submit(self, *, actor: Any, gift: BatchGiftIn, timeout: float = WAIT_SECONDS) -> BatchGiftResult | None:
         """Queue a gift and wait until its group has committed (or failed). None: the request should take
         the direct path (the group failed, or took too long)."""
-        self._ensure_running()
-        ticket = Ticket(actor=actor, gift=gift)
-        self.queue.put(ticket)
+        ticket = self.enqueue(actor=actor, gift=gift)
         if not ticket.done.wait(timeout):
             log.warning("group commit: no answer after %ss for %s; taking the direct path", timeout, gift.idempotency_key)
             return None
         return ticket.result
+
+    def enqueue(self, *, actor: Any, gift: BatchGiftIn, on_done: Callable[[Ticket], None] | None = None) -> Ticket:
+        """Queue a gift without waiting: `on_done(ticket)` runs in the committer's thread once its group has
+        committed or failed (the intake gateway's event loop waits this way; `submit` waits on `ticket.done`)."""
+        self._ensure_running()
+        ticket = Ticket(actor=actor, gift=gift, on_done=on_done)
+        self.queue.put(ticket)
+        return ticket
 
     def _ensure_running(self) -> None:
         if len(self._threads) == self._wanted and all(t.is_alive() for t in self._threads):
@@ -187,6 +215,11 @@ class GroupCommitter:
         finally:
             for ticket in group:
                 ticket.done.set()
+                if ticket.on_done is not None:
+                    try:
+                        ticket.on_done(ticket)
+                    except Exception:  # noqa: BLE001 (a waiter that went away must not stop the others being woken)
+                        log.exception("group commit: waking a request failed")
 
     def _commit_one_caller(self, tickets: list[Ticket]) -> None:
         _fresh_connection()

@@ -1,0 +1,34 @@
+"""ASGI entry point: the intake gateway (charity/gateway.py) in front of the whole Django site.
+
+    gunicorn shanlian.asgi:application -k uvicorn_worker.UvicornWorker -w 2 -b 0.0.0.0:8000
+
+Single online gifts (`POST /api/charity/donations` from a payment platform) are answered by the gateway's event
+loop through group commit; every other request is Django's, exactly as under `shanlian.wsgi`.
+
+Under ASGI Django runs each request's view in a thread of its own request context, so a persistent connection
+(CONN_MAX_AGE) would stay open in a thread that is gone: each request here closes its connections when it ends
+(Django's own advice for ASGI). The gateway's lookup thread and the committers keep theirs.
+"""
+
+import os
+from typing import Any
+
+from django.core.asgi import get_asgi_application
+from django.core.signals import request_finished
+from django.db import connections
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanlian.settings")
+django_application = get_asgi_application()
+
+from shanlian.charity.gateway import IntakeGateway  # noqa: E402 (after Django is set up)
+
+
+def _close_connections(**_kwargs: Any) -> None:
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:  # (a test's own transaction is left alone)
+            conn.close()
+
+
+request_finished.connect(_close_connections, dispatch_uid="shanlian.asgi.close_connections")
+
+application = IntakeGateway(django_application)

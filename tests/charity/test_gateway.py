@@ -1,0 +1,288 @@
+"""The intake gateway (charity/gateway.py, served as `shanlian.asgi`): single online gifts answered by an event loop
+through the group committer; everything else by Django, unchanged.
+
+The end-to-end tests call the ASGI application in-process (httpx's ASGI transport). The gateway reads the
+database in a helper thread and the committer writes in its own, so they need rows committed by the test:
+`transaction=True`, on a database server (SQLite's in-memory test database serialises threads). The schema
+check (`FastDonationIn` against the API's own `DonationIn`) runs on any database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
+from django.test import Client
+from pydantic import ValidationError
+
+from shanlian.charity import api as charity_api
+from shanlian.charity import gateway
+from shanlian.charity.api_schemas import DonationIn
+from shanlian.charity.models import Donation
+from shanlian.charity.services import groupcommit
+from shanlian.ledger.models import Entry, Posting
+from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
+from shanlian.people.services import api_token_create, api_token_revoke
+
+DONATIONS = "/api/charity/donations"
+
+on_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
+                                 reason="the gateway's helper thread and committer thread need rows the test committed, "
+                                        "on a database server (SQLite's in-memory test database serialises threads)")
+
+
+def online(**kw: Any) -> dict[str, Any]:
+    body = {"fund": "yx-bjj", "amount": "50.00", "channel": "online", "donor_name": "网友甲", "campaign": "gd-2026",
+            "donor_key": "payer-1"}
+    body.update(kw)
+    return body
+
+
+# --- the schema (any database) ---------------------------------------------------------------------------------
+
+BODIES = [
+    online(),
+    online(amount=" 12.5 ", donor_name=""),
+    {"fund": "yx-bjj", "amount": "1.00", "channel": "online"},
+    online(received_at="2026-11-11T10:00:00+08:00"),
+    online(received_at="2026-11-11T10:00:00"),
+    online(channel="goods", goods={"item": "大米", "quantity": "10", "unit": "袋"}),
+    online(channel="wire"),
+    online(amount=12.5),
+    online(donor_name="名" * 129),
+    online(show_name="yes"),
+    online(project="x"),
+    online(received_at="yesterday"),
+    {"amount": "1.00", "channel": "online"},
+    online(message="谢" * 201),
+    online(goods={"item": "大米"}),
+]
+
+
+@pytest.mark.parametrize("body", BODIES, ids=range(len(BODIES)))
+def test_the_fast_schema_takes_and_refuses_what_the_api_schema_does(body):
+    def check(model: Any) -> Any:
+        try:
+            return model.model_validate(json.loads(json.dumps(body))).model_dump()
+        except ValidationError as exc:
+            return [(e["type"], e["loc"]) for e in exc.errors()]
+
+    assert check(gateway.FastDonationIn) == check(DonationIn)
+
+
+def test_only_allowed_hosts_take_the_fast_path(settings):
+    settings.ALLOWED_HOSTS = ["shanlian.example.cn"]
+    assert gateway._host_allowed("shanlian.example.cn")
+    assert gateway._host_allowed("shanlian.example.cn:8443")
+    assert not gateway._host_allowed("evil.example.com")
+    assert not gateway._host_allowed("")
+
+
+# --- end to end, in-process (PostgreSQL) ---------------------------------------------------------------------
+
+
+class Harness:
+    """The ASGI application with this test's gateway, called through httpx; Django's test client beside it."""
+
+    def __init__(self) -> None:
+        from shanlian.asgi import django_application
+
+        self.app = gateway.IntakeGateway(django_application)
+
+    def post(self, body: Any, *, key: str | None, token: str | None, path: str = DONATIONS, raw: bytes | None = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        sent = {"content-type": "application/json", **(headers or {})}
+        if key is not None:
+            sent["idempotency-key"] = key
+        if token is not None:
+            sent["authorization"] = f"Bearer {token}"
+        content = raw if raw is not None else json.dumps(body).encode()
+
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+                return await http.post(path, content=content, headers=sent)
+
+        return asyncio.run(go())
+
+    def get(self, path: str, token: str) -> httpx.Response:
+        async def go() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://localhost") as http:
+                return await http.get(path, headers={"authorization": f"Bearer {token}"})
+
+        return asyncio.run(go())
+
+
+@pytest.fixture
+def gw(settings, monkeypatch):
+    settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "auto", "CHARITY_GROUP_COMMIT_WINDOW": 5}
+    monkeypatch.setattr(charity_api, "_recent", charity_api._Recent())  # nothing remembered from other tests' rows
+    groupcommit.shutdown()
+    harness = Harness()
+    yield harness
+    groupcommit.shutdown()  # the committer's connection goes before the test database does
+    asyncio.run(sync_to_async(connections.close_all)())  # and those of the thread Django's ASGI handler ran views in
+    if harness.app._lookups is not None:
+        harness.app._lookups.submit(lambda: connection.close()).result()
+        harness.app._lookups.shutdown()
+
+
+def token_of(user: Any) -> str:
+    return api_token_create(actor=None, user=user, name="giving-day platform")[1]
+
+
+def counts() -> tuple[int, int, int]:
+    return Entry.objects.count(), Posting.objects.count(), Donation.objects.count()
+
+
+def assert_books_clean() -> None:
+    assert not unbalanced_entries()
+    assert not balances_mismatched()
+
+
+SAME = ("fund", "project", "campaign", "amount", "match_amount", "channel", "donor_name", "status")
+SECURITY_HEADERS = ("content-type", "x-frame-options", "x-content-type-options", "referrer-policy",
+                    "cross-origin-opener-policy")
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_gift_on_the_fast_path_is_answered_as_django_answers_it(gw, books, city, settings):
+    user = city.users["finance"]
+    token = token_of(user)
+    resp = gw.post(online(), key="gw:1", token=token)
+    assert resp.status_code == 201, resp.text
+    assert gw.app.fast == 1 and gw.app.passed == 0
+    stored = Donation.objects.select_related("match").get(source=f"api:{user.pk}", external_id="gw:1")
+    body = resp.json()
+    assert body["id"] == stored.pk and body["entry_id"] == stored.entry_id and body["external_id"] == "gw:1"
+    assert body["amount"] == "50.00" and body["match_amount"] == "50.00" and stored.match.amount.amount == Decimal(50)
+
+    # The same gift through Django's own endpoint (the direct path): the same answer and headers.
+    settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "off"}
+    direct = Client().post(DONATIONS, json.dumps(online(donor_key="payer-2")), content_type="application/json",
+                           HTTP_IDEMPOTENCY_KEY="django:1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert direct.status_code == 201
+    assert {k: body[k] for k in SAME} == {k: direct.json()[k] for k in SAME}
+    assert set(body) == set(direct.json())
+    for name in SECURITY_HEADERS:
+        assert resp.headers[name] == direct.headers[name], name
+    assert_books_clean()
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_replays_and_mismatches_go_to_django(gw, books, city):
+    token = token_of(city.users["finance"])
+    first = gw.post(online(), key="gw:r", token=token)
+    assert first.status_code == 201
+    before = counts()
+    again = gw.post(online(), key="gw:r", token=token)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = gw.post(online(amount="51.00"), key="gw:r", token=token)
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_mismatch"
+    assert counts() == before
+    assert gw.app.fast == 1 and gw.app.passed == 2
+    assert_books_clean()
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("body", "key", "token", "status"), [
+    (online(amount="0"), "bad:1", "finance", 400),
+    (online(amount="-5.00"), "bad:2", "finance", 400),
+    (online(amount="1.234"), "bad:3", "finance", 400),
+    (online(fund="no-such-fund"), "bad:4", "finance", 400),
+    (online(campaign="no-such-campaign"), "bad:5", "finance", 400),
+    (online(channel="wire"), "bad:6", "finance", 400),
+    (online(), None, "finance", 400),
+    (online(), "bad key with spaces", "finance", 400),
+    (online(), "bad:7", None, 401),
+    (online(), "bad:8", "forged", 401),
+    (online(), "bad:9", "station_worker", 403),
+    (online(), "bad:10", "donor", 403),
+], ids=["zero", "negative", "three-decimals", "unknown-fund", "unknown-campaign", "bad-channel", "no-key", "bad-key",
+        "no-token", "forged-token", "station-worker", "donor"])
+def test_bad_requests_get_django_s_errors_and_post_nothing(gw, books, city, settings, body, key, token, status):
+    secret = token_of(city.users[token]) if token in ("finance", "station_worker", "donor") else token
+    before = counts()
+    resp = gw.post(body, key=key, token=secret)
+    assert resp.status_code == status, resp.text
+    found = resp.json()
+    assert found["code"] and found["message_zh"] and found["message_en"]
+    assert counts() == before
+    assert gw.app.fast == 0
+    # Django's own endpoint answers the same request with the same code.
+    settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "off"}
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    if secret is not None:
+        extra["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    direct = Client(enforce_csrf_checks=True).post(DONATIONS, json.dumps(body), content_type="application/json", **extra)
+    assert (direct.status_code, direct.json()["code"]) == (status, found["code"])
+    assert counts() == before
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_body_that_is_not_json_goes_to_django(gw, books, city):
+    before = counts()
+    resp = gw.post(None, key="nj:1", token=token_of(city.users["finance"]), raw=b"{not json")
+    assert resp.status_code == 400 and resp.json()["code"]
+    assert counts() == before and gw.app.fast == 0
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_gifts_the_group_path_does_not_take_are_django_s(gw, books, city):
+    # A station worker's cash gift at a donation point, and an online gift with a public name and a message.
+    worker, finance = token_of(city.users["station_worker"]), token_of(city.users["finance"])
+    cash = gw.post({"fund": "yx-bjj", "amount": "20.00", "channel": "cash", "point": books.point.pk, "donor_name": "陈伯"},
+                   key="cash:1", token=worker)
+    assert cash.status_code == 201, cash.text
+    named = gw.post(online(show_name=True, message="加油"), key="named:1", token=finance)
+    assert named.status_code == 201, named.text
+    assert Donation.objects.get(external_id="named:1").message == "加油"
+    assert gw.app.fast == 0 and gw.app.passed == 2
+    assert_books_clean()
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_other_paths_and_methods_are_django_s(gw, books, city):
+    token = token_of(city.users["finance"])
+    assert gw.get("/api/me", token).status_code == 200
+    assert gw.get(DONATIONS, token).status_code == 405
+    batch = gw.post({"gifts": [{"idempotency_key": "b:1", "fund": "yx-bjj", "amount": "3.00"}]}, key=None, token=token,
+                    path=DONATIONS + "/batch")
+    assert batch.status_code == 200 and batch.json()["gifts"][0]["status"] == "created"
+    assert gw.app.fast == 0
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_revoked_token_stops_once_the_gateway_forgets_it(gw, books, city, monkeypatch):
+    user = city.users["finance"]
+    row, secret = api_token_create(actor=None, user=user, name="platform")
+    assert gw.post(online(), key="rv:1", token=secret).status_code == 201
+    api_token_revoke(actor=user, token=row)
+    monkeypatch.setattr(gateway, "TOKEN_SECONDS", 0.0)
+    gw.app.tokens.data.clear()  # what TOKEN_SECONDS of waiting does
+    before = counts()
+    resp = gw.post(online(), key="rv:2", token=secret)
+    assert resp.status_code == 401 and counts() == before
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_off_turns_the_fast_path_off(gw, books, city, settings):
+    settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "off"}
+    resp = gw.post(online(), key="off:1", token=token_of(city.users["finance"]))
+    assert resp.status_code == 201
+    assert gw.app.fast == 0 and gw.app.passed == 0  # not even looked at
