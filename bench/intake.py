@@ -360,6 +360,8 @@ def main() -> None:
     parser.add_argument("--worker-class", choices=["sync", "gthread", "uvicorn"], default="uvicorn",
                         help="uvicorn: the ASGI site with the intake gateway (default); gthread/sync: Django under WSGI")
     parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--batch-worker-class", choices=["sync", "gthread"], default="gthread",
+                        help="the server for --batch/--both batches when --worker-class is uvicorn (the site's WSGI)")
     parser.add_argument("--group-commit", choices=["auto", "on", "off"], default="auto",
                         help="SHANLIAN_GROUP_COMMIT for the server (auto: on with gthread workers)")
     parser.add_argument("--client-processes", type=int, default=2)
@@ -389,8 +391,13 @@ def main() -> None:
     env = {"SHANLIAN_GROUP_COMMIT": args.group_commit}
     group_commit = args.group_commit == "on" or (args.group_commit == "auto" and args.worker_class != "sync")
     groups: dict[int, tuple[int, int]] = {}
-    with Server(url=url, workers=args.workers, worker_class=args.worker_class, threads=args.threads, env=env) as server:
-        for batch in modes:
+    served: dict[int, str] = {}
+    for batch in modes:
+        # Batches are Django's endpoint: served as a deployment serves the site (WSGI, gthread), while single gifts
+        # go to the intake gateway (a proxy routes POST /api/charity/donations there; README).
+        worker_class = args.batch_worker_class if batch and args.worker_class == "uvicorn" else args.worker_class
+        served[batch] = worker_class
+        with Server(url=url, workers=args.workers, worker_class=worker_class, threads=args.threads, env=env) as server:
             kw = {"clients": args.clients, "batch": batch, "processes": args.client_processes}
             run_clients(server.base, secret, seconds=2, **kw)  # warm up workers and connections
             since = _now()
@@ -410,6 +417,7 @@ def main() -> None:
         ratio = api["rate"] / tps
         what = "one gift each: POST /api/charity/donations" if not batch else (
             f"{batch} gifts each: POST /api/charity/donations/batch")
+        what += f" ({served[batch]})"
         txs, gifts = groups[batch]
         per_tx = f"{gifts / txs:.1f}" if txs else "1"
         print(f"| {what} | {api['rate']:,.0f} | {api['p50'] * 1000:.1f} | {api['p99'] * 1000:.1f} | "
