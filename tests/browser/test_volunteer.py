@@ -107,7 +107,7 @@ def test_volunteer_from_registration_to_spent_credits(page, browser, live_server
         assert page.locator("[data-testid=scan-activity]").inner_text() == "长者饭堂送餐"
         shoot(page, "scan")
         page.locator("[data-testid=check-in]").click()
-        assert page.locator("[data-testid=checked-in]").is_visible()
+        page.locator("[data-testid=checked-in]").wait_for(state="visible")  # (is_visible() would not wait for the answer)
     with time_machine.travel(shift.ends_at - dt.timedelta(minutes=2), tick=True):
         page.goto(f"{live_server.url}/timebank/scan/?t={code_on_screen()}")
         page.locator("[data-testid=check-out]").click()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +88,13 @@ def test_only_allowed_hosts_take_the_fast_path(settings):
 # --- end to end, in-process (PostgreSQL) ---------------------------------------------------------------------
 
 
+def _run(coro: Any) -> Any:
+    """Run a coroutine to its end in a thread of its own (an earlier test, e.g. the browser's, may have left an
+    event loop running in this one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 class Harness:
     """The ASGI application with this test's gateway, called through httpx; Django's test client beside it."""
 
@@ -109,14 +117,14 @@ class Harness:
             async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
                 return await http.post(path, content=content, headers=sent)
 
-        return asyncio.run(go())
+        return _run(go())
 
     def get(self, path: str, token: str) -> httpx.Response:
         async def go() -> httpx.Response:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://localhost") as http:
                 return await http.get(path, headers={"authorization": f"Bearer {token}"})
 
-        return asyncio.run(go())
+        return _run(go())
 
 
 @pytest.fixture
@@ -127,7 +135,7 @@ def gw(settings, monkeypatch):
     harness = Harness()
     yield harness
     groupcommit.shutdown()  # the committer's connection goes before the test database does
-    asyncio.run(sync_to_async(connections.close_all)())  # and those of the thread Django's ASGI handler ran views in
+    _run(sync_to_async(connections.close_all)())  # and those of the thread Django's ASGI handler ran views in
     if harness.app._lookups is not None:
         harness.app._lookups.submit(lambda: connection.close()).result()
         harness.app._lookups.shutdown()
