@@ -34,6 +34,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -103,25 +104,24 @@ class _Http:
                 await self.writer.wait_closed()
         self.reader = self.writer = None
 
-    async def post(self, path: str, body: Any, headers: str = "") -> tuple[int, Any]:
+    async def post(self, path: str, body: Any, headers: str = "", *, parse: bool = True) -> tuple[int, Any]:
+        """One request and its answer: (status, the JSON body, or None when `parse` is False or it has none)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         data = json.dumps(body).encode()
         self.writer.write(f"POST {path} HTTP/1.1\r\n{self.head}{headers}Content-Length: {len(data)}\r\n\r\n".encode() + data)
-        await self.writer.drain()
-        status = int((await self.reader.readline()).split()[1])
-        length, close = 0, False
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _sep, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-            elif name.lower() == "connection" and value.strip().lower() == "close":
-                close = True
-        payload = await self.reader.readexactly(length) if length else b""
-        if close:
+        head = await self.reader.readuntil(b"\r\n\r\n")  # the status line and headers in one read
+        status = int(head[9:12])
+        found = CONTENT_LENGTH.search(head)
+        payload = await self.reader.readexactly(int(found.group(1))) if found else b""
+        if CLOSE.search(head):
             await self.close()
-        return status, json.loads(payload) if payload else None
+        return status, json.loads(payload) if parse and payload else None
+
+
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
+CLOSE = re.compile(rb"\r\nconnection:\s*close", re.IGNORECASE)
 
 
 async def _one_client(base: str, secret: str, run: str, n: int, until: float, batch: int) -> dict[str, Any]:
@@ -137,8 +137,9 @@ async def _one_client(base: str, secret: str, run: str, n: int, until: float, ba
         nonlocal retries
         for attempt in range(20):
             try:
-                status, answer = await http.post(path, body, headers)
-            except (OSError, asyncio.IncompleteReadError, IndexError, ValueError):
+                # A single gift's answer is told by its status (its key is the client's); a batch's by its body.
+                status, answer = await http.post(path, body, headers, parse=bool(batch))
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, IndexError, ValueError):
                 await http.close()
                 status, answer = 599, None
             if status < 500:

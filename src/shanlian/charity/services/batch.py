@@ -38,6 +38,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -47,7 +48,7 @@ from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shanlian.core.money import Money, fen_sum
 from shanlian.core.scoping import Role
-from shanlian.ledger.models import Account
+from shanlian.ledger.models import NORMAL_SIGN, AccountType
 
 from ..importer import (
     CENT,
@@ -263,6 +264,20 @@ _STORED = ("external_id", "pk", "entry_id", "fund_id", "project_id", "campaign_i
            "donor_name", "show_name", "donor_key", "message", "received_at", "goods_item", "match__amount")
 
 
+def _stored(source: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The gifts already stored under these keys, as `_STORED` values by key. On PostgreSQL in plain SQL: a
+    committer asks this for every group, and building the ORM's query costs more than running it."""
+    if connection.vendor != "postgresql":
+        return {row["external_id"]: row for row in Donation.objects.filter(source=source, external_id__in=keys).values(*_STORED)}
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT d.external_id, d.id, d.entry_id, d.fund_id, d.project_id, d.campaign_id, d.point_id, d.channel, d.amount,
+                   d.donor_name, d.show_name, d.donor_key, d.message, d.received_at, d.goods_item, m.amount
+              FROM charity_donation d LEFT JOIN charity_matchgift m ON m.donation_id = d.id
+             WHERE d.source = %s AND d.external_id = ANY(%s) AND d.external_id <> ''""", [source, keys])
+        return {row[0]: dict(zip(_STORED, row, strict=True)) for row in cursor.fetchall()}
+
+
 def _same(stored: dict[str, Any], gift: _Planned, sent_time: bool) -> bool:
     t = gift.target
     match = Money(stored["match__amount"]).amount if stored["match__amount"] is not None else ZERO
@@ -314,8 +329,7 @@ def _attempt(actor: Any, scope: Any, gifts: Sequence[BatchGiftIn]) -> BatchResul
             results[index] = _refused(index, sent.idempotency_key, parsed)
         else:
             planned.append(parsed)
-    stored = {row["external_id"]: row for row in Donation.objects.filter(
-        source=source, external_id__in=[g.external_id for g in planned]).values(*_STORED)} if planned else {}
+    stored = _stored(source, [g.external_id for g in planned]) if planned else {}
     fresh: list[_Planned] = []
     for gift in planned:
         row = stored.get(gift.external_id)
@@ -434,38 +448,41 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
                 cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
                 _SEQUENCES[table] = cursor.fetchone()[0]
         try:
-            cursor.execute(f"""
-                WITH s AS MATERIALIZED (
-                    SELECT d.*, nextval(%s::regclass) AS entry_id, nextval(%s::regclass) AS donation_id
-                      FROM unnest(%s::int[], %s::varchar[], %s::timestamptz[], %s::varchar[], %s::varchar[], %s::numeric[],
-                                  %s::numeric[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
-                                  %s::bigint[], %s::varchar[], %s::varchar[], %s::date[])
-                           AS d ({', '.join(_SMALL_COLUMNS)})
-                     ORDER BY d.row_no
-                ), entries AS (
-                    INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
-                    SELECT entry_id, %s, external_id, content_hash, memo, now(), NULL FROM s ORDER BY row_no
-                ), postings AS (
-                    INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
-                    SELECT s.entry_id, leg.account_id, 'CNY', leg.amount
-                      FROM s CROSS JOIN LATERAL (VALUES (1, s.debit_id, s.amount), (2, s.credit_id, -s.amount),
-                                                        (3, s.pool_account_id, s.match), (4, s.credit_id, -s.match))
-                           AS leg (n, account_id, amount)
-                     WHERE leg.amount <> 0
-                     ORDER BY s.row_no, leg.n
-                ), donations AS (
-                    INSERT INTO charity_donation (
-                        id, fund_id, project_id, campaign_id, channel, amount, donor_name, show_name, donor_user_id, donor_key,
-                        point_id, goods_item, goods_quantity, goods_unit, message, received_at, recorded_by_id, source,
-                        external_id, status, entry_id, refund_entry_id, created_at)
-                    SELECT donation_id, fund_id, NULL, campaign_id, %s, amount, donor_name, false, NULL, donor_key,
-                           NULL, '', NULL, '', '', received_at, %s, %s, external_id, 'confirmed', entry_id, NULL, now()
-                      FROM s ORDER BY row_no
-                )
-                SELECT row_no, donation_id, entry_id, match > 0 FROM s ORDER BY row_no""",  # noqa: S608 (column names are constants)
-                [_SEQUENCES["ledger_entry"], _SEQUENCES["charity_donation"], *columns, f"charity.{spec.source}",
-                 str(spec.channel), spec.recorded_by_id, spec.source])
-            written = cursor.fetchall()
+            # Parameters bound by the server, in binary, and the statement prepared once per connection (a committer
+            # keeps its connection): Django's cursor would quote every array element into the SQL text in Python.
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as bound:  # (Django's exceptions)
+                bound.execute(f"""
+                    WITH s AS MATERIALIZED (
+                        SELECT d.*, nextval(%s::regclass) AS entry_id, nextval(%s::regclass) AS donation_id
+                          FROM unnest(%s::int[], %s::varchar[], %s::timestamptz[], %s::varchar[], %s::varchar[], %s::numeric[],
+                                      %s::numeric[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                                      %s::bigint[], %s::varchar[], %s::varchar[], %s::date[])
+                               AS d ({', '.join(_SMALL_COLUMNS)})
+                         ORDER BY d.row_no
+                    ), entries AS (
+                        INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
+                        SELECT entry_id, %s, external_id, content_hash, memo, now(), NULL FROM s ORDER BY row_no
+                    ), postings AS (
+                        INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
+                        SELECT s.entry_id, leg.account_id, 'CNY', leg.amount
+                          FROM s CROSS JOIN LATERAL (VALUES (1, s.debit_id, s.amount), (2, s.credit_id, -s.amount),
+                                                            (3, s.pool_account_id, s.match), (4, s.credit_id, -s.match))
+                               AS leg (n, account_id, amount)
+                         WHERE leg.amount <> 0
+                         ORDER BY s.row_no, leg.n
+                    ), donations AS (
+                        INSERT INTO charity_donation (
+                            id, fund_id, project_id, campaign_id, channel, amount, donor_name, show_name, donor_user_id, donor_key,
+                            point_id, goods_item, goods_quantity, goods_unit, message, received_at, recorded_by_id, source,
+                            external_id, status, entry_id, refund_entry_id, created_at)
+                        SELECT donation_id, fund_id, NULL, campaign_id, %s, amount, donor_name, false, NULL, donor_key,
+                               NULL, '', NULL, '', '', received_at, %s, %s, external_id, 'confirmed', entry_id, NULL, now()
+                          FROM s ORDER BY row_no
+                    )
+                    SELECT row_no, donation_id, entry_id, match > 0 FROM s ORDER BY row_no""",  # noqa: S608 (column names are constants)
+                    [_SEQUENCES["ledger_entry"], _SEQUENCES["charity_donation"], *columns, f"charity.{spec.source}",
+                     str(spec.channel), spec.recorded_by_id, spec.source], prepare=True)
+                written = bound.fetchall()
             matched = [(r, d) for r, d, _e, has_match in written if has_match]
             if matched:  # after the gifts, as `write_set` does (the income roll-up counts a match with its gift)
                 by_row = {g.row: g for g in gifts}
@@ -482,16 +499,19 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
                 raise Conflict("import_conflict", _("Another import wrote some of these rows at the same time; run it again.")) from exc
             raise
         _recheck_pools(pool_total, gifts)
-        locked = {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=sorted(posted)).order_by("pk")}
-        change = {pk: locked[pk].normal_sign * total for pk, total in posted.items() if total}
+        # The accounts locked in id order (as `donation_record` locks them), in plain SQL (see `_stored`).
+        cursor.execute("SELECT id, code, type, guarded, balance, held FROM ledger_account WHERE id = ANY(%s) "
+                       "ORDER BY id FOR NO KEY UPDATE", [sorted(posted)])
+        locked = {row[0]: row for row in cursor.fetchall()}
+        change = {pk: NORMAL_SIGN[AccountType(locked[pk][2])] * total for pk, total in posted.items() if total}
         for pk, moved in change.items():
-            account = locked[pk]
-            if account.guarded and account.balance - account.held + moved < 0:
+            _pk, code, _type, guarded, balance, held = locked[pk]
+            if guarded and balance - held + moved < 0:
                 if pk in pool_accounts.values():
                     raise Conflict("match_exceeds_pool", POOL_CHANGED)
                 raise Conflict("insufficient_balance", lazy_format(
                     _("Account %(code)s has %(balance)s; this import would take it below zero."),
-                    {"code": account.code, "balance": account.balance - account.held}))
+                    {"code": code, "balance": Money(balance - held)}))
         _update_values(cursor, "ledger_account", "balance", "numeric", change)
         _update_values(cursor, "charity_matchpool", "matched_total", "numeric", pool_total)
         for campaign_id, (fen, count) in sorted(tally.items()):
