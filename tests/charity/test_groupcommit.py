@@ -216,7 +216,7 @@ def test_one_group_one_transaction_and_each_gift_answers_for_itself(books, city)
     def ticket(key: str, actor: Any = finance, **kw: Any) -> Ticket:
         fields = {"idempotency_key": key, "amount": "10.00", "fund": "yx-bjj", "donor_name": "网友甲"}
         fields.update(kw)
-        return Ticket(actor=actor, gift=BatchGiftIn(**fields))
+        return Ticket(actor=actor, gift=BatchGiftIn(**fields), done=threading.Event())
 
     group = [ticket("g:1"), ticket("g:2", campaign="gd-2026", donor_key="p1"), ticket("g:1"), ticket("old", amount="5.00"),
              ticket("old", amount="6.00"), ticket("g:late", received_at=(timezone.now() + dt.timedelta(days=1)).isoformat()),

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -98,9 +99,17 @@ class IntakeGateway:
         self.app = app
         self.tokens = _Tokens()
         self._lookups: ThreadPoolExecutor | None = None
+        self._committer: groupcommit.GroupCommitter | None = None
+        os.register_at_fork(after_in_child=self._forget)
         self._lock = threading.Lock()
         self.fast = 0  # gifts answered here
         self.passed = 0  # donation requests handed to Django
+
+    def committer(self) -> groupcommit.GroupCommitter:
+        """This process's group committer, asked for once (after a fork, `_forget` makes the child ask again)."""
+        if self._committer is None:
+            self._committer = groupcommit.committer()
+        return self._committer
 
     def lookups(self) -> ThreadPoolExecutor:
         """One thread for the database reads the loop must not wait for (made after any fork)."""
@@ -108,6 +117,11 @@ class IntakeGateway:
             if self._lookups is None:
                 self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-lookup")
             return self._lookups
+
+    def _forget(self) -> None:
+        """After a fork: the threads and the committer stay with the parent."""
+        self._lookups = None
+        self._committer = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -165,15 +179,16 @@ class IntakeGateway:
             gift = await loop.run_in_executor(self.lookups(), _group_gift, user, payload, key)
         if gift is None:
             return None
-        done: asyncio.Future[None] = loop.create_future()
+        done: asyncio.Future[bool] = loop.create_future()
 
         def wake(_ticket: groupcommit.Ticket) -> None:  # in the committer's thread
-            loop.call_soon_threadsafe(_settle, done)
+            loop.call_soon_threadsafe(_settle, done, True)
 
-        ticket = groupcommit.committer().enqueue(actor=user, gift=gift.batch_gift(key), on_done=wake)
-        try:
-            await asyncio.wait_for(done, groupcommit.WAIT_SECONDS)
-        except TimeoutError:
+        ticket = self.committer().enqueue(actor=user, gift=gift.batch_gift(key), on_done=wake)
+        timer = loop.call_later(groupcommit.WAIT_SECONDS, _settle, done, False)  # (cheaper than asyncio.wait_for)
+        woken = await done
+        timer.cancel()
+        if not woken:
             log.warning("intake gateway: no answer from the group committer for %s; Django takes it", key)
             return None
         outcome = ticket.result
@@ -182,9 +197,10 @@ class IntakeGateway:
         return json.dumps(gift.created(outcome), ensure_ascii=False).encode()
 
 
-def _settle(done: asyncio.Future[None]) -> None:
+def _settle(done: asyncio.Future[bool], woken: bool) -> None:
+    """The request's wait ends: woken by the committer (True), or the time is up (False); whichever comes first."""
     if not done.done():
-        done.set_result(None)
+        done.set_result(woken)
 
 
 def _token_user(token: str) -> Any:

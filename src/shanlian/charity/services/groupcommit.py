@@ -43,7 +43,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -95,7 +95,7 @@ class Ticket:
 
     actor: Any
     gift: BatchGiftIn
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None = None  # `submit` waits on it; the gateway is woken by `on_done`
     result: BatchGiftResult | None = None
     # Called by the committer thread once the group has committed (or failed), e.g. to wake an event loop.
     on_done: Callable[[Ticket], None] | None = None
@@ -127,17 +127,19 @@ class GroupCommitter:
     def submit(self, *, actor: Any, gift: BatchGiftIn, timeout: float = WAIT_SECONDS) -> BatchGiftResult | None:
         """Queue a gift and wait until its group has committed (or failed). None: the request should take
         the direct path (the group failed, or took too long)."""
-        ticket = self.enqueue(actor=actor, gift=gift)
-        if not ticket.done.wait(timeout):
+        done = threading.Event()
+        ticket = self.enqueue(actor=actor, gift=gift, done=done)
+        if not done.wait(timeout):
             log.warning("group commit: no answer after %ss for %s; taking the direct path", timeout, gift.idempotency_key)
             return None
         return ticket.result
 
-    def enqueue(self, *, actor: Any, gift: BatchGiftIn, on_done: Callable[[Ticket], None] | None = None) -> Ticket:
-        """Queue a gift without waiting: `on_done(ticket)` runs in the committer's thread once its group has
-        committed or failed (the intake gateway's event loop waits this way; `submit` waits on `ticket.done`)."""
+    def enqueue(self, *, actor: Any, gift: BatchGiftIn, on_done: Callable[[Ticket], None] | None = None,
+                done: threading.Event | None = None) -> Ticket:
+        """Queue a gift without waiting: once its group has committed or failed, the committer's thread sets `done`
+        (`submit` waits on it) and calls `on_done(ticket)` (the intake gateway's event loop is woken this way)."""
         self._ensure_running()
-        ticket = Ticket(actor=actor, gift=gift, on_done=on_done)
+        ticket = Ticket(actor=actor, gift=gift, done=done, on_done=on_done)
         self.queue.put(ticket)
         return ticket
 
@@ -214,7 +216,8 @@ class GroupCommitter:
                 self._commit_one_caller(tickets)
         finally:
             for ticket in group:
-                ticket.done.set()
+                if ticket.done is not None:
+                    ticket.done.set()
                 if ticket.on_done is not None:
                     try:
                         ticket.on_done(ticket)
