@@ -344,3 +344,51 @@ def test_pg_batches_above_small_use_the_copy_writer_and_write_the_same_rows(pg, 
     assert _rows(f"api:{user.pk}", keys) == small_rows and accounts() == small_end
     assert any(r[-1] for r in small_rows)
     assert_books_clean()
+
+
+def test_pg_plain_sql_look_ups_read_what_the_orm_reads(pg, client, books, city):
+    """On PostgreSQL a committer's look-ups are plain SQL (`batch._stored`, `importer._named`); SQLite runs the ORM's.
+    Both must give the same values for the same rows."""
+    from shanlian.charity.importer import Targets
+    from shanlian.charity.services import batch
+
+    user = city.users["finance"]
+    MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("100000"), total_cap=Decimal("100000"))
+    body = send(client, [gift("sql:1"), gift("sql:2", campaign="gd-2026", donor_key="p1"), gift("sql:3", amount="7.10")],
+                **bearer(user)).json()
+    assert body["created"] == 3, body
+    source, keys = f"api:{user.pk}", ["sql:1", "sql:2", "sql:3", "sql:none"]
+
+    def plain(value):
+        return getattr(value, "amount", value)  # Money (the ORM) and Decimal (SQL) compare as amounts
+
+    orm = {row["external_id"]: {k: plain(v) for k, v in row.items()}
+           for row in Donation.objects.filter(source=source, external_id__in=keys).values(*batch._STORED)}
+    sql = {key: {k: plain(v) for k, v in row.items()} for key, row in batch._stored(source, keys).items()}
+    assert sql == orm and set(sql) == {"sql:1", "sql:2", "sql:3"}
+    assert sql["sql:2"]["match__amount"] == Decimal("20.00") and sql["sql:1"]["match__amount"] is None
+
+    named = Targets(fund_codes={"yx-bjj", books.other_fund.code, "no-such-fund"}, campaign_slugs={"gd-2026", "nope"})
+    everything = Targets()
+    assert set(named.funds) == {"yx-bjj", books.other_fund.code} and set(named.campaigns) == {"gd-2026"}
+    for label in ("yx-bjj", books.other_fund.code, "gd-2026", "gd-2026/yx-bjj", "no-such-fund", "nope"):
+        assert named.resolve(label) == everything.resolve(label), label
+
+
+def test_pg_a_match_the_pool_account_cannot_pay_is_refused_under_the_lock(pg, client, books, city, monkeypatch):
+    """The last guard in the writer (plain SQL on PostgreSQL): should a match get past the room checks (a race), the
+    pool's guarded account refuses to go below zero, with the pool's code, and nothing is written."""
+    from shanlian.charity.services import batch
+
+    MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("10000000"), total_cap=Decimal("10000000"),
+                                                     per_donor_cap=Decimal("10000000"))
+    held = Account.objects.get(pk=books.pool.account_id)
+    too_much = str(getattr(held.balance, "amount", held.balance) + Decimal("1.00"))
+    # The room check "missed" it: the pool is named without looking at what it holds.
+    monkeypatch.setattr(batch._Room, "take", lambda self, gift, day: setattr(gift, "pool_id", gift.target.pools[0]))
+    before = counts()
+    resp = send(client, [gift("race:1", campaign="gd-2026", donor_key="p1", amount=too_much, match=too_much)],
+                **bearer(city.users["finance"]))
+    assert resp.status_code == 409 and resp.json()["code"] == "match_exceeds_pool", resp.content
+    assert counts() == before
+    assert_books_clean()
