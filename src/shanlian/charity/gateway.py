@@ -33,6 +33,8 @@ import logging
 import os
 import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -100,10 +102,17 @@ class IntakeGateway:
         self.tokens = _Tokens()
         self._lookups: ThreadPoolExecutor | None = None
         self._committer: groupcommit.GroupCommitter | None = None
+        self._wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waker] = weakref.WeakKeyDictionary()
         os.register_at_fork(after_in_child=self._forget)
         self._lock = threading.Lock()
         self.fast = 0  # gifts answered here
         self.passed = 0  # donation requests handed to Django
+
+    def waker(self, loop: asyncio.AbstractEventLoop) -> _Waker:
+        found = self._wakers.get(loop)
+        if found is None:
+            found = self._wakers[loop] = _Waker(loop)
+        return found
 
     def committer(self) -> groupcommit.GroupCommitter:
         """This process's group committer, asked for once (after a fork, `_forget` makes the child ask again)."""
@@ -180,11 +189,7 @@ class IntakeGateway:
         if gift is None:
             return None
         done: asyncio.Future[bool] = loop.create_future()
-
-        def wake(_ticket: groupcommit.Ticket) -> None:  # in the committer's thread
-            loop.call_soon_threadsafe(_settle, done, True)
-
-        ticket = self.committer().enqueue(actor=user, gift=gift.batch_gift(key), on_done=wake)
+        ticket = self.committer().enqueue(actor=user, gift=gift.batch_gift(key), on_done=self.waker(loop).wake, future=done)
         timer = loop.call_later(groupcommit.WAIT_SECONDS, _settle, done, False)  # (cheaper than asyncio.wait_for)
         woken = await done
         timer.cancel()
@@ -195,6 +200,31 @@ class IntakeGateway:
         if outcome is None or outcome.status != CREATED:
             return None  # a replay or a refusal: Django answers it from the stored gift or with its codes
         return json.dumps(gift.created(outcome), ensure_ascii=False).encode()
+
+
+class _Waker:
+    """Wakes an event loop's waiting requests from the committer's thread: one call into the loop for all the
+    tickets of a group (each call costs a system call and a turn of the loop), not one per ticket."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.woken: deque[asyncio.Future[bool]] = deque()
+        self.scheduled = False
+        self.lock = threading.Lock()
+
+    def wake(self, ticket: groupcommit.Ticket) -> None:  # in the committer's thread
+        self.woken.append(ticket.future)
+        with self.lock:
+            if self.scheduled:
+                return
+            self.scheduled = True
+        self.loop.call_soon_threadsafe(self.settle)
+
+    def settle(self) -> None:  # in the loop
+        with self.lock:
+            self.scheduled = False
+        while self.woken:
+            _settle(self.woken.popleft(), True)
 
 
 def _settle(done: asyncio.Future[bool], woken: bool) -> None:
