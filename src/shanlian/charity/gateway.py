@@ -21,8 +21,10 @@ every gift the committer did not create (a replay, a refusal, a failed group: th
 with its usual codes and messages in Chinese and English, and the stored gift keeps a replay single). So
 the gateway only ever answers "created", and only for a gift that is committed.
 
-Revoking a token takes effect here within `TOKEN_SECONDS`; the committer reads the caller's roles, the fund and
-the campaign again inside its transaction, so a lost role or a closed fund refuses the gift at once.
+What is remembered, and for how long: the token's user (with the roles resolved for it) for `TOKEN_SECONDS`, so a
+revoked token, a deactivated user or a lost role stops being taken here within that time (it then gets Django's
+401 or 403). The fund's and the campaign's state (open or closed, the campaign's period and pools) are read by
+the committer for every group, so a closed fund refuses the next group's gifts.
 """
 
 from __future__ import annotations
