@@ -20,6 +20,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection, connections
 from django.test import Client
+from django.utils import timezone
 from pydantic import ValidationError
 
 from shanlian.charity import api as charity_api
@@ -294,3 +295,20 @@ def test_off_turns_the_fast_path_off(gw, books, city, settings):
     resp = gw.post(online(), key="off:1", token=token_of(city.users["finance"]))
     assert resp.status_code == 201
     assert gw.app.fast == 0 and gw.app.passed == 0  # not even looked at
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_role_stops_once_the_gateway_forgets_the_user(gw, books, city, monkeypatch):
+    from shanlian.people.models import RoleGrant
+
+    user = city.users["finance"]
+    token = token_of(user)
+    assert gw.post(online(), key="role:1", token=token).status_code == 201
+    RoleGrant.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    gw.app.tokens.data.clear()  # what TOKEN_SECONDS of waiting does
+    monkeypatch.setattr(charity_api, "_recent", charity_api._Recent())  # and the group path's 5 s memory
+    before = counts()
+    resp = gw.post(online(), key="role:2", token=token)
+    assert resp.status_code == 403 and resp.json()["code"] and counts() == before
+    assert gw.app.fast == 1
