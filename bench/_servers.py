@@ -42,6 +42,21 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def recreate_database(url: str, *, reuse: bool = False) -> None:
+    """The database in `url`, dropped and made anew (a benchmark's figures depend on how much is in it), or kept
+    with `reuse`."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and not reuse:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def migrate(url: str) -> None:
     """Bring the database's schema up to date, in a child process (this one may have Django set up otherwise)."""
     subprocess.run([str(VENV_BIN / "shanlian"), "migrate", "--noinput", "-v", "0"], env=server_env(url), check=True,

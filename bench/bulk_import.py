@@ -43,18 +43,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanlian.settings")
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shanlian_bench_import"
 FUNDS = 1000
 
-
-def recreate_database(url: str, *, reuse: bool) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists and not reuse:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+from bench._servers import recreate_database  # noqa: E402 (after the path is set)
 
 
 def build() -> tuple[str, str, list[str]]:

@@ -48,7 +48,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanlian.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shanlian_bench_intake")
 os.environ["SHANLIAN_DEBUG"] = "0"
 
-from bench._servers import Server, ensure_database, migrate, pgbench_insert_tps  # noqa: E402
+from bench._servers import Server, migrate, pgbench_insert_tps, recreate_database  # noqa: E402
 
 FUND = "bench-intake"
 TARGET = 0.25
@@ -371,6 +371,9 @@ def main() -> None:
     parser.add_argument("--both", action="store_true",
                         help="measure single gifts and batches (--batch, default 100) in the same run")
     parser.add_argument("--profile", action="store_true", help="print the SQL of one donation and exit")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database and its gifts from earlier runs (by default it is made anew: the rate "
+                             "falls as the gift tables and their indexes outgrow PostgreSQL's shared buffers)")
     args = parser.parse_args()
     if not 0 <= args.batch <= 1000:
         parser.error("--batch is 0 to 1000")
@@ -378,7 +381,7 @@ def main() -> None:
 
     url = os.environ["DATABASE_URL"]
     load_before = os.getloadavg()[0]
-    ensure_database(url)
+    recreate_database(url, reuse=args.reuse)  # a fresh database unless --reuse: the rate falls as the tables grow
     migrate(url)
     fund, secret, user_id = seed()
     if args.profile:
