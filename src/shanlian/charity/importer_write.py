@@ -175,6 +175,19 @@ STAGE_COLUMNS = (
 )
 
 
+def donation_insert(staged: str) -> str:
+    """The INSERT of the gifts from `staged` (the temporary table here, a CTE in `services.batch._write_small`):
+    parameters channel, recorded by, source."""
+    return f"""
+        INSERT INTO charity_donation (
+            id, fund_id, project_id, campaign_id, channel, amount, donor_name, show_name, donor_user_id, donor_key,
+            point_id, goods_item, goods_quantity, goods_unit, message, received_at, recorded_by_id, source,
+            external_id, status, entry_id, refund_entry_id, created_at)
+        SELECT donation_id, fund_id, NULL, campaign_id, %s, amount, donor_name, false, NULL, donor_key,
+               NULL, '', NULL, '', '', received_at, %s, %s, external_id, 'confirmed', entry_id, NULL, now()
+          FROM {staged} ORDER BY row_no"""  # noqa: S608 (a relation name of ours)
+
+
 def _sequence(cursor: Any, table: str) -> str:
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     name = cursor.fetchone()[0]
@@ -285,14 +298,7 @@ def write_set(gifts: Sequence[Gift], *, spec: RowSpec, progress: Progress,
                  ORDER BY s.row_no, leg.n""")
             lap("postings")
             progress.advance(1)
-            cursor.execute("""
-                INSERT INTO charity_donation (
-                    id, fund_id, project_id, campaign_id, channel, amount, donor_name, show_name, donor_user_id, donor_key,
-                    point_id, goods_item, goods_quantity, goods_unit, message, received_at, recorded_by_id, source,
-                    external_id, status, entry_id, refund_entry_id, created_at)
-                SELECT donation_id, fund_id, NULL, campaign_id, %s, amount, donor_name, false, NULL, donor_key,
-                       NULL, '', NULL, '', '', received_at, %s, %s, external_id, 'confirmed', entry_id, NULL, now()
-                  FROM charity_import_stage ORDER BY row_no""", [str(spec.channel), spec.recorded_by_id, spec.source])
+            cursor.execute(donation_insert("charity_import_stage"), [str(spec.channel), spec.recorded_by_id, spec.source])
             lap("donations")
             progress.advance(1)
             cursor.execute("""

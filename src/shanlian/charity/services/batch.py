@@ -415,7 +415,16 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
     temporary table, a COPY and an INSERT per table), then exactly what `write_set` does: the deferred checks,
     the pools re-checked, the accounts locked in id order and moved once each, the pools and tallies. The same
     rows, memos and content hashes as `write_set` (and `donation_record`)."""
-    from ..importer_write import POOL_CHANGED, _hash_cached, _recheck_pools, _tally_add, _update_values, lazy_format, plan_gift
+    from ..importer_write import (
+        POOL_CHANGED,
+        _hash_cached,
+        _recheck_pools,
+        _tally_add,
+        _update_values,
+        donation_insert,
+        lazy_format,
+        plan_gift,
+    )
 
     cash = {pk: _CASH[pk] for pk in {g.target.custodian_id for g in gifts} if pk in _CASH}
     custodians = {g.target.custodian_id for g in gifts} - cash.keys()
@@ -470,14 +479,7 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
                                AS leg (n, account_id, amount)
                          WHERE leg.amount <> 0
                          ORDER BY s.row_no, leg.n
-                    ), donations AS (
-                        INSERT INTO charity_donation (
-                            id, fund_id, project_id, campaign_id, channel, amount, donor_name, show_name, donor_user_id, donor_key,
-                            point_id, goods_item, goods_quantity, goods_unit, message, received_at, recorded_by_id, source,
-                            external_id, status, entry_id, refund_entry_id, created_at)
-                        SELECT donation_id, fund_id, NULL, campaign_id, %s, amount, donor_name, false, NULL, donor_key,
-                               NULL, '', NULL, '', '', received_at, %s, %s, external_id, 'confirmed', entry_id, NULL, now()
-                          FROM s ORDER BY row_no
+                    ), donations AS ({donation_insert("s")}
                     )
                     SELECT row_no, donation_id, entry_id, match > 0 FROM s ORDER BY row_no""",  # noqa: S608 (column names are constants)
                     [_SEQUENCES["ledger_entry"], _SEQUENCES["charity_donation"], *columns, f"charity.{spec.source}",
