@@ -372,8 +372,8 @@ def main() -> None:
                         help="measure single gifts and batches (--batch, default 100) in the same run")
     parser.add_argument("--profile", action="store_true", help="print the SQL of one donation and exit")
     parser.add_argument("--reuse", action="store_true",
-                        help="keep the database and its gifts from earlier runs (by default it is made anew: the rate "
-                             "falls as the gift tables and their indexes outgrow PostgreSQL's shared buffers)")
+                        help="keep the database and its gifts from earlier runs (by default it is made anew, so that "
+                             "every run starts from the same data)")
     args = parser.parse_args()
     if not 0 <= args.batch <= 1000:
         parser.error("--batch is 0 to 1000")
@@ -381,7 +381,7 @@ def main() -> None:
 
     url = os.environ["DATABASE_URL"]
     load_before = os.getloadavg()[0]
-    recreate_database(url, reuse=args.reuse)  # a fresh database unless --reuse: the rate falls as the tables grow
+    recreate_database(url, reuse=args.reuse)  # a fresh database unless --reuse: every run starts from the same data
     migrate(url)
     fund, secret, user_id = seed()
     if args.profile:
