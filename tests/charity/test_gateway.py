@@ -312,3 +312,58 @@ def test_a_lost_role_stops_once_the_gateway_forgets_the_user(gw, books, city, mo
     resp = gw.post(online(), key="role:2", token=token)
     assert resp.status_code == 403 and resp.json()["code"] and counts() == before
     assert gw.app.fast == 1
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_body_larger_than_the_gateway_reads_reaches_django_whole(gw, books, city):
+    body = json.dumps(online()).encode()
+    padded = body[:-1] + b" " * (gateway.MAX_BODY + 100) + b"}"  # still one valid gift, in more than 16 KB
+    resp = gw.post(None, key="big:1", token=token_of(city.users["finance"]), raw=padded)
+    assert resp.status_code == 201, resp.text
+    assert gw.app.fast == 0 and gw.app.passed == 1
+    assert Donation.objects.filter(external_id="big:1").count() == 1
+
+
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_a_large_body_is_handed_on_whole_however_it_arrives(chunks):
+    """Past MAX_BODY the gateway stops reading and gives Django what it read followed by the rest, unchanged."""
+    body = b"x" * (gateway.MAX_BODY + 10)
+    size = -(-len(body) // chunks)
+    parts = [body[i:i + size] for i in range(0, len(body), size)]
+    messages = iter([{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)])
+    seen: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def django(_scope: Any, receive: Any, _send: Any) -> None:
+        while True:
+            message = await receive()
+            seen.append(message["body"])
+            if not message.get("more_body"):
+                return
+
+    app = gateway.IntakeGateway(django)
+    _run(app({"type": "http", "method": "POST", "path": DONATIONS, "headers": []}, receive, lambda _m: None))
+    assert b"".join(seen) == body and app.passed == 1 and app.fast == 0
+
+
+def test_lifespan_starts_and_shuts_the_committer_down(monkeypatch):
+    stopped: list[bool] = []
+    monkeypatch.setattr(groupcommit, "shutdown", lambda: stopped.append(True))
+    sent: list[dict[str, Any]] = []
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def django(*_args: Any) -> None:
+        raise AssertionError("Django does not see lifespan events")
+
+    _run(gateway.IntakeGateway(django)({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert stopped == [True]

@@ -142,7 +142,7 @@ class IntakeGateway:
             await self.app(scope, receive, send)
             return
         body, complete = await _read(receive)
-        answer = await self._fast(scope, body) if complete else None
+        answer = await self._fast(scope, body) if complete and len(body) <= MAX_BODY else None
         if answer is None:
             self.passed += 1
             await self.app(scope, _replaying(body, complete, receive), send)
@@ -256,7 +256,7 @@ def _host_allowed(host: str) -> bool:
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:
-    """The request's body, up to `MAX_BODY`: (what was read, whether that is all of it)."""
+    """The request's body, reading no further once past `MAX_BODY`: (what was read, whether that is all of it)."""
     chunks: list[bytes] = []
     size = 0
     while True:
