@@ -367,3 +367,16 @@ def test_lifespan_starts_and_shuts_the_committer_down(monkeypatch):
     _run(gateway.IntakeGateway(django)({"type": "lifespan"}, receive, send))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert stopped == [True]
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_if_the_fast_path_breaks_django_answers(gw, books, city, monkeypatch):
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the committer is gone")
+
+    monkeypatch.setattr(gw.app, "committer", broken)
+    resp = gw.post(online(), key="broken:1", token=token_of(city.users["finance"]))
+    assert resp.status_code == 201 and resp.json()["external_id"] == "broken:1"
+    assert gw.app.fast == 0 and gw.app.passed == 1
+    assert Donation.objects.filter(external_id="broken:1").count() == 1
