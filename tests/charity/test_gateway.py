@@ -380,3 +380,22 @@ def test_if_the_fast_path_breaks_django_answers(gw, books, city, monkeypatch):
     assert resp.status_code == 201 and resp.json()["external_id"] == "broken:1"
     assert gw.app.fast == 0 and gw.app.passed == 1
     assert Donation.objects.filter(external_id="broken:1").count() == 1
+
+
+def test_a_forked_worker_makes_its_own_committer_and_a_gateway_can_go():
+    import gc
+    import os
+    import weakref
+
+    app = gateway.IntakeGateway(lambda *_a: None)
+    app._committer = "the parent's"  # type: ignore[assignment]
+    pid = os.fork()
+    if pid == 0:  # the child: its threads and committer were the parent's
+        os._exit(0 if app._committer is None and app._lookups is None else 1)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert app._committer == "the parent's"
+    gone = weakref.ref(app)
+    del app
+    gc.collect()
+    assert gone() is None  # the fork hook does not keep it alive

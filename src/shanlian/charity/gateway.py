@@ -105,7 +105,8 @@ class IntakeGateway:
         self._lookups: ThreadPoolExecutor | None = None
         self._committer: groupcommit.GroupCommitter | None = None
         self._wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waker] = weakref.WeakKeyDictionary()
-        os.register_at_fork(after_in_child=self._forget)
+        me = weakref.ref(self)  # (the fork hook must not keep a gateway alive)
+        os.register_at_fork(after_in_child=lambda: _forget_in(me()))
         self._lock = threading.Lock()
         self.fast = 0  # gifts answered here
         self.passed = 0  # donation requests handed to Django
@@ -232,6 +233,11 @@ class _Waker:
             self.scheduled = False
         while self.woken:
             _settle(self.woken.popleft(), True)
+
+
+def _forget_in(gateway: IntakeGateway | None) -> None:
+    if gateway is not None:
+        gateway._forget()
 
 
 def _settle(done: asyncio.Future[bool], woken: bool) -> None:
