@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -25,6 +24,8 @@ from shanlian.ledger.models import Account, Entry
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
 from shanlian.people.services import api_token_create
 from tests import factories as f
+
+from .helpers import Undo, gift_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -239,24 +240,6 @@ def test_a_failed_write_writes_nothing(client, books, city, monkeypatch):
 # --- the same rows as the single endpoint ------------------------------------------------------------
 
 
-def _rows(source: str, keys: list[str]) -> list[tuple]:
-    out = []
-    for d in Donation.objects.filter(source=source, external_id__in=keys).select_related("entry", "match").order_by("external_id"):
-        match = getattr(d, "match", None)
-        out.append((
-            d.external_id, d.fund_id, d.project_id, d.campaign_id, d.channel, d.amount, d.donor_name, d.show_name, d.donor_key,
-            d.received_at, d.status, d.point_id, d.recorded_by_id, d.donor_user_id, d.message, d.goods_item,
-            d.entry.source, d.entry.external_id, d.entry.memo, d.entry.content_hash, d.entry.reverses_id,
-            frozenset(Counter((p.account_id, p.unit, p.amount) for p in d.entry.postings.all()).items()),
-            (match.pool_id, match.amount, match.day, match.donor_key, match.refunded) if match else None,
-        ))
-    return out
-
-
-class _Undo(Exception):
-    pass
-
-
 def test_batch_writes_the_rows_the_single_endpoint_writes(client, books, city):
     user = city.users["finance"]
     auth = bearer(user)
@@ -281,14 +264,14 @@ def test_batch_writes_the_rows_the_single_endpoint_writes(client, books, city):
                 resp = client.post(SINGLE, json.dumps(single), content_type="application/json",
                                    HTTP_IDEMPOTENCY_KEY=g["idempotency_key"], **auth)
                 assert resp.status_code == 201, resp.content
-            single_rows, single_end = _rows(f"api:{user.pk}", keys), accounts()
-            raise _Undo
-    except _Undo:
+            single_rows, single_end = gift_rows(f"api:{user.pk}", keys), accounts()
+            raise Undo
+    except Undo:
         pass
     assert accounts() == start and not Donation.objects.filter(external_id__in=keys).exists()
     body = send(client, gifts, **auth).json()
     assert body["created"] == 60, body
-    assert _rows(f"api:{user.pk}", keys) == single_rows
+    assert gift_rows(f"api:{user.pk}", keys) == single_rows
     assert accounts() == single_end
     assert any(r[-1] for r in single_rows) and any(r[-1] is None and r[3] for r in single_rows)  # matched and unmatched
     assert_books_clean()
@@ -334,14 +317,14 @@ def test_pg_batches_above_small_use_the_copy_writer_and_write_the_same_rows(pg, 
         with transaction.atomic():
             assert send(client, gifts, **auth).json()["created"] == 12
             assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "small"
-            small_rows, small_end = _rows(f"api:{user.pk}", keys), accounts()
-            raise _Undo
-    except _Undo:
+            small_rows, small_end = gift_rows(f"api:{user.pk}", keys), accounts()
+            raise Undo
+    except Undo:
         pass
     monkeypatch.setattr(batch, "SMALL", 5)
     assert send(client, gifts, **auth).json()["created"] == 12
     assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "set"
-    assert _rows(f"api:{user.pk}", keys) == small_rows and accounts() == small_end
+    assert gift_rows(f"api:{user.pk}", keys) == small_rows and accounts() == small_end
     assert any(r[-1] for r in small_rows)
     assert_books_clean()
 

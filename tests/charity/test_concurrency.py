@@ -3,40 +3,18 @@ issuing, matching caps never exceeded by concurrent gifts, gifts and receipts fr
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 
 from shanlian.charity import services as cs
 from shanlian.charity.models import Donation, MatchGift, Receipt
 from shanlian.core.money import Money
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
 
+from .helpers import race
+
 on_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
                                  reason="SQLite serialises all writers; the race and the triggers exist only on PostgreSQL")
-
-
-def race(n: int, work: Callable[[int], object]) -> list[object]:
-    results: list[object] = [None] * n
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001  (the test inspects what each thread got)
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 @on_postgres

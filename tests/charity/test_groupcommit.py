@@ -13,7 +13,6 @@ import json
 import random
 import sys
 import threading
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -33,6 +32,8 @@ from shanlian.ledger.models import Account, Entry
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
 from shanlian.people.models import RoleGrant
 from shanlian.people.services import api_token_create
+
+from .helpers import Undo, gift_rows, race
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def grouped(settings, monkeypatch) -> Inline:
     settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "on"}
     inline = Inline()
     monkeypatch.setattr(groupcommit, "committer", lambda: inline)
-    monkeypatch.setattr(charity_api, "_recent", charity_api._Recent())
+    monkeypatch.setattr(charity_api, "_recent", charity_api.Recent())
     return inline
 
 
@@ -237,24 +238,6 @@ def test_one_group_one_transaction_and_each_gift_answers_for_itself(books, city)
 # --- the same rows as the direct path ------------------------------------------------------------------------
 
 
-def _rows(source: str, keys: list[str]) -> list[tuple]:
-    out = []
-    for d in Donation.objects.filter(source=source, external_id__in=keys).select_related("entry", "match").order_by("external_id"):
-        match = getattr(d, "match", None)
-        out.append((
-            d.external_id, d.fund_id, d.project_id, d.campaign_id, d.channel, d.amount, d.donor_name, d.show_name, d.donor_key,
-            d.received_at, d.status, d.point_id, d.recorded_by_id, d.donor_user_id, d.message, d.goods_item,
-            d.entry.source, d.entry.external_id, d.entry.memo, d.entry.content_hash, d.entry.reverses_id,
-            frozenset(Counter((p.account_id, p.unit, p.amount) for p in d.entry.postings.all()).items()),
-            (match.pool_id, match.amount, match.day, match.donor_key, match.refunded) if match else None,
-        ))
-    return out
-
-
-class _Undo(Exception):
-    pass
-
-
 def test_grouped_gifts_are_the_rows_the_direct_path_writes(client, books, city, settings, monkeypatch):
     user = city.users["finance"]
     auth = bearer(user)
@@ -280,9 +263,9 @@ def test_grouped_gifts_are_the_rows_the_direct_path_writes(client, books, city, 
     try:
         with transaction.atomic():
             give("direct")
-            direct_rows, direct_end = _rows(f"api:{user.pk}", keys), accounts()
-            raise _Undo
-    except _Undo:
+            direct_rows, direct_end = gift_rows(f"api:{user.pk}", keys), accounts()
+            raise Undo
+    except Undo:
         pass
     assert accounts() == start
     settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "on"}
@@ -290,7 +273,7 @@ def test_grouped_gifts_are_the_rows_the_direct_path_writes(client, books, city, 
     monkeypatch.setattr(groupcommit, "committer", lambda: inline)
     give("group")
     assert inline.stats.gifts == 30
-    assert _rows(f"api:{user.pk}", keys) == direct_rows
+    assert gift_rows(f"api:{user.pk}", keys) == direct_rows
     assert answers["group"] == answers["direct"]
     assert accounts() == direct_end
     assert any(r[-1] for r in direct_rows) and any(r[-1] is None and r[3] for r in direct_rows)  # matched and unmatched
@@ -307,31 +290,10 @@ on_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
 @pytest.fixture
 def threaded(settings, monkeypatch):
     settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "on", "CHARITY_GROUP_COMMIT_WINDOW": 20}
-    monkeypatch.setattr(charity_api, "_recent", charity_api._Recent())  # nothing remembered from other tests' rows
+    monkeypatch.setattr(charity_api, "_recent", charity_api.Recent())  # nothing remembered from other tests' rows
     groupcommit.shutdown()
     yield groupcommit.committer()
     groupcommit.shutdown()  # its connection goes before the test database does
-
-
-def _concurrently(n: int, work: Any) -> list[Any]:
-    results: list[Any] = [None] * n
-    gate = threading.Barrier(n)
-
-    def run(i: int) -> None:
-        try:
-            gate.wait()
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 (the test looks at what each thread got)
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 @on_postgres
@@ -346,7 +308,7 @@ def test_concurrent_requests_share_transactions(threaded, books, city):
                              HTTP_IDEMPOTENCY_KEY=f"c:{i}")
         return resp.status_code, resp.json()
 
-    results = _concurrently(24, give)
+    results = race(24, give)
     assert all(r[0] == 201 for r in results), results
     assert threaded.stats.gifts == 24 and threaded.stats.groups < 24 and threaded.stats.largest > 1, threaded.stats
     stored = {d.external_id: d for d in Donation.objects.filter(source=f"api:{user.pk}")}
@@ -374,7 +336,7 @@ def test_concurrent_twins_are_one_gift(threaded, books, city):
         return resp.status_code, resp.json().get("id") if resp.status_code < 300 else resp.json()["code"], resp.get(
             "Idempotent-Replayed")
 
-    results = _concurrently(6, lambda i: give("77.00"))
+    results = race(6, lambda i: give("77.00"))
     assert sorted(code for code, _id, _h in results) == [200, 200, 200, 200, 200, 201], results
     assert len({i for _c, i, _h in results}) == 1
     assert all(h == "true" for c, _i, h in results if c == 200)

@@ -229,11 +229,12 @@ def _groupable(p: DonationIn) -> bool:
             and not (p.show_name and name != services.ANONYMOUS))
 
 
-class _Recent:
-    """What the group path looks up for every request, remembered by this process for a few seconds: a caller's
-    scope (only when it lets the caller record online gifts), a fund, a campaign. Only ever a shortcut: the
-    committer reads the funds, campaigns and the caller's roles afresh in its transaction and refuses what no
-    longer holds, and a refused gift goes down the direct path, which looks everything up again."""
+class Recent:
+    """Values remembered by this process for a few seconds. The group path remembers a caller's scope (only when it
+    lets the caller record online gifts), a fund and a campaign; the intake gateway a token's user. Only ever a
+    shortcut: the committer reads the funds and campaigns for every group and refuses what no longer holds, and a
+    refused gift goes down the direct path, which looks everything up again. A caller's roles are those of at most
+    `seconds` ago."""
 
     def __init__(self, seconds: float = 5.0, size: int = 1000) -> None:
         self.seconds, self.size = seconds, size
@@ -242,25 +243,27 @@ class _Recent:
     def get(self, key: tuple[str, Any], load: Any, *, may_load: bool = True) -> Any:
         """The remembered value, or `load()` remembered (unless None); with `may_load` False a value not
         remembered raises `NotRemembered` instead (the intake gateway's event loop never waits for the database)."""
-        now = time.monotonic()
         hit = self.data.get(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         if not may_load:
             raise NotRemembered(key)
         value = load()
         if value is not None:
-            if len(self.data) >= self.size:
-                self.data.clear()
-            self.data[key] = (now + self.seconds, value)
+            self.put(key, value)
         return value
+
+    def put(self, key: tuple[str, Any], value: Any) -> None:
+        if len(self.data) >= self.size:
+            self.data.clear()
+        self.data[key] = (time.monotonic() + self.seconds, value)
 
 
 class NotRemembered(LookupError):
-    """`group_gift(..., may_load=False)` needed the database."""
+    """`Recent.get(..., may_load=False)` needed the database."""
 
 
-_recent = _Recent()
+_recent = Recent()
 
 
 def group_gift(user: Any, payload: DonationIn, key: str | None, *, may_load: bool = True) -> _Gift | None:

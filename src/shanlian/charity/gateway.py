@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import threading
-import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -46,7 +45,7 @@ from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 from pydantic import BaseModel, ValidationError, create_model
 
-from .api import NotRemembered, group_gift
+from .api import NotRemembered, Recent, group_gift
 from .api_schemas import DonationIn
 from .services import groupcommit
 from .services.batch import CREATED
@@ -80,28 +79,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]  # (Django's handler types its arguments its own way)
 
 
-class _Tokens:
-    """Bearer token -> its user, remembered for `TOKEN_SECONDS` (an unknown token is never remembered)."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, tuple[float, Any]] = {}
-
-    def get(self, token: str) -> Any:
-        hit = self.data.get(token)
-        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
-
-    def put(self, token: str, user: Any) -> None:
-        if len(self.data) >= 1000:
-            self.data.clear()
-        self.data[token] = (time.monotonic() + TOKEN_SECONDS, user)
-
-
 class IntakeGateway:
     """ASGI: single online gifts on the fast path, everything else to `app` (Django's ASGI handler)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.tokens = _Tokens()
+        self.tokens = Recent(seconds=TOKEN_SECONDS)  # bearer token -> its user (an unknown token is never remembered)
         self._lookups: ThreadPoolExecutor | None = None
         self._committer: groupcommit.GroupCommitter | None = None
         self._wakers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Waker] = weakref.WeakKeyDictionary()
@@ -184,12 +167,13 @@ class IntakeGateway:
             return None
         loop = asyncio.get_running_loop()
         token = auth[7:].decode("latin-1").strip()
-        user = self.tokens.get(token)
-        if user is None:
+        try:
+            user = self.tokens.get(("token", token), None, may_load=False)
+        except NotRemembered:
             user = await loop.run_in_executor(self.lookups(), _token_user, token)
             if user is None:
                 return None
-            self.tokens.put(token, user)
+            self.tokens.put(("token", token), user)
         try:
             gift = group_gift(user, payload, key, may_load=False)
         except NotRemembered:
@@ -197,7 +181,8 @@ class IntakeGateway:
         if gift is None:
             return None
         done: asyncio.Future[bool] = loop.create_future()
-        ticket = self.committer().enqueue(actor=user, gift=gift.batch_gift(key), on_done=self.waker(loop).wake, future=done)
+        waker = self.waker(loop)
+        ticket = self.committer().enqueue(actor=user, gift=gift.batch_gift(key), on_done=lambda _ticket: waker.wake(done))
         timer = loop.call_later(groupcommit.WAIT_SECONDS, _settle, done, False)  # (cheaper than asyncio.wait_for)
         woken = await done
         timer.cancel()
@@ -220,8 +205,8 @@ class _Waker:
         self.scheduled = False
         self.lock = threading.Lock()
 
-    def wake(self, ticket: groupcommit.Ticket) -> None:  # in the committer's thread
-        self.woken.append(ticket.future)
+    def wake(self, done: asyncio.Future[bool]) -> None:  # in the committer's thread
+        self.woken.append(done)
         with self.lock:
             if self.scheduled:
                 return

@@ -139,13 +139,16 @@ class RedemptionIn(Schema):
     quantity: int = 1
 
 
-class RedemptionOut(Schema):
+class RedemptionBase(Schema):
     id: int
     item: int
     item_name: str
     quantity: int
     credits: str
     status: str
+
+
+class RedemptionOut(RedemptionBase):
     balance: str = Field(..., description="The volunteer's balance after the redemption.")
 
 
@@ -303,10 +306,15 @@ def hours_decline(request: ApiRequest, record_id: int, payload: DeclineIn) -> An
 # -- redemption ---------------------------------------------------------------------------------------
 
 
+def _redemption_fields(r: Redemption) -> dict[str, Any]:
+    """`RedemptionBase`'s fields (the item row is read with the redemption)."""
+    return {"id": r.pk, "item": r.item_id, "item_name": r.item.name, "quantity": r.quantity, "credits": _h(r.credits),
+            "status": r.status}
+
+
 def _redemption_out(r: Redemption, volunteer: Volunteer) -> dict[str, Any]:
     volunteer.account.refresh_from_db(fields=["balance"])
-    return {"id": r.pk, "item": r.item_id, "item_name": r.item.name, "quantity": r.quantity, "credits": _h(r.credits),
-            "status": r.status, "balance": _h(volunteer.account.balance)}
+    return {**_redemption_fields(r), "balance": _h(volunteer.account.balance)}
 
 
 @router.post("/redemptions", response={200: RedemptionOut, 201: RedemptionOut, **errors(400, 401, 403, 409)},
@@ -337,13 +345,7 @@ def redemptions_create(
     return Status(201, body)
 
 
-class FulfilOut(Schema):
-    id: int
-    item: int
-    item_name: str
-    quantity: int
-    credits: str
-    status: str
+class FulfilOut(RedemptionBase):
     volunteer: str = Field(..., description="The volunteer number.")
 
 
@@ -358,8 +360,7 @@ def redemptions_fulfil(request: ApiRequest, redemption_id: int) -> Any:
     if redemption is None or not selectors.sees_station(scope, redemption.item.station_id):
         raise NotFound()
     done = services.redemption_fulfil(actor=request.auth, redemption=redemption)
-    return {"id": done.pk, "item": redemption.item_id, "item_name": redemption.item.name, "quantity": done.quantity,
-            "credits": _h(done.credits), "status": done.status, "volunteer": redemption.volunteer.number}
+    return {**_redemption_fields(done), "volunteer": redemption.volunteer.number}
 
 
 # -- leaderboard --------------------------------------------------------------------------------------

@@ -99,7 +99,6 @@ class Ticket:
     result: BatchGiftResult | None = None
     # Called by the committer thread once the group has committed (or failed), e.g. to wake an event loop.
     on_done: Callable[[Ticket], None] | None = None
-    future: Any = None  # what `on_done` settles (the gateway's asyncio future)
 
 
 @dataclass
@@ -136,11 +135,11 @@ class GroupCommitter:
         return ticket.result
 
     def enqueue(self, *, actor: Any, gift: BatchGiftIn, on_done: Callable[[Ticket], None] | None = None,
-                done: threading.Event | None = None, future: Any = None) -> Ticket:
+                done: threading.Event | None = None) -> Ticket:
         """Queue a gift without waiting: once its group has committed or failed, the committer's thread sets `done`
         (`submit` waits on it) and calls `on_done(ticket)` (the intake gateway's event loop is woken this way)."""
         self._ensure_running()
-        ticket = Ticket(actor=actor, gift=gift, done=done, on_done=on_done, future=future)
+        ticket = Ticket(actor=actor, gift=gift, done=done, on_done=on_done)
         self.queue.put(ticket)
         return ticket
 
