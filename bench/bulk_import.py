@@ -18,7 +18,10 @@ written the way the importer writes them today (one ledger entry per gift, with 
 way a design with one ledger entry per import would (one posting per account, the gifts referencing
 that entry; the one-to-one key on the gift's entry dropped inside the rolled-back transaction), and
 what inserting the gifts alone costs with and without the gift table's indexes and keys. No Python
-per row there: it is the floor under each design.
+per row there: it is the floor under each design. Last, the floor of a lean append-only table for
+imported gifts (nine columns, the fund already resolved): no index, the idempotency key, the key and a
+(fund, time) index; with the start-up of `shanlian charity import --help` and the COPY of the file,
+that is the best ratio to `\\copy` such a design could reach before checking a row or touching the ledger.
 
     .venv/bin/python bench/bulk_import.py --rows 1000000 [--probe]
 """
@@ -137,6 +140,16 @@ def shanlian_import(path: Path, source: str) -> tuple[float, dict[str, float], s
     return seconds, steps, summary
 
 
+def startup_seconds() -> float:
+    """Wall time of `shanlian charity import --help`: the interpreter, Django and the command, no rows (best of 3)."""
+    runs = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([str(ROOT / ".venv/bin/shanlian"), "charity", "import", "--help"], check=True, capture_output=True)
+        runs.append(time.perf_counter() - t)
+    return min(runs)
+
+
 # The probe (--probe): one psql session, each design inside a savepoint rolled back. Gift rows go in
 # with the gift table's real columns, indexes, triggers and deferred foreign keys.
 PROBE_STAGE = r"""
@@ -218,13 +231,30 @@ INSERT INTO probe_bare (id, fund_id, campaign_id, channel, amount, donor_name, s
     message, received_at, source, external_id, status, entry_id, created_at)
 SELECT donation_id, fund_id, campaign_id, 'import', amount, donor_name, false, '', '', '', '', received_at, 'probe',
        external_id, 'confirmed', 0, now() FROM stage ORDER BY row_no;
+\echo step lean floor: gifts into a lean table (fund resolved, no index or key)
+CREATE TABLE probe_lean (source varchar(32) NOT NULL, external_id varchar(128) NOT NULL, received_at timestamptz NOT NULL,
+    donor_name varchar(128) NOT NULL, amount numeric(18,2) NOT NULL CHECK (amount > 0), match numeric(18,2) NOT NULL,
+    fund_id bigint NOT NULL, campaign_id bigint, pool_id bigint);
+INSERT INTO probe_lean SELECT 'probe', external_id, received_at, donor_name, amount, match, fund_id, campaign_id, pool_id
+  FROM stage ORDER BY row_no;
+TRUNCATE probe_lean;
+CREATE UNIQUE INDEX probe_lean_key ON probe_lean (source, external_id);
+\echo step lean floor: the same with the idempotency key (source, external id)
+INSERT INTO probe_lean SELECT 'probe', external_id, received_at, donor_name, amount, match, fund_id, campaign_id, pool_id
+  FROM stage ORDER BY row_no;
+TRUNCATE probe_lean;
+CREATE INDEX probe_lean_fund_time ON probe_lean (fund_id, received_at);
+\echo step lean floor: the same with the key and a (fund, time) index to read them by
+INSERT INTO probe_lean SELECT 'probe', external_id, received_at, donor_name, amount, match, fund_id, campaign_id, pool_id
+  FROM stage ORDER BY row_no;
 \echo step end
 ROLLBACK;
 """
 
 
-def probe(url: str, path: Path, slug: str, rows: int) -> None:
-    """Time each step of both designs in SQL (see the module's docstring); prints a table."""
+def probe(url: str, path: Path, slug: str, rows: int, *, baseline: float, startup: float) -> None:
+    """Time each step of both designs and the lean table's floors in SQL (see the module's docstring); prints the
+    steps and the best ratio to `\\copy` (`baseline` seconds) a lean design could reach after `startup` seconds."""
     script = PROBE_STAGE.format(path=path, slug=slug) + PROBE_DESIGNS.format(
         donations_shared=PROBE_DONATIONS.format(prefix="S", entry="currval(pg_get_serial_sequence('ledger_entry', 'id'))"),
         checks_shared=PROBE_CHECKS.format(design="one entry per import"),
@@ -253,6 +283,20 @@ def probe(url: str, path: Path, slug: str, rows: int) -> None:
                 totals[design] += seconds
     for design, seconds in totals.items():
         print(f"| **{design}: writing, all steps** | {seconds:.2f} |")
+    took = dict(steps)
+    staged = took.get("raw COPY of the file into a temp table (as psql does)", 0.0)
+    print()
+    print(f"Upper bound for a lean design (no row checks, no ledger, no tallies; \\copy {baseline:.2f} s, "
+          f"start-up of `shanlian charity import` {startup:.2f} s):")
+    print()
+    print("| lean design, floor | seconds | best possible ratio to \\copy |")
+    print("|---|---:|---:|")
+    for name, label in (("lean floor: the same with the idempotency key (source, external id)", "start-up + COPY + insert with the key"),
+                        ("lean floor: the same with the key and a (fund, time) index to read them by",
+                         "start-up + COPY + insert with the key and the fund index")):
+        if name in took:
+            floor = startup + staged + took[name]
+            print(f"| {label} | {floor:.2f} | {baseline / floor:.3f} |")
 
 
 def main() -> None:
@@ -315,7 +359,7 @@ def main() -> None:
     print(f"| start-up and the rest | {seconds - accounted:.2f} | {(seconds - accounted) / seconds:.0%} |")
     if args.probe:
         conn.close()
-        probe(args.database_url, path, slug, args.rows)
+        probe(args.database_url, path, slug, args.rows, baseline=baseline, startup=startup_seconds())
 
 
 if __name__ == "__main__":
