@@ -7,14 +7,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
-from pypinyin import lazy_pinyin
 
 from shanlian.core.audit import audit_log, snapshot
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, ValidationFailed, field_error
 from shanlian.core.identifiers import clean_credit_code
 from shanlian.places.models import Division, Level
-from shanlian.places.services import pinyin_initials
+from shanlian.places.services import pinyin_full, pinyin_initials
 
 from .models import DonationPoint, Grade, Organization, OrgKind, PartyBranch, Station
 
@@ -90,7 +89,7 @@ def organization_create(
     org = Organization(
         name=name,
         name_initials=pinyin_initials(name),
-        name_pinyin="".join(lazy_pinyin(name)).lower(),
+        name_pinyin=pinyin_full(name),
         kind=kind,
         credit_code=code,
         registered_on=registered_on,

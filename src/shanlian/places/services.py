@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from pypinyin import Style, lazy_pinyin
 
 from shanlian.core.audit import audit_log, snapshot
 from shanlian.core.errors import Conflict, ValidationFailed
@@ -12,10 +11,22 @@ from shanlian.core.identifiers import clean_division_code
 
 from .models import CODE_DIGITS, PARENT_LEVEL, Division, Level
 
+# pypinyin is imported where it is used: its phrase dictionary takes a quarter of a second to load, and every
+# process (a command, a worker, a test run) imports this module whether or not it names a place.
+
 
 def pinyin_initials(text: str) -> str:
     """宝岗社区 → bgsq; letters and digits in the name are kept as they are."""
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(part[:1] for part in lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default")).lower()
+
+
+def pinyin_full(text: str) -> str:
+    """宝岗社区 → baogangshequ."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(text)).lower()
 
 
 @transaction.atomic
