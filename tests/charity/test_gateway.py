@@ -84,6 +84,9 @@ def test_only_allowed_hosts_take_the_fast_path(settings):
     assert gateway._host_allowed("shanlian.example.cn:8443")
     assert not gateway._host_allowed("evil.example.com")
     assert not gateway._host_allowed("")
+    settings.ALLOWED_HOSTS = ["other.example.cn"]  # what was remembered follows the setting
+    assert not gateway._host_allowed("shanlian.example.cn")
+    assert gateway._host_allowed("other.example.cn")
 
 
 # --- end to end, in-process (PostgreSQL) ---------------------------------------------------------------------

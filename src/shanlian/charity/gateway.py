@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 from pydantic import BaseModel, ValidationError, create_model
@@ -243,12 +244,30 @@ def _group_gift(user: Any, payload: DonationIn, key: str) -> Any:
     return group_gift(user, payload, key)
 
 
+_HOSTS: dict[str, bool] = {}  # Host header -> allowed (a platform sends the same one or two; bounded below)
+
+
 def _host_allowed(host: str) -> bool:
-    domain, _port = split_domain_port(host)
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    return bool(domain) and validate_host(domain, allowed)
+    """Django's own check of the Host header (`HttpRequest.get_host`), remembered per header value."""
+    known = _HOSTS.get(host)
+    if known is None:
+        domain, _port = split_domain_port(host)
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+        known = bool(domain) and validate_host(domain, allowed)
+        if len(_HOSTS) >= 64:
+            _HOSTS.clear()
+        _HOSTS[host] = known
+    return known
+
+
+def _hosts_changed(*, setting: str, **_kwargs: Any) -> None:
+    if setting in ("ALLOWED_HOSTS", "DEBUG"):
+        _HOSTS.clear()
+
+
+setting_changed.connect(_hosts_changed, dispatch_uid="shanlian.charity.gateway.hosts")
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:
