@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict
 from shanlian.core.money import Money, fen_sum
-from shanlian.ledger.models import Account
+from shanlian.ledger.models import NORMAL_SIGN, Account, AccountType
 from shanlian.ledger.services import entry_post
 
 from .importer_read import lazy_format
@@ -143,14 +143,14 @@ def record_planned(gift: Gift, *, spec: RowSpec, fund: CommunityFund, campaign: 
         MatchGift.objects.create(pool=pool, donation=donation, amount=gift.match, day=day, donor_key=key)
         MatchPool.objects.filter(pk=pool.pk).update(matched_total=pool.matched_total.amount + gift.match)
     if campaign is not None:
-        _tally_add(campaign.pk, Money(gift.amount + gift.match).fen, 1)
+        tally_add(campaign.pk, Money(gift.amount + gift.match).fen, 1)
     audit_log(actor=actor, action="charity.donation.record", obj=donation,
               after={"amount": str(Money(gift.amount)), "fund": fund.pk, "channel": spec.channel,
                      "match": str(Money(gift.match)) if pool is not None else None})
     return donation
 
 
-def _tally_add(campaign_id: int, fen: int, gifts: int) -> None:
+def tally_add(campaign_id: int, fen: int, gifts: int) -> None:
     """Add to slot 0 of a campaign's progress counters (the slots are summed; which one does not matter)."""
     updated = CampaignTally.objects.filter(campaign_id=campaign_id, slot=0).update(fen=F("fen") + fen, gifts=F("gifts") + gifts)
     if not updated:
@@ -240,7 +240,7 @@ def write_set(gifts: Sequence[Gift], *, spec: RowSpec, progress: Progress,
     entry balances, every foreign key) run before any shared row is locked, so gifts coming in meanwhile
     are not held up; then the pools, accounts and tallies are locked in the order `donation_record`
     locks them and moved once each by the summed amounts. Returns the first and last entry id."""
-    steps = 9
+    steps = 7
     cash = {org_id: federation_cash(org).pk for org_id, org in _custodians(gifts).items()}
     pool_accounts = dict(MatchPool.objects.filter(pk__in={g.pool_id for g in gifts if g.pool_id}).values_list("pk", "account_id"))
     posted: dict[int, Decimal] = defaultdict(Decimal)  # each account's posting sum (+ debit, - credit)
@@ -272,7 +272,7 @@ def write_set(gifts: Sequence[Gift], *, spec: RowSpec, progress: Progress,
                 copy.write_row((
                     gift.row, gift.external_id, gift.received_at, gift.donor, spec.donor_key(gift), gift.amount, gift.match,
                     t.fund_id, t.campaign_id, gift.pool_id, debit, credit, pool_account, memo,
-                    _hash_cached(memo, legs, memo_json), day,
+                    hash_cached(memo, legs, memo_json), day,
                 ))
                 if n % 10000 == 0:
                     progress.advance(10000)
@@ -320,23 +320,7 @@ def write_set(gifts: Sequence[Gift], *, spec: RowSpec, progress: Progress,
             if "idempotency" in str(exc):
                 raise Conflict("import_conflict", _("Another import wrote some of these rows at the same time; run it again.")) from exc
             raise
-        _recheck_pools(pool_total, gifts)
-        progress.advance(1)
-        locked = {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=sorted(posted)).order_by("pk")}
-        change = {pk: locked[pk].normal_sign * total for pk, total in posted.items() if total}
-        for pk, moved in change.items():
-            account = locked[pk]
-            if account.guarded and account.balance - account.held + moved < 0:
-                if pk in pool_accounts.values():
-                    raise Conflict("match_exceeds_pool", POOL_CHANGED)
-                raise Conflict("insufficient_balance", lazy_format(
-                    _("Account %(code)s has %(balance)s; this import would take it below zero."),
-                    {"code": account.code, "balance": account.balance - account.held}))
-        _update_values(cursor, "ledger_account", "balance", "numeric", change)
-        progress.advance(1)
-        _update_values(cursor, "charity_matchpool", "matched_total", "numeric", pool_total)
-        for campaign_id, (fen, count) in sorted(tally.items()):
-            _tally_add(campaign_id, fen, count)
+        settle(cursor, gifts=gifts, posted=posted, pool_total=pool_total, pool_accounts=pool_accounts, tally=tally)
         progress.advance(1)
         cursor.execute("SELECT min(entry_id), max(entry_id) FROM charity_import_stage")
         first, last = cursor.fetchone()
@@ -344,7 +328,7 @@ def write_set(gifts: Sequence[Gift], *, spec: RowSpec, progress: Progress,
     return first, last
 
 
-def _hash_cached(memo: str, legs: list[tuple[int, Decimal]], memo_json: dict[str, str]) -> str:
+def hash_cached(memo: str, legs: list[tuple[int, Decimal]], memo_json: dict[str, str]) -> str:
     text = memo_json.get(memo)
     if text is None:
         text = memo_json[memo] = '{"memo": ' + json.dumps(memo) + ', "legs": ['
@@ -359,7 +343,7 @@ def _custodians(gifts: Sequence[Gift]) -> dict[int, Any]:
     return {o.pk: o for o in Organization.objects.filter(pk__in=ids)}
 
 
-def _update_values(cursor: Any, table: str, column: str, cast: str, changes: dict[int, Decimal]) -> None:
+def update_values(cursor: Any, table: str, column: str, cast: str, changes: dict[int, Decimal]) -> None:
     """One UPDATE adding each row's change: `column = column + change` (exact numeric on PostgreSQL)."""
     if not changes:
         return
@@ -371,7 +355,32 @@ def _update_values(cursor: Any, table: str, column: str, cast: str, changes: dic
     )
 
 
-def _recheck_pools(pool_total: dict[int, Decimal], gifts: Sequence[Gift]) -> None:
+def settle(cursor: Any, *, gifts: Sequence[Gift], posted: dict[int, Decimal], pool_total: dict[int, Decimal],
+           pool_accounts: dict[int, int], tally: dict[int, list[int]]) -> None:
+    """The end of both set-based writers (`write_set`, `services.batch._write_small`), after the rows and their deferred
+    checks: the pools checked again under their locks, then the accounts locked in id order (as `donation_record`
+    locks them; plain SQL, as a group committer runs this for every group) and each moved once by its summed
+    postings, a guarded one never below zero; then the pools' matched totals and the campaigns' tallies."""
+    recheck_pools(pool_total, gifts)
+    cursor.execute("SELECT id, code, type, guarded, balance, held FROM ledger_account WHERE id = ANY(%s) "
+                   "ORDER BY id FOR NO KEY UPDATE", [sorted(posted)])
+    locked = {row[0]: row for row in cursor.fetchall()}
+    change = {pk: NORMAL_SIGN[AccountType(locked[pk][2])] * total for pk, total in posted.items() if total}
+    for pk, moved in change.items():
+        _pk, code, _type, guarded, balance, held = locked[pk]
+        if guarded and balance - held + moved < 0:
+            if pk in pool_accounts.values():
+                raise Conflict("match_exceeds_pool", POOL_CHANGED)
+            raise Conflict("insufficient_balance", lazy_format(
+                _("Account %(code)s has %(balance)s; this import would take it below zero."),
+                {"code": code, "balance": Money(balance - held)}))
+    update_values(cursor, "ledger_account", "balance", "numeric", change)
+    update_values(cursor, "charity_matchpool", "matched_total", "numeric", pool_total)
+    for campaign_id, (fen, count) in sorted(tally.items()):
+        tally_add(campaign_id, fen, count)
+
+
+def recheck_pools(pool_total: dict[int, Decimal], gifts: Sequence[Gift]) -> None:
     """Under the pools' locks (taken in id order, as `donation_record` does): the matches still fit the
     total cap and every day's cap, counting what was matched since the file was checked."""
     if not pool_total:

@@ -48,7 +48,6 @@ from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shanlian.core.money import Money, fen_sum
 from shanlian.core.scoping import Role
-from shanlian.ledger.models import NORMAL_SIGN, AccountType
 
 from ..importer import (
     CENT,
@@ -415,16 +414,7 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
     temporary table, a COPY and an INSERT per table), then exactly what `write_set` does: the deferred checks,
     the pools re-checked, the accounts locked in id order and moved once each, the pools and tallies. The same
     rows, memos and content hashes as `write_set` (and `donation_record`)."""
-    from ..importer_write import (
-        POOL_CHANGED,
-        _hash_cached,
-        _recheck_pools,
-        _tally_add,
-        _update_values,
-        donation_insert,
-        lazy_format,
-        plan_gift,
-    )
+    from ..importer_write import donation_insert, hash_cached, plan_gift, settle
 
     cash = {pk: _CASH[pk] for pk in {g.target.custodian_id for g in gifts} if pk in _CASH}
     custodians = {g.target.custodian_id for g in gifts} - cash.keys()
@@ -448,7 +438,7 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
         debit, credit, memo, legs, pool_account, day = plan_gift(gift, cash, pool_accounts, posted, pool_total, tally)
         row = (gift.row, gift.external_id, gift.received_at, gift.donor, spec.donor_key(gift), gift.amount, gift.match,
                t.fund_id, t.campaign_id, gift.pool_id if pool_account else None, debit, credit, pool_account, memo[:300],
-               _hash_cached(memo, legs, memo_json), day)
+               hash_cached(memo, legs, memo_json), day)
         for column, value in zip(columns, row, strict=True):
             column.append(value)
     with connection.cursor() as cursor:
@@ -500,24 +490,7 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
             if "idempotency" in str(exc):
                 raise Conflict("import_conflict", _("Another import wrote some of these rows at the same time; run it again.")) from exc
             raise
-        _recheck_pools(pool_total, gifts)
-        # The accounts locked in id order (as `donation_record` locks them), in plain SQL (see `_stored`).
-        cursor.execute("SELECT id, code, type, guarded, balance, held FROM ledger_account WHERE id = ANY(%s) "
-                       "ORDER BY id FOR NO KEY UPDATE", [sorted(posted)])
-        locked = {row[0]: row for row in cursor.fetchall()}
-        change = {pk: NORMAL_SIGN[AccountType(locked[pk][2])] * total for pk, total in posted.items() if total}
-        for pk, moved in change.items():
-            _pk, code, _type, guarded, balance, held = locked[pk]
-            if guarded and balance - held + moved < 0:
-                if pk in pool_accounts.values():
-                    raise Conflict("match_exceeds_pool", POOL_CHANGED)
-                raise Conflict("insufficient_balance", lazy_format(
-                    _("Account %(code)s has %(balance)s; this import would take it below zero."),
-                    {"code": code, "balance": Money(balance - held)}))
-        _update_values(cursor, "ledger_account", "balance", "numeric", change)
-        _update_values(cursor, "charity_matchpool", "matched_total", "numeric", pool_total)
-        for campaign_id, (fen, count) in sorted(tally.items()):
-            _tally_add(campaign_id, fen, count)
+        settle(cursor, gifts=gifts, posted=posted, pool_total=pool_total, pool_accounts=pool_accounts, tally=tally)
     keys = {g.row: g.external_id for g in gifts}
     return {keys[r]: (d, e) for r, d, e, _m in written}
 
