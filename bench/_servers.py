@@ -169,9 +169,10 @@ class Server:
         self.stop()
 
 
-def pgbench_insert_tps(url: str, *, clients: int, seconds: int, threads: int = 2) -> float:
+def pgbench_insert_tps(url: str, *, clients: int, seconds: int, threads: int = 2, cpu: list[CPUTime] | None = None) -> float:
     """pgbench's rate of one-row INSERT transactions (each its own commit) into a bare table, against the
-    server in `url`, with the same client count as the benchmark it is set beside."""
+    server in `url`, with the same client count as the benchmark it is set beside. With `cpu`, the machine's CPU
+    time is read just before and after pgbench runs and appended there."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -187,10 +188,37 @@ def pgbench_insert_tps(url: str, *, clients: int, seconds: int, threads: int = 2
     cmd = ["pgbench", "-n", "-f", str(script), "-c", str(clients), "-j", str(min(threads, clients)), "-T", str(seconds),
            "-h", m["host"], "-p", m["port"] or "5432", "-U", m["user"] or "postgres", m["db"]]
     try:
+        if cpu is not None:
+            cpu.append(CPUTime.now())
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        if cpu is not None:
+            cpu.append(CPUTime.now())
     finally:
         script.unlink(missing_ok=True)
     found = re.search(r"tps = ([\d.]+)", out)
     if found is None:
         raise RuntimeError(f"pgbench printed no tps:\n{out}")
     return float(found.group(1))
+
+
+@dataclass(frozen=True)
+class CPUTime:
+    """The whole machine's CPU time from /proc/stat, in seconds: busy (user, nice, system, irq, softirq) and stolen
+    by the hypervisor for other guests. On a shared machine a rate swings with the neighbours' load; the CPU one
+    operation costs here swings far less, so benchmarks print it beside the rate."""
+
+    busy: float
+    steal: float
+    at: float
+
+    @classmethod
+    def now(cls) -> CPUTime:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+        tick = os.sysconf("SC_CLK_TCK")
+        return cls(busy=(user + nice + system + irq + softirq) / tick, steal=steal / tick, at=time.monotonic())
+
+    def since(self, start: CPUTime) -> tuple[float, float, float]:
+        """(busy CPU seconds, stolen CPU seconds, wall seconds) from `start` to this reading."""
+        return self.busy - start.busy, self.steal - start.steal, self.at - start.at

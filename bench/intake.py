@@ -48,7 +48,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanlian.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shanlian_bench_intake")
 os.environ["SHANLIAN_DEBUG"] = "0"
 
-from bench._servers import Server, migrate, pgbench_insert_tps, recreate_database  # noqa: E402
+from bench._servers import CPUTime, Server, migrate, pgbench_insert_tps, recreate_database  # noqa: E402
 
 FUND = "bench-intake"
 TARGET = 0.25
@@ -200,6 +200,7 @@ def run_clients(base: str, secret: str, *, clients: int, seconds: float, batch: 
     run = uuid.uuid4().hex[:8]
     ctx = mp.get_context("fork")
     out = ctx.Queue()
+    cpu_start = CPUTime.now()
     start = time.monotonic()
     until = start + seconds
     groups = [list(range(clients))[i::processes] for i in range(min(processes, clients))]
@@ -208,6 +209,7 @@ def run_clients(base: str, secret: str, *, clients: int, seconds: float, batch: 
         p.start()
     results = [out.get() for _ in range(clients)]
     elapsed = time.monotonic() - start
+    busy, steal, _wall = CPUTime.now().since(cpu_start)
     for p in procs:
         p.join()
     latencies = sorted(x for r in results for x in r["latencies"])
@@ -217,6 +219,7 @@ def run_clients(base: str, secret: str, *, clients: int, seconds: float, batch: 
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p99": latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
         "retries": sum(r["retries"] for r in results), "failures": sum(r["failures"] for r in results),
+        "cpu": busy, "steal": steal,
     }
 
 
@@ -407,7 +410,9 @@ def main() -> None:
             since = _now()
             runs[batch] = run_clients(server.base, secret, seconds=args.seconds, **kw)
             groups[batch] = transactions_since(user_id, since)
-    tps = pgbench_insert_tps(url, clients=args.clients, seconds=args.seconds)
+    readings: list[CPUTime] = []
+    tps = pgbench_insert_tps(url, clients=args.clients, seconds=args.seconds, cpu=readings)
+    pg_busy, pg_steal, pg_wall = readings[1].since(readings[0])
     books = check_books(user_id, [k for r in runs.values() for k in r["acked"]])
     in_process = service_rate(user_id, seconds=min(5, args.seconds))
 
@@ -430,6 +435,19 @@ def main() -> None:
     print(f"| for comparison: donation_record in one process, no HTTP, one client | {in_process:,.0f} | | | | 1 | "
           f"{in_process / tps:.3f} |")
     print("\nDonations/s counts gifts; a batch request's latency is for all its gifts.")
+    # The CPU one operation costs the whole machine (clients, app, PostgreSQL, kernel): on a shared machine the rates
+    # above swing with the neighbours' load, this far less. Ratio by CPU = pgbench's CPU per transaction / ours per gift.
+    pg_per_tx = pg_busy / (tps * pg_wall) if tps else float("nan")
+    print(f"\n| CPU of the whole machine ({os.cpu_count()} cores) | µs per gift or transaction | busy share | stolen share "
+          "| ratio by CPU |")
+    print("|---|---:|---:|---:|---:|")
+    cores = os.cpu_count() or 1
+    for batch, api in runs.items():
+        per_gift = api["cpu"] / len(api["acked"]) if api["acked"] else float("nan")
+        what = "one gift each" if not batch else f"{batch} gifts each"
+        print(f"| {what} | {per_gift * 1e6:,.0f} | {api['cpu'] / (api['elapsed'] * cores):.0%} | "
+              f"{api['steal'] / (api['elapsed'] * cores):.0%} | {pg_per_tx / per_gift:.3f} |")
+    print(f"| pgbench | {pg_per_tx * 1e6:,.0f} | {pg_busy / (pg_wall * cores):.0%} | {pg_steal / (pg_wall * cores):.0%} | 1 |")
     print(f"\nBooks after the run: {books}")
     print(f"Machine: {os.cpu_count()} cores, load average {load_before:.1f} before the run and {os.getloadavg()[0]:.1f} after "
           "(other work on the machine slows the Python side of the API far more than pgbench).\n")
