@@ -210,6 +210,7 @@ class CPUTime:
     busy: float
     steal: float
     at: float
+    postgres: float  # of which PostgreSQL's processes (their own time, and that of the ended ones the postmaster reaped)
 
     @classmethod
     def now(cls) -> CPUTime:
@@ -217,8 +218,28 @@ class CPUTime:
             fields = [int(x) for x in stat.readline().split()[1:]]
         user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
         tick = os.sysconf("SC_CLK_TCK")
-        return cls(busy=(user + nice + system + irq + softirq) / tick, steal=steal / tick, at=time.monotonic())
+        return cls(busy=(user + nice + system + irq + softirq) / tick, steal=steal / tick, at=time.monotonic(),
+                   postgres=_postgres_ticks() / tick)
 
     def since(self, start: CPUTime) -> tuple[float, float, float]:
         """(busy CPU seconds, stolen CPU seconds, wall seconds) from `start` to this reading."""
         return self.busy - start.busy, self.steal - start.steal, self.at - start.at
+
+
+def _postgres_ticks() -> int:
+    """CPU ticks of the processes named postgres: each one's own, plus its reaped children's (the postmaster's
+    ended backends). 0 where /proc cannot tell (a server on another machine)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        if name == "postgres" or name.startswith("postgres:"):
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+    return total
