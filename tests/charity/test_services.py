@@ -232,6 +232,17 @@ def test_refund_reverses_gift_and_match(books, city):
     assert cs.donation_refund(actor=city.users["finance"], donation=d, reason="again").refund_entry == r.refund_entry
 
 
+def test_two_gifts_cannot_share_a_refund_entry(books, city):
+    """The refund's key is partial (gifts not refunded are not in it) and still unique."""
+    from django.db import IntegrityError
+
+    first, second = gift(books, city, "30"), gift(books, city, "40")
+    refunded = cs.donation_refund(actor=city.users["finance"], donation=first, reason="退回")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Donation.objects.filter(pk=second.pk).update(status="refunded", refund_entry=refunded.refund_entry)
+    assert Donation.objects.get(pk=second.pk).refund_entry_id is None
+
+
 def test_receipted_gift_cannot_be_refunded_until_voided(books, city):
     d = gift(books, city, "100")
     receipt = cs.receipt_issue(actor=city.users["finance"], donation=d)

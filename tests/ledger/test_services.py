@@ -84,6 +84,21 @@ def test_reversal(books):
     assert not balances_mismatched()
 
 
+def test_the_database_keeps_one_reversal_per_entry(books):
+    """The key is partial (only entries that reverse something are in it), and still unique: a second reversal
+    written past `entry_reverse` is refused by the database."""
+    entry = entry_post(legs=[(books["bank"], "30.00"), (books["fund"], "-30.00")])
+    entry_reverse(entry=entry)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Entry.objects.create(source="manual", content_hash="x", memo="again", reverses=entry)
+    Entry.objects.create(source="manual", content_hash="y", memo="reverses nothing")
+    Entry.objects.create(source="manual", content_hash="z", memo="nor this")  # many NULLs, no conflict
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'ledger_entry' AND indexdef LIKE '%%reverses_id%%'")
+            assert [row[0].split(" WHERE ")[-1] for row in cur.fetchall()] == ["(reverses_id IS NOT NULL)"]
+
+
 def test_database_refuses_negative_guarded_balance_and_zero_postings(books):
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.filter(pk=books["fund"].pk).update(balance=Decimal("-0.01"))

@@ -75,8 +75,11 @@ class Entry(models.Model):
     content_hash = models.CharField(max_length=64, editable=False)
     memo = models.CharField(_("memo"), max_length=300, blank=True)
     posted_at = models.DateTimeField(_("posted at"), auto_now_add=True, db_index=True)
-    reverses = models.OneToOneField(
-        "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    # At most one reversal per entry: a partial unique key (Meta), not a one-to-one's full one, since all but a few
+    # entries reverse nothing and every entry written would add a NULL to the index (migration 0006).
+    reverses = models.ForeignKey(
+        "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by",
+        db_index=False,
     )
 
     class Meta:
@@ -85,6 +88,7 @@ class Entry(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], condition=~Q(external_id=""), name="ledger_entry_idempotency"),
+            models.UniqueConstraint(fields=["reverses"], condition=Q(reverses__isnull=False), name="ledger_entry_reversed_once"),
         ]
 
     def __str__(self) -> str:

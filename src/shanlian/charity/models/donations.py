@@ -181,8 +181,9 @@ class Donation(models.Model):
     external_id = models.CharField(_("external id"), max_length=128, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=DonationStatus.choices, default=DonationStatus.CONFIRMED)
     entry = models.OneToOneField("ledger.Entry", on_delete=models.PROTECT, related_name="donation")
-    refund_entry = models.OneToOneField(
-        "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="refunded_donation"
+    # A partial unique key (Meta) rather than a one-to-one's full one: refunds are few (migration 0008).
+    refund_entry = models.ForeignKey(
+        "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="refunded_donation", db_index=False
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -199,6 +200,8 @@ class Donation(models.Model):
                 condition=Q(status="refunded", refund_entry__isnull=False) | Q(status="confirmed", refund_entry__isnull=True),
                 name="charity_donation_refund_iff_refunded",
             ),
+            models.UniqueConstraint(fields=["refund_entry"], condition=Q(refund_entry__isnull=False),
+                                    name="charity_donation_refunded_once"),
             models.CheckConstraint(
                 condition=~Q(channel="goods") | (Q(goods_quantity__gt=0) & ~Q(goods_item="")), name="charity_goods_described"
             ),
