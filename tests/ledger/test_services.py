@@ -89,7 +89,7 @@ def test_the_database_keeps_one_reversal_per_entry(books):
     written past `entry_reverse` is refused by the database."""
     entry = entry_post(legs=[(books["bank"], "30.00"), (books["fund"], "-30.00")])
     entry_reverse(entry=entry)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="ledger_entry_reversed_once|UNIQUE constraint"), transaction.atomic():
         Entry.objects.create(source="manual", content_hash="x", memo="again", reverses=entry)
     Entry.objects.create(source="manual", content_hash="y", memo="reverses nothing")
     Entry.objects.create(source="manual", content_hash="z", memo="nor this")  # many NULLs, no conflict
