@@ -52,6 +52,7 @@ from .api_schemas import (
     batch_out,
     donation_out,
     fund_out,
+    local_iso,
     payout_out,
     receipt_out,
     statement_out,
@@ -215,9 +216,7 @@ class _Gift:
             "campaign": self.campaign.slug if self.campaign is not None else None, "amount": yuan(r.amount),
             "match_amount": yuan(r.match), "channel": Channel.ONLINE.value,
             "donor_name": (self.payload.donor_name or "").strip()[:128] or services.ANONYMOUS,
-            # (the default time zone, as `local_iso` gives it where none is activated: no Django request here)
-            "received_at": r.received_at.astimezone(timezone.get_default_timezone()).isoformat() if r.received_at else None,
-            "entry_id": r.entry_id, "status": DonationStatus.CONFIRMED.value,
+            "received_at": local_iso(r.received_at), "entry_id": r.entry_id, "status": DonationStatus.CONFIRMED.value,
             "external_id": r.idempotency_key,
         }
 
