@@ -3,19 +3,25 @@ session for pages. Domain errors become JSON bodies with a code and messages in 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
-from shanlian.core.errors import DomainError, ValidationFailed
+import shanlian.core.converters  # noqa: F401  (the `{id:...}` path converter of the routers)
+from shanlian.core.errors import DomainError, ValidationFailed, lazy_format
+from shanlian.core.inputs import find_bad_text
+from shanlian.core.middleware import TooLarge
 
 
 class TokenAuth(HttpBearer):
@@ -53,6 +59,40 @@ class SessionAuth(NinjaSessionAuth):
         return super()._get_key(request)
 
 
+class CheckedParser(Parser):
+    """JSON bodies only, sent as JSON, with no NUL or control characters in any string: refused as a whole with
+    a 4xx before an operation runs, except where an operation checks each item itself (PER_ITEM_TEXT_CHECKS)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            raise UnsupportedMediaType()
+        try:
+            body = json.loads(request.body)
+        except RequestDataTooBig:
+            raise TooLarge() from None
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationFailed("invalid_json", _("The body is not valid JSON.")) from None
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name not in PER_ITEM_TEXT_CHECKS:
+            problem = find_bad_text(body)
+            if problem is not None:
+                raise ValidationFailed(problem[0], problem[1])
+        return body
+
+
+# A batch refuses one bad gift alone (services.batch checks every gift's text), so its body is not refused whole.
+PER_ITEM_TEXT_CHECKS = {"donations_batch"}
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    default_code = "unsupported_media_type"
+
+    def default_message(self) -> Any:
+        return _("Send the body as JSON (Content-Type: application/json).")
+
+
 class ReadableJSONRenderer(JSONRenderer):
     """Chinese stays readable in answers: UTF-8 text rather than \\u escapes."""
 
@@ -61,6 +101,7 @@ class ReadableJSONRenderer(JSONRenderer):
 
 api = NinjaAPI(
     renderer=ReadableJSONRenderer(),
+    parser=CheckedParser(),
     title="Shanlian API",
     version="1",
     description="善联 Shanlian: divisions, organizations, stations, people. Every answer is scoped to the caller's roles; "
@@ -80,9 +121,30 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
     fields: dict[str, list[Any]] = {}
     for err in exc.errors:
         loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload"))
-        fields.setdefault(loc or "request", []).append((err.get("type", "invalid"), err.get("msg", "")))
+        fields.setdefault(loc or "request", []).append(_field_problem(err))
     wrapped = ValidationFailed("invalid_request", _("The request is not valid."), fields=fields)
     return api.create_response(request, wrapped.as_dict(), status=400)
+
+
+def _field_problem(err: dict[str, Any]) -> tuple[str, Any]:
+    """Pydantic's complaint about one field as our code and a message in the reader's language."""
+    kind, ctx = err.get("type", "invalid"), err.get("ctx") or {}
+    if kind == "missing":
+        return "required", _("This field is required.")
+    if kind == "string_too_long":
+        return "too_long", lazy_format(_("At most %(max)s characters."), {"max": ctx.get("max_length")})
+    if kind == "string_too_short":
+        return "too_short", lazy_format(_("At least %(min)s characters."), {"min": ctx.get("min_length")})
+    if kind in ("less_than_equal", "less_than", "greater_than", "greater_than_equal"):
+        bound = ctx.get("le", ctx.get("lt", ctx.get("ge", ctx.get("gt"))))
+        return "out_of_range", lazy_format(_("Out of range (limit %(limit)s)."), {"limit": bound})
+    if kind.startswith(("int_", "float_", "decimal_")):
+        return "invalid_number", _("Enter a whole number.") if kind.startswith("int_") else _("Enter a number.")
+    if kind.startswith(("datetime_", "date_", "time_")):
+        return "invalid_date", _("Enter a date (and time) such as 2026-09-05T10:23:11+08:00.")
+    if kind in ("literal_error", "enum"):
+        return "invalid_choice", lazy_format(_("Choose one of: %(choices)s."), {"choices": ctx.get("expected", "")})
+    return kind, _("This value is not valid here.")
 
 
 @api.exception_handler(AuthenticationError)
@@ -93,6 +155,8 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DomainError):  # CheckedParser's refusal, which Ninja wraps as "Cannot parse request body"
+        return _domain_error(request, exc.__cause__)
     err = DomainError("http_error", str(exc))
     return api.create_response(request, err.as_dict(), status=exc.status_code)
 

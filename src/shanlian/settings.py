@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shanlian.core.middleware.RequestContextMiddleware",
+    "shanlian.core.middleware.InputGuardMiddleware",
     "shanlian.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -187,6 +188,8 @@ LOGGING = {
     "loggers": {
         "shanlian": {"handlers": ["console"], "level": os.environ.get("SHANLIAN_LOG_LEVEL", "INFO")},
         "django.security": {"handlers": ["console"], "level": "WARNING"},
+        # Every 500 with its traceback (Django's own default logs them only with DEBUG on).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
 
@@ -236,6 +239,19 @@ SHANLIAN: dict[str, Any] = {
     "TIMEBANK_QUIZ_PASS_PERCENT": int(os.environ.get("SHANLIAN_QUIZ_PASS_PERCENT", "80")),
     "TIMEBANK_QUIZ_MAX_ATTEMPTS": int(os.environ.get("SHANLIAN_QUIZ_MAX_ATTEMPTS", "3")),
     "PUBLIC_BASE_URL": os.environ.get("SHANLIAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    # Upper bounds on what enters (core.inputs): yuan for one online gift, one gift recorded by staff or imported,
+    # any other amount (payouts, budgets, goals, pools, goods' value), and goods' quantities.
+    "LIMITS": {
+        "ONLINE_GIFT": Decimal(os.environ.get("SHANLIAN_MAX_ONLINE_GIFT", "1000000")),
+        "RECORDED_GIFT": Decimal(os.environ.get("SHANLIAN_MAX_RECORDED_GIFT", "10000000")),
+        "AMOUNT": Decimal(os.environ.get("SHANLIAN_MAX_AMOUNT", "100000000")),
+        "QUANTITY": Decimal(os.environ.get("SHANLIAN_MAX_QUANTITY", "1000000")),
+    },
+    # Dates the books may hold: nothing before this day; periods reach at most this many years ahead (to 31 Dec);
+    # a time something happened may be this many hours ahead of the server's clock.
+    "DATE_EARLIEST": os.environ.get("SHANLIAN_DATE_EARLIEST", "2000-01-01"),
+    "DATE_HORIZON_YEARS": int(os.environ.get("SHANLIAN_DATE_HORIZON_YEARS", "1")),
+    "CLOCK_SKEW_HOURS": float(os.environ.get("SHANLIAN_CLOCK_SKEW_HOURS", "24")),
 }
 
 # Celery (later apps): Redis in production; eager in the embedded default so the demo needs no broker.

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import shanlian.core.converters  # noqa: F401  (registers the `id` path converter)
 from shanlian.api import api
 
 urlpatterns = [

@@ -159,9 +159,20 @@ def test_worker_of_another_station_is_refused(login, books):
         ({"channel": "match"}, 400, "invalid_request"),
         ({"received_at": "2099-01-01T00:00:00+08:00"}, 400, "received_in_future"),
         ({"channel": "goods"}, 400, "goods_required"),
-        ({"channel": "goods", "goods": {"item": "米", "quantity": "NaN", "unit": "袋"}}, 400, "invalid_quantity"),
-        ({"channel": "goods", "goods": {"item": "米", "quantity": "1.005", "unit": "袋"}}, 400, "invalid_quantity"),
-        ({"channel": "goods", "goods": {"item": "米", "quantity": "0", "unit": "袋"}}, 400, "goods_required"),
+        ({"channel": "goods", "goods": {"item": "米", "quantity": "NaN", "unit": "袋"}}, 400, "invalid_number"),
+        ({"channel": "goods", "goods": {"item": "米", "quantity": "1.005", "unit": "袋"}}, 400, "too_many_decimals"),
+        ({"channel": "goods", "goods": {"item": "米", "quantity": "0", "unit": "袋"}}, 400, "too_small"),
+        ({"channel": "goods", "goods": {"item": "米", "quantity": "1e12", "unit": "袋"}}, 400, "invalid_number"),
+        ({"channel": "goods", "goods": {"item": "米", "quantity": "1000000000000", "unit": "袋"}}, 400, "too_large"),
+        ({"channel": "goods", "goods": {"item": "米" * 65, "quantity": "1", "unit": "袋"}}, 400, "too_long"),
+        ({"goods": {"item": "米", "quantity": "1", "unit": "袋"}}, 400, "goods_with_money_channel"),
+        ({"amount": "9999999996932824.69"}, 400, "amount_too_large"),
+        ({"amount": "1,0,0"}, 400, "invalid_number"),
+        ({"amount": "1e3"}, 400, "invalid_number"),
+        ({"donor_name": "张\u202e三"}, 400, "control_character"),
+        ({"donor_name": "张" * 129}, 400, "too_long"),
+        ({"donor_name": "张\x00三"}, 400, "nul_character"),
+        ({"received_at": "0001-01-01T00:00:00+08:00"}, 400, "time_out_of_range"),
         ({"message": "长" * 201}, 400, "invalid_request"),
     ],
 )
@@ -169,7 +180,9 @@ def test_bad_gifts_post_nothing(login, books, change, status, code):
     before = counts()
     resp = post(login("station_worker"), DONATIONS, gift_body(books, **change), key="bad-1")
     assert resp.status_code == status, resp.content
-    assert resp.json()["code"] == code
+    body = resp.json()
+    assert code in (body["code"], *(e["code"] for errs in body.get("fields", {}).values() for e in errs))
+    assert body["message_en"] != body["message_zh"]
     assert counts() == before
     assert fund_balance(books) == Decimal("10000.00")
 

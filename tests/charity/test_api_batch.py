@@ -199,6 +199,11 @@ def test_each_bad_gift_refuses_only_itself(client, books, city):
         gift("b:negmatch", campaign="gd-2026", match="-1"),
         gift("b:mismatch", campaign="gd-2026/yx-rmj"),
         gift("ok:2", campaign="gd-2026", donor_key="payer-9"),
+        gift("b:nul", donor_name="张\x00三"),               # one NUL refuses this gift alone
+        gift("b:year1", received_at="0001-01-01T00:00:00+08:00"),
+        gift("b:huge", amount="9999999996932824.69"),
+        gift("b:long", donor_name="长" * 129),
+        gift("b:nulfund", fund="yx\x00bjj"),
     ], **auth)
     body = resp.json()
     codes = {g["index"]: g.get("code") for g in body["gifts"]}
@@ -206,9 +211,10 @@ def test_each_bad_gift_refuses_only_itself(client, books, city):
         0: None, 1: "invalid_idempotency_key", 2: "external_id_duplicate", 3: "money_precision", 4: "amount_not_positive",
         5: "invalid_number", 6: "unknown_target", 7: "target_missing", 8: "received_in_future", 9: "invalid_time",
         10: "campaign_out_of_period", 11: "match_without_pool", 12: "match_exceeds_pool", 13: "match_negative",
-        14: "campaign_target_mismatch", 15: None,
+        14: "campaign_target_mismatch", 15: None, 16: "donor_nul_character", 17: "time_too_early", 18: "amount_too_large",
+        19: "donor_too_long", 20: "unknown_target",
     }, body
-    assert (body["created"], body["refused"]) == (2, 14)
+    assert (body["created"], body["refused"]) == (2, 19)
     assert all(g["message"] for g in body["gifts"] if g["status"] == "refused")
     assert counts() == (before[0] + 2, before[1] + 2, before[2] + 1)
     assert_books_clean()

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from shanlian.charity import services as cs
 from shanlian.charity.models import DisclosureReport, Project
@@ -243,7 +244,11 @@ def test_fund_page_shows_money_and_masked_donors(client, books, city):
 def test_fund_page_filters_by_period_and_rejects_a_bad_one(client, books, city):
     gift(books, city, "10.00")
     url = reverse("public:fund", args=[books.fund.code])
-    assert client.get(url, {"start": "2025-01-01", "end": "2099-01-01"}).status_code == 200
+    next_year_end = f"{timezone.localdate().year + 1}-12-31"
+    assert client.get(url, {"start": "2025-01-01", "end": next_year_end}).status_code == 200
+    for far in ({"end": "9999-12-31"}, {"start": "0001-01-01"}, {"end": "2099-01-01"}):
+        resp = client.get(url, far)
+        assert resp.status_code == 400 and b'data-error-code="date_out_of_range"' in resp.content, far
     bad = client.get(url, {"start": "2025-05-01", "end": "2025-04-01"})
     assert bad.status_code == 400 and b'data-error-code="invalid_period"' in bad.content
     assert client.get(url, {"start": "not-a-date"}).status_code == 400
@@ -345,7 +350,7 @@ def test_receipt_verification(client, books, city):
 def test_unknown_receipt_code_is_a_clear_404(client, books, code):
     r = client.get(f"/public/receipts/{code}/")
     assert r.status_code == 404
-    assert b'data-testid="error-code">receipt_not_found' in r.content
+    assert b'data-error-code="receipt_not_found"' in r.content
 
 
 def test_reports_list_and_page(client, books, city):

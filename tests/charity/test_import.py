@@ -156,6 +156,12 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(books, tmp_path, city)
         ["B-17", when(), "a", "5", "gd-2026", "-1"],
         ["B-18", when(), "a", "-5", "gd-2026", "1.001"],
         ["B-19", when(), "a", "5", "gd-2026/yx-rmj", ""],  # that fund is not in the campaign
+        ["B-20", "0001-01-01 00:00:00", "a", "5", "yx-bjj", ""],  # year 1: before the books begin
+        ["B-21", when(), "张\x00三", "5", "yx-bjj", ""],  # a NUL in the donor's name
+        ["B-22", when(), "长" * 129, "5", "yx-bjj", ""],  # a name past its column: refused, never cut
+        ["B-23", when(), "a", "12345678901234567", "yx-bjj", ""],  # past the limit of one gift
+        ["B-24", when(), "a", "1e3", "yx-bjj", ""],
+        ["B-25", when(), "a", "5", "yx\x00bjj", ""],  # a NUL in the fund code
     ]
     path = write_csv(tmp_path / "bad.csv", rows)
     before = counts()
@@ -163,7 +169,9 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(books, tmp_path, city)
         7: {"money_precision"}, 8: {"amount_not_positive"}, 9: {"invalid_number"}, 10: {"external_id_missing"},
         11: {"external_id_duplicate"}, 12: {"invalid_time"}, 13: {"unknown_target"}, 14: {"campaign_out_of_period"},
         15: {"received_in_future"}, 16: {"match_without_pool"}, 17: {"match_negative"},
-        18: {"amount_not_positive", "match_precision"}, 19: {"campaign_target_mismatch"},
+        18: {"amount_not_positive", "match_precision"}, 19: {"campaign_target_mismatch"}, 20: {"time_too_early"},
+        21: {"donor_nul_character"}, 22: {"donor_too_long"}, 23: {"amount_too_large"}, 24: {"invalid_number"},
+        25: {"unknown_target"},
     }
     with pytest.raises(CommandError):
         run("import", str(path))
@@ -174,7 +182,8 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(books, tmp_path, city)
     report = err.getvalue()
     assert "row 7: the amount “1.234” has more than two decimals (money_precision)" in report
     assert "row 11: the external id “GD-1” appears again (first in row 2) (external_id_duplicate)" in report
-    assert "13 of 18 rows are refused; nothing was imported." in str(info.value)
+    assert "19 of 24 rows are refused; nothing was imported." in str(info.value)
+    assert "row 20: the time 0001-01-01 is before 2000-01-01" in report and "Traceback" not in report
     assert counts() == before
 
 

@@ -139,6 +139,19 @@ def test_malformed_event_and_unknown_provider(books):
     assert err.value.code == "bad_event"
     with pytest.raises(ValidationFailed):
         deliver(json.dumps({"id": "evt_x", "type": SUCCEEDED, "created": 1}).encode())  # no data
+    intent = start(books)
+    hostile = [
+        {"created": 1e20}, {"created": -1e20}, {"created": "soon"}, {"created": True},
+        {"data": {"ref": intent.ref + "\x00", "amount": "88.00"}},
+        {"data": {"ref": intent.ref, "amount": "88.00", "payer": "p" * 129}},
+        {"data": {"ref": intent.ref, "amount": "88.00", "payer": "\u202e"}},
+    ]
+    for change in hostile:
+        body = json.loads(event(intent))
+        body.update(change)
+        with pytest.raises(ValidationFailed) as err:
+            deliver(json.dumps(body).encode())
+        assert err.value.code == "bad_event", change
     with pytest.raises(NotFound) as nf:
         webhook_handle(provider_name="nopay", body=b"{}", headers={})
     assert nf.value.code == "unknown_provider"

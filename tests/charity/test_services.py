@@ -179,7 +179,11 @@ def test_payout_four_eyes_reserve_then_pay(books, city):
     p = cs.payout_pay(actor=city.users["finance"], payout=p, payment_reference="BOC20261122001")
     assert p.status == PayoutStatus.PAID
     assert bal(books.fund.account) == Decimal("8500.00") and bal(books.project.restricted_account) == 0
-    assert cs.payout_pay(actor=city.users["finance"], payout=p, payment_reference="again").payment_reference == "BOC20261122001"
+    # The same reference again is quiet; another reference is refused, not dropped (issue 11, item 6).
+    assert cs.payout_pay(actor=city.users["finance"], payout=p, payment_reference="BOC20261122001").payment_reference == "BOC20261122001"
+    with pytest.raises(Conflict) as exc:
+        cs.payout_pay(actor=city.users["finance"], payout=p, payment_reference="again")
+    assert exc.value.code == "payout_paid_other_reference" and "BOC20261122001" in exc.value.message_in("en")
     assert not balances_mismatched()
 
 

@@ -194,3 +194,21 @@ def test_posting_is_not_held_up_by_key_share_locks():
         release.set()
         t.join()
     assert account_balance(account=fund) == Decimal("10.00")
+
+
+def test_a_balance_never_passes_its_column_and_a_full_account_refuses_only_itself(books):
+    """A balance is held exactly up to 9,999,999,999,999.99 on both databases: an entry that would pass it is
+    refused with a clear error before anything is written (a full account made every later gift a 500), and other
+    accounts go on as before."""
+    other = account_open(code="fund:人民街", name="人民街社区慈善基金", unit="CNY", type="liability", guarded=True)
+    entry_post(legs=[(books["bank"], "9999999999000.00"), (books["fund"], "-9999999999000.00")])
+    entries = Entry.objects.count()
+    with pytest.raises(Conflict) as exc:
+        entry_post(legs=[(books["bank"], "1000.00"), (other, "-1000.00")])
+    assert exc.value.code == "balance_limit" and "fed:bank" in exc.value.message_in("en")
+    assert exc.value.message_in("zh-hans") != exc.value.message_in("en")
+    assert Entry.objects.count() == entries and account_balance(account=other) == 0
+    spare = account_open(code="fed:bank2", name="另一银行账户", unit="CNY", type="asset")
+    entry_post(legs=[(spare, "1000.00"), (other, "-1000.00")])  # the rest of the books go on
+    entry_post(legs=[(books["bank"], "999.99"), (books["fund"], "-999.99")])  # up to the last fen fits
+    assert account_balance(account=books["bank"]) == Decimal("9999999999999.99") and not balances_mismatched()

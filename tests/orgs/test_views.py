@@ -159,7 +159,7 @@ def test_detail_shows_party_branch(login, city):
 def test_detail_of_unknown_organization_is_404(login, city):
     response = login("volunteer").get(reverse("orgs:organization_detail", args=[999999]))
     assert response.status_code == 404
-    assert 'data-testid="error-code">not_found<' in response.text
+    assert 'data-error-code="not_found"' in response.text
 
 
 # --- stations ---
@@ -188,7 +188,7 @@ def test_station_pages_are_forbidden_without_an_area_role(login, city, who):
     client = login(who)
     response = client.get(STATION_LIST)
     assert response.status_code == 403
-    assert 'data-testid="error-code">stations_not_allowed<' in response.text
+    assert 'data-error-code="stations_not_allowed"' in response.text
     assert "北京街道社工站" not in response.text
     response = client.get(reverse("orgs:station_detail", args=[city.stations["北京街"].pk]))
     assert response.status_code == 403

@@ -97,7 +97,7 @@ def test_list_shows_masked_values_only(login, city):
 def test_list_is_forbidden_without_a_people_role(login, city, who):
     response = login(who).get(PERSON_LIST)
     assert response.status_code == 403
-    assert 'data-testid="error-code">people_not_allowed<' in response.text
+    assert 'data-error-code="people_not_allowed"' in response.text
     assert "陈秀英" not in response.text
 
 
@@ -236,7 +236,7 @@ def test_reveal_without_permission_is_403(login, city):
     response = login("station_worker").post(reveal(chen, "resident_id"))
     assert response.status_code == 403
     assert CHEN_ID not in response.text
-    assert 'data-testid="error-code">reveal_not_allowed<' in response.text
+    assert 'data-error-code="reveal_not_allowed"' in response.text
     assert not AuditLog.objects.filter(action="person.reveal").exists()
     assert AuditLog.objects.filter(action="person.reveal.denied").exists()
 
@@ -257,7 +257,7 @@ def test_reveal_needs_post_and_a_known_field(login, city):
     assert client.get(reveal(chen, "resident_id")).status_code == 405
     response = client.post(reveal(chen, "real_name"))
     assert response.status_code == 400
-    assert 'data-testid="error-code">invalid_field<' in response.text
+    assert 'data-error-code="invalid_field"' in response.text
 
 
 # --- create ---
@@ -417,7 +417,7 @@ def test_roles_are_forbidden_for_non_admins(login, city, who):
     client = login(who)
     response = client.get(ROLE_LIST)
     assert response.status_code == 403
-    assert 'data-testid="error-code">not_admin<' in response.text
+    assert 'data-error-code="not_admin"' in response.text
     before = RoleGrant.objects.count()
     response = client.post(ROLE_GRANT, {"username": "nobody", "role": Role.VOLUNTEER})
     assert response.status_code == 403

@@ -112,8 +112,10 @@ def test_detail_unknown_is_404(login, city):
     assert resp.json()["code"] == "not_found"
 
 
-def test_detail_bad_id_is_400(login, city):
-    assert login("nobody").get("/api/divisions/abc").status_code == 400
+def test_detail_bad_id_is_a_json_404(login, city):
+    for bad in ("abc", "9" * 30):
+        resp = login("nobody").get(f"/api/divisions/{bad}")
+        assert resp.status_code == 404 and resp.json()["code"] == "not_found"
 
 
 def _queries(client, url: str) -> int:

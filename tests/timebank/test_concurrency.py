@@ -38,3 +38,20 @@ def test_racing_redemptions_neither_oversell_nor_overspend(bank, city, settings)
     assert sum(isinstance(x, int) for x in results) == 1
     bank.vol.account.refresh_from_db()
     assert bank.vol.account.balance == 1 and Redemption.objects.count() == 4 and not balances_mismatched()
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_redemptions_with_one_key_make_one(bank, city, settings):
+    """Parallel retries of one redemption: one 201, the rest the same redemption (200) or 409 request_in_progress."""
+    from ..charity.test_same_key_races import _check, _post_all
+
+    settings.SHANLIAN = {**settings.SHANLIAN, "TIMEBANK_STAR_HOURS": (1, 300, 600, 1000, 1500)}
+    r = _late(bank, city, "9")
+    ts.hours_agency_approve(actor=bank.agency, record=ts.hours_approve(actor=bank.organizer, record=r))
+    item = ts.catalog_item_create(actor=bank.organizer, station=city.stations["北京街"], name="社区食堂餐券", price="2", stock=30,
+                                  per_person_limit=10)
+    _check(_post_all(bank.vol_user, "/api/timebank/redemptions", {"item": item.pk, "quantity": 1}, "redeem-race-1"))
+    assert Redemption.objects.filter(idempotency_key="redeem-race-1").count() == 1
+    bank.vol.account.refresh_from_db()
+    assert bank.vol.account.balance == 7 and not balances_mismatched()

@@ -163,4 +163,4 @@ def test_area_dashboard_selector_query_count(city, django_assert_num_queries):
 def test_unknown_page_is_a_404_page(login, city):
     response = login("volunteer").get("/no-such-page/")
     assert response.status_code == 404
-    assert 'data-testid="error-code">not_found<' in response.text
+    assert 'data-error-code="not_found"' in response.text

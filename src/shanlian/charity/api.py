@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import time
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +24,8 @@ from ninja import Query, Router, Status
 from ninja.params import HeaderEx, P
 
 from shanlian.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed, field_error
-from shanlian.core.money import Money
+from shanlian.core.idempotency import was_replayed
+from shanlian.core.inputs import date_window
 from shanlian.core.schemas import ApiRequest, PageIn, errors, paginate
 from shanlian.core.scoping import Role, Scope
 from shanlian.orgs.models import DonationPoint
@@ -168,32 +168,26 @@ class _Gift:
             self.project = _project_named(payload.project)
             self.campaign = _campaign_named(payload.campaign)
             self.point = _point_named(payload.point)
-        self.amount = services.money_in(payload.amount)
+        self.amount = services.gift_amount_in(payload.amount, channel=payload.channel)
         self.goods: services.Goods | None = None
         if payload.goods is not None:
-            try:
-                quantity = Decimal(payload.goods.quantity.strip())
-            except InvalidOperation:
-                quantity = Decimal("NaN")
-            if not quantity.is_finite() or quantity != quantity.quantize(Decimal("0.01")):
-                raise field_error("goods", "invalid_quantity", _("Enter a quantity."))
-            self.goods = services.Goods(item=payload.goods.item, quantity=quantity, unit=payload.goods.unit)
+            self.goods = services.goods_in(services.Goods(item=payload.goods.item, quantity=payload.goods.quantity,
+                                                          unit=payload.goods.unit))
 
     def same_as(self, d: Donation) -> bool:
         p = self.payload
-        name = (p.donor_name or "").strip()[:128] or services.ANONYMOUS
+        name = (p.donor_name or "").strip() or services.ANONYMOUS
         stored = (d.fund_id, d.project_id, d.campaign_id, d.point_id, d.amount, d.channel, d.donor_name, d.show_name,
                   d.donor_key, d.message)
         asked = (self.fund.pk, getattr(self.project, "pk", None), getattr(self.campaign, "pk", None),
                  getattr(self.point, "pk", None), self.amount, p.channel, name, p.show_name and name != services.ANONYMOUS,
-                 p.donor_key[:128], p.message[:200])
+                 p.donor_key.strip(), p.message.strip())
         if stored != asked:
             return False
         if p.received_at is not None and d.received_at != _aware(p.received_at):
             return False
         if self.goods is not None:
-            return (d.goods_item, d.goods_unit, d.goods_quantity) == (
-                self.goods.item.strip(), self.goods.unit.strip(), self.goods.quantity)
+            return (d.goods_item, d.goods_unit, d.goods_quantity) == (self.goods.item, self.goods.unit, self.goods.quantity)
         return True
 
     def answer(self, d: Donation) -> dict[str, Any]:
@@ -215,7 +209,7 @@ class _Gift:
             "id": r.donation_id, "fund": self.fund.code, "project": None,
             "campaign": self.campaign.slug if self.campaign is not None else None, "amount": yuan(r.amount),
             "match_amount": yuan(r.match), "channel": Channel.ONLINE.value,
-            "donor_name": (self.payload.donor_name or "").strip()[:128] or services.ANONYMOUS,
+            "donor_name": (self.payload.donor_name or "").strip() or services.ANONYMOUS,
             "received_at": local_iso(r.received_at), "entry_id": r.entry_id, "status": DonationStatus.CONFIRMED.value,
             "external_id": r.idempotency_key,
         }
@@ -224,7 +218,7 @@ class _Gift:
 def _groupable(p: DonationIn) -> bool:
     """An online gift the batch path stores exactly as `donation_record` would: no project, point, goods,
     message or public name (the batch path writes none of these)."""
-    name = (p.donor_name or "").strip()[:128] or services.ANONYMOUS
+    name = (p.donor_name or "").strip() or services.ANONYMOUS
     return (p.channel == Channel.ONLINE and p.project is None and p.point is None and p.goods is None and p.message == ""
             and not (p.show_name and name != services.ANONYMOUS))
 
@@ -393,9 +387,10 @@ def _day(value: str | None, field: str) -> date | None:
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise field_error(field, "invalid_date", _("Enter a date as YYYY-MM-DD.")) from None
+    return date_window(day, field=field)
 
 
 @router.get("/funds/{code}/statement", response={200: StatementOut, **errors(400, 401, 403, 404)}, summary="A fund's statement")
@@ -420,16 +415,6 @@ def _payout_fresh(payout_id: int) -> Payout:
     return Payout.objects.select_related("fund", "project", "requested_by").prefetch_related(_LINES).get(pk=payout_id)
 
 
-def _same_payout(p: Payout, payload: PayoutIn, fund: CommunityFund, project: Project) -> bool:
-    try:
-        asked = [(line.item.strip()[:128], Money(line.amount)) for line in payload.lines]
-    except DomainError:
-        return False
-    stored = [(line.item, line.amount) for line in p.lines.order_by("id")]
-    return (p.fund_id, p.project_id, p.title, p.payee, stored) == (
-        fund.pk, project.pk, payload.title.strip()[:128], payload.payee.strip()[:128], asked)
-
-
 @router.post("/payouts", response={200: PayoutOut, 201: PayoutOut, **errors(400, 401, 403, 409)}, summary="Request a payout")
 def payouts_create(
     request: ApiRequest,
@@ -445,23 +430,11 @@ def payouts_create(
     fund = _fund_named(payload.fund)
     project = _project_named(payload.project)
     assert project is not None
-    if key:
-        existing = Payout.objects.filter(requested_by=request.auth, external_id=key).first()
-        if existing is not None:
-            if not _same_payout(existing, payload, fund, project):
-                raise Conflict("idempotency_mismatch", _("This Idempotency-Key was already used for a different payout."))
-            return _replay(response, payout_out(_payout_fresh(existing.pk)))
-    try:
-        payout = services.payout_request(
-            actor=request.auth, fund=fund, project=project, title=payload.title, payee=payload.payee,
-            lines=[(line.item, line.amount) for line in payload.lines], external_id=key,
-        )
-    except Conflict as exc:
-        if exc.code != "duplicate_request" or not key:
-            raise
-        payout = Payout.objects.get(requested_by=request.auth, external_id=key)
-        if not _same_payout(payout, payload, fund, project):
-            raise Conflict("idempotency_mismatch", _("This Idempotency-Key was already used for a different payout.")) from None
+    payout = services.payout_request(
+        actor=request.auth, fund=fund, project=project, title=payload.title, payee=payload.payee,
+        lines=[(line.item, line.amount) for line in payload.lines], external_id=key,
+    )
+    if was_replayed(payout):
         return _replay(response, payout_out(_payout_fresh(payout.pk)))
     return Status(201, payout_out(_payout_fresh(payout.pk)))
 
@@ -483,12 +456,12 @@ def _payout_seen(request: ApiRequest, payout_id: int) -> Payout:
     return payout_get(scope=_staff_scope(request), payout_id=payout_id)
 
 
-@router.get("/payouts/{payout_id}", response={200: PayoutOut, **errors(400, 401, 403, 404)}, summary="One payout")
+@router.get("/payouts/{id:payout_id}", response={200: PayoutOut, **errors(400, 401, 403, 404)}, summary="One payout")
 def payouts_detail(request: ApiRequest, payout_id: int) -> Any:
     return payout_out(_payout_seen(request, payout_id))
 
 
-@router.post("/payouts/{payout_id}/approve", response={200: PayoutOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/payouts/{id:payout_id}/approve", response={200: PayoutOut, **errors(400, 401, 403, 404, 409)},
              summary="Approve a payout")
 def payouts_approve(request: ApiRequest, payout_id: int, payload: NoteIn | None = None) -> Any:
     """A finance officer of the custodian who did not ask for it approves; the money is reserved until the
@@ -498,7 +471,7 @@ def payouts_approve(request: ApiRequest, payout_id: int, payload: NoteIn | None 
     return payout_out(_payout_fresh(payout_id))
 
 
-@router.post("/payouts/{payout_id}/reject", response={200: PayoutOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/payouts/{id:payout_id}/reject", response={200: PayoutOut, **errors(400, 401, 403, 404, 409)},
              summary="Reject a payout")
 def payouts_reject(request: ApiRequest, payout_id: int, payload: RejectIn) -> Any:
     payout = _payout_seen(request, payout_id)
@@ -506,7 +479,7 @@ def payouts_reject(request: ApiRequest, payout_id: int, payload: RejectIn) -> An
     return payout_out(_payout_fresh(payout_id))
 
 
-@router.post("/payouts/{payout_id}/pay", response={200: PayoutOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/payouts/{id:payout_id}/pay", response={200: PayoutOut, **errors(400, 401, 403, 404, 409)},
              summary="Record that a payout was paid")
 def payouts_pay(request: ApiRequest, payout_id: int, payload: PayIn) -> Any:
     """The bank paid: the reserved money leaves the fund, exactly once (recording it again is quiet)."""
@@ -522,18 +495,17 @@ def _receipt_fresh(receipt_id: int) -> Receipt:
     return Receipt.objects.select_related("issuer").get(pk=receipt_id)
 
 
-@router.post("/donations/{donation_id}/receipt", response={200: ReceiptOut, 201: ReceiptOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/donations/{id:donation_id}/receipt", response={200: ReceiptOut, 201: ReceiptOut, **errors(400, 401, 403, 404, 409)},
              summary="Issue the receipt for a gift")
 def receipts_issue(request: ApiRequest, donation_id: int) -> Any:
     """The custodian federation issues one receipt per gift, numbered without gaps per year. Asking again
     answers 200 with the receipt already issued."""
     donation = donation_get(scope=_staff_scope(request), donation_id=donation_id)
-    already = donation.receipts.filter(status=ReceiptStatus.ISSUED).exists()
     receipt = services.receipt_issue(actor=request.auth, donation=donation)
-    return Status(200 if already else 201, receipt_out(_receipt_fresh(receipt.pk)))
+    return Status(200 if was_replayed(receipt) else 201, receipt_out(_receipt_fresh(receipt.pk)))
 
 
-@router.post("/receipts/{receipt_id}/void", response={200: ReceiptOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/receipts/{id:receipt_id}/void", response={200: ReceiptOut, **errors(400, 401, 403, 404, 409)},
              summary="Void a receipt")
 def receipts_void(request: ApiRequest, receipt_id: int, payload: ReasonIn) -> Any:
     """The number stays used and shows as void on the public verification page."""
@@ -542,7 +514,7 @@ def receipts_void(request: ApiRequest, receipt_id: int, payload: ReasonIn) -> An
     return receipt_out(_receipt_fresh(receipt_id))
 
 
-@router.get("/receipts/{receipt_id}", response={200: ReceiptOut, **errors(400, 401, 403, 404)}, summary="One receipt")
+@router.get("/receipts/{id:receipt_id}", response={200: ReceiptOut, **errors(400, 401, 403, 404)}, summary="One receipt")
 def receipts_detail(request: ApiRequest, receipt_id: int) -> Any:
     return receipt_out(receipt_get(scope=_staff_scope(request), receipt_id=receipt_id))
 
@@ -551,7 +523,7 @@ _PDF = {200: {"description": "The receipt, A5, in Chinese with English underneat
               "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-@router.get("/receipts/{receipt_id}/pdf", response={200: None, **errors(400, 401, 403, 404)}, summary="A receipt as PDF",
+@router.get("/receipts/{id:receipt_id}/pdf", response={200: None, **errors(400, 401, 403, 404)}, summary="A receipt as PDF",
             openapi_extra={"responses": _PDF})
 def receipts_pdf(request: ApiRequest, receipt_id: int) -> Any:
     from .pdf import ReceiptDoc, receipt_pdf

@@ -1,18 +1,18 @@
 """Forms for the charity staff pages. They only parse: every rule about money (amounts above zero with
 at most two decimals, balances, four eyes, who may do what) is the services', whose errors come back
-onto the form with their codes (`web.pages.add_domain_error`). Amounts stay text here, so "1.234"
+onto the form with their codes (`core.pages.add_domain_error`). Amounts stay text here, so "1.234"
 reaches the service and gets its own code."""
 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core import fields
 from shanlian.orgs.models import DonationPoint
 
 from .models import Campaign, Channel, DonationStatus, PayoutStatus, Project, ReceiptStatus
@@ -91,17 +91,8 @@ class GiftForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("channel") == Channel.GOODS:
-            raw = (data.get("goods_quantity") or "").strip()
-            try:
-                quantity = Decimal(raw) if raw else Decimal(0)
-            except InvalidOperation:
-                self.add_error("goods_quantity", forms.ValidationError(_("Enter a quantity."), code="invalid_quantity"))
-                quantity = Decimal(0)
-            if not quantity.is_finite() or quantity != quantity.quantize(Decimal("0.01")):
-                self.add_error("goods_quantity", forms.ValidationError(
-                    _("A quantity has at most two decimals."), code="invalid_quantity"))
-                quantity = Decimal(0)
-            data["goods_quantity_value"] = quantity
+            # As typed: the service parses it with the one number parser (core.inputs) and says what is wrong.
+            data["goods_quantity_value"] = (data.get("goods_quantity") or "").strip()
         return data
 
 
@@ -206,8 +197,8 @@ class GiftFilterForm(forms.Form):
     fund = forms.CharField(label=_("Fund code"), max_length=40, required=False, widget=forms.TextInput(attrs=TEXT))
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("All"))] + list(Channel.choices),
                                 widget=forms.Select(attrs=SELECT))
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={**TEXT, "type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={**TEXT, "type": "date"}))
+    start = fields.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={**TEXT, "type": "date"}))
+    end = fields.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={**TEXT, "type": "date"}))
     receipt = forms.ChoiceField(label=_("Receipt"), required=False, widget=forms.Select(attrs=SELECT), choices=[
         ("", _("All")), ("issued", _("Receipt issued")), ("none", _("No receipt yet"))])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + list(DonationStatus.choices),

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core import fields
+
 FORMATS = [("", _("Page")), ("csv", "CSV"), ("xlsx", "Excel (XLSX)")]
 
 
@@ -29,10 +31,10 @@ class PublicSearchForm(forms.Form):
 class DisclosureQueryForm(forms.Form):
     """Period, statement cursor, donors page and download format of a disclosure page."""
 
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
-    cursor = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    start = fields.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    end = fields.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    cursor = fields.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = fields.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     format = forms.ChoiceField(required=False, choices=FORMATS, widget=forms.HiddenInput)
     all = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -66,7 +68,7 @@ class DisclosureQueryForm(forms.Form):
 
 
 class YearForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100,
+    year = fields.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100,
                               widget=forms.NumberInput(attrs={"class": "form-control"}))
 
     def year_or_current(self) -> int:

@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -44,10 +44,11 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from shanlian.core.errors import ValidationFailed
+from shanlian.core.errors import ValidationFailed, lazy_format
+from shanlian.core.inputs import amount_in, earliest_date, limit, text_problem
 from shanlian.core.money import Money, fen_sum
 
-from .importer_read import cell_text, columns_map, file_error, lazy_format, sheet_open
+from .importer_read import cell_text, columns_map, file_error, sheet_open
 from .models import (
     Campaign,
     CampaignStatus,
@@ -66,6 +67,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 CHECK_CHUNK = 5000  # rows read, then checked against the database together
 MAX_EXTERNAL_ID = 128
+MAX_DONOR_NAME = Donation._meta.get_field("donor_name").max_length or 128
 
 _SOURCE = re.compile(r"[A-Za-z0-9._-]{1,32}")  # Donation.source is 32 characters
 
@@ -76,12 +78,18 @@ MESSAGES: dict[str, Promise] = {
     "time_missing": _("the time is missing"),
     "external_id_duplicate": _("the external id “%(value)s” appears again (first in row %(first)s)"),
     "invalid_time": _("the time “%(value)s” is not a date and time such as 2026-09-05 10:23:11"),
+    "time_too_early": _("the time %(value)s is before %(first)s, the first day these books hold"),
+    "donor_too_long": _("the donor's name is longer than %(max)s characters"),
+    "donor_nul_character": _("the donor's name contains a NUL character (\\0)"),
+    "donor_control_character": _("the donor's name contains invisible control or direction characters"),
+    "donor_invalid_character": _("the donor's name contains characters that are not valid Unicode"),
     "received_in_future": _("the time %(value)s is in the future"),
     "campaign_out_of_period": _("the time %(value)s is outside the campaign's period (%(start)s to %(end)s)"),
     "invalid_number": _("the amount “%(value)s” is not a number"),
     "money_precision": _("the amount “%(value)s” has more than two decimals"),
     "amount_not_positive": _("the amount “%(value)s” is not above zero"),
-    "amount_too_large": _("the amount “%(value)s” is too large"),
+    "amount_too_large": _("the amount “%(value)s” is above the limit of ¥%(max)s for one gift"),
+    "match_too_large": _("the match “%(value)s” is above the limit of ¥%(max)s for one gift"),
     "match_invalid_number": _("the match “%(value)s” is not a number"),
     "match_precision": _("the match “%(value)s” has more than two decimals"),
     "match_negative": _("the match “%(value)s” is below zero"),
@@ -210,6 +218,9 @@ class Targets:
         """Every fund and campaign (a file may name any), or only those named (an API batch: a few of a city's
         thousand funds, read for every group a committer writes)."""
         self.restricted = fund_codes is not None or campaign_slugs is not None
+        # A code no fund or campaign can have is not looked up (a NUL would fail the whole query on PostgreSQL).
+        fund_codes = None if fund_codes is None else {c for c in fund_codes if text_problem(c, max_length=60) is None}
+        campaign_slugs = None if campaign_slugs is None else {c for c in campaign_slugs if text_problem(c, max_length=60) is None}
         if self.restricted and connection.vendor == "postgresql":
             self.funds, self.campaigns = _named(set(fund_codes or ()), set(campaign_slugs or ()))
         else:
@@ -363,15 +374,8 @@ class ImportResult:
     last_entry_id: int | None = None
 
 
-def _parse_money(text: str) -> Decimal:
-    """Yuan as the file gives it ("¥1,234.50" too); raises InvalidOperation or ValueError("precision")."""
-    number = Decimal(text.replace(",", "").replace("¥", "").replace("￥", "").strip())
-    if not number.is_finite():
-        raise InvalidOperation
-    quantized = number.quantize(CENT)
-    if quantized != number:
-        raise ValueError("precision")
-    return quantized
+class TimeTooEarly(ValueError):
+    """A time before SHANLIAN['DATE_EARLIEST']: no gift of this system's books is that old."""
 
 
 def _parse_time(text: str) -> datetime:
@@ -379,7 +383,30 @@ def _parse_time(text: str) -> datetime:
     if len(text) >= 10 and text[4] == "/" and text[7] == "/":
         text = text.replace("/", "-", 2)
     moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
+    return _in_window(moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment)
+
+
+def _in_window(moment: datetime) -> datetime:
+    # Checked before any arithmetic: year 1 in +08:00 cannot even be turned into UTC.
+    if moment.date() < earliest_date():
+        raise TimeTooEarly(moment.date().isoformat())
+    return moment
+
+
+def time_error(row: int, raw: Any, exc: Exception) -> RowError:
+    """The row's error for a time that did not parse or lies before the books begin."""
+    if isinstance(exc, TimeTooEarly):
+        return RowError(row, "time_too_early", {"value": str(exc), "first": earliest_date().isoformat()})
+    return RowError(row, "invalid_time", {"value": cell_text(raw)[:40]})
+
+
+def donor_text(row: int, raw: str, errors: list[RowError]) -> str:
+    """A donor's name from a row: refused (never cut) when too long or carrying control characters."""
+    problem = text_problem(raw.strip(), max_length=MAX_DONOR_NAME)
+    if problem is not None:
+        errors.append(RowError(row, "donor_" + problem[0], {"max": MAX_DONOR_NAME}))
+        return ""
+    return raw.strip()
 
 
 def _fmt_time(moment: datetime | None) -> str:
@@ -387,18 +414,18 @@ def _fmt_time(moment: datetime | None) -> str:
 
 
 def _check_money(text: str, *, row: int, prefix: str, errors: list[RowError]) -> Decimal | None:
+    """An amount cell through the one amount parser (core.inputs.amount_in), its refusal as the row's error."""
     try:
-        value = _parse_money(text)
-    except (InvalidOperation, ValueError) as exc:
-        if str(exc) == "precision":
-            errors.append(RowError(row, f"{prefix}precision" if prefix else "money_precision", {"value": text}))
+        return amount_in(text, maximum="ONLINE_GIFT", positive=False).amount
+    except ValidationFailed as exc:
+        code = {"money_precision": "precision", "amount_negative": "negative"}.get(exc.code, exc.code)
+        if prefix:
+            code = {"precision": "match_precision", "negative": "match_negative", "invalid_number": "match_invalid_number",
+                    "amount_too_large": "match_too_large"}[code]
         else:
-            errors.append(RowError(row, f"{prefix}invalid_number", {"value": text}))
+            code = {"precision": "money_precision", "negative": "amount_not_positive"}.get(code, code)
+        errors.append(RowError(row, code, {"value": text, "max": f"{limit('ONLINE_GIFT'):,.2f}"}))
         return None
-    if value.adjusted() >= 15:
-        errors.append(RowError(row, "amount_too_large", {"value": text}))
-        return None
-    return value
 
 
 class _PoolRoom:
@@ -495,7 +522,7 @@ class _Cells:
 
     def time(self, raw: Any) -> datetime:
         if isinstance(raw, datetime):
-            return raw.replace(tzinfo=SHANGHAI) if raw.tzinfo is None else raw.astimezone(SHANGHAI)
+            return _in_window(raw.replace(tzinfo=SHANGHAI) if raw.tzinfo is None else raw.astimezone(SHANGHAI))
         moment = self.times.get(raw)
         if moment is None:
             moment = _parse_time(self.text(raw))
@@ -543,8 +570,8 @@ def _check_chunk(plan: ImportPlan, chunk: list[tuple[int, Sequence[Any]]], cols:
         else:
             try:
                 moment = cells_of.time(cells[i_time])
-            except (ValueError, IndexError, TypeError):
-                mine.append(RowError(row, "invalid_time", {"value": cell_text(cells[i_time])}))
+            except (ValueError, IndexError, TypeError, OverflowError) as exc:
+                mine.append(time_error(row, cells[i_time], exc))
         amount_text = text(cells[i_amount])
         amount = cells_of.amount(amount_text, row=row, prefix="", errors=mine)
         if amount is not None and amount <= 0:
@@ -558,7 +585,7 @@ def _check_chunk(plan: ImportPlan, chunk: list[tuple[int, Sequence[Any]]], cols:
                 if checked is not None and checked < 0:
                     mine.append(RowError(row, "match_negative", {"value": match_text}))
                 match = checked if checked is not None and checked > 0 else ZERO
-        donor = text(cells[i_donor])[:128].strip() if i_donor is not None else ""
+        donor = donor_text(row, text(cells[i_donor]), mine) if i_donor is not None else ""
         resolved = targets.resolve(text(cells[i_target]))
         if isinstance(resolved, tuple):
             mine.append(RowError(row, resolved[0], resolved[1]))

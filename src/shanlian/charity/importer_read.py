@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.utils.functional import Promise, lazy
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from shanlian.core.errors import ValidationFailed
+from shanlian.core.errors import ValidationFailed, lazy_format
 
 # Header spellings, compared after lower-casing and dropping spaces, "_", "-", "/", brackets.
 HEADERS: dict[str, set[str]] = {
@@ -51,12 +51,6 @@ COLUMN_NAMES: dict[str, Promise] = {
 }
 
 
-def _formatted(message: Promise, params: dict[str, Any]) -> str:
-    return str(message) % params
-
-
-# A message with its parameters, formatted in whichever language is active when it is shown.
-lazy_format = lazy(_formatted, str)
 
 def file_error(code: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(code, lazy_format(FILE_MESSAGES[code], params) if params else FILE_MESSAGES[code])

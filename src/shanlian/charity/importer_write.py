@@ -31,12 +31,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.errors import Conflict
+from shanlian.core.errors import Conflict, lazy_format
 from shanlian.core.money import Money, fen_sum
 from shanlian.ledger.models import NORMAL_SIGN, Account, AccountType
-from shanlian.ledger.services import entry_post
+from shanlian.ledger.services import balance_fits, entry_post
 
-from .importer_read import lazy_format
 from .models import Campaign, CampaignStatus, CampaignTally, Channel, CommunityFund, Donation, FundStatus, MatchGift, MatchPool
 from .services import donation_record
 from .services.accounts import federation_cash
@@ -368,6 +367,7 @@ def settle(cursor: Any, *, gifts: Sequence[Gift], posted: dict[int, Decimal], po
     change = {pk: NORMAL_SIGN[AccountType(locked[pk][2])] * total for pk, total in posted.items() if total}
     for pk, moved in change.items():
         _pk, code, _type, guarded, balance, held = locked[pk]
+        balance_fits(code, balance + moved)
         if guarded and balance - held + moved < 0:
             if pk in pool_accounts.values():
                 raise Conflict("match_exceeds_pool", POOL_CHANGED)

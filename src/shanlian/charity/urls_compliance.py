@@ -7,5 +7,5 @@ from . import views_compliance as views
 app_name = "compliance"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("<int:federation_id>/", views.federation_detail, name="federation"),
+    path("<id:federation_id>/", views.federation_detail, name="federation"),
 ]

@@ -9,8 +9,8 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("funds/<slug:code>/", views.fund_page, name="fund"),
     path("campaigns/<slug:slug>/", views.campaign_page, name="campaign"),
-    path("projects/<int:project_id>/", views.project_page, name="project"),
+    path("projects/<id:project_id>/", views.project_page, name="project"),
     path("receipts/<str:code>/", views.receipt_verify, name="receipt_verify"),
     path("reports/", views.report_list, name="report_list"),
-    path("reports/<int:report_id>/", views.report_page, name="report"),
+    path("reports/<id:report_id>/", views.report_page, name="report"),
 ]

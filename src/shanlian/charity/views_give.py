@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import uuid
 from typing import Any
@@ -28,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from shanlian.core.errors import DomainError, NotFound, ValidationFailed
-from shanlian.web.pages import add_domain_error, paginate
+from shanlian.core.pages import add_domain_error, paginate
 
 from . import payments as pay
 from .models import CampaignStatus, CommunityFund, PaymentIntent, PaymentStatus, Project
@@ -89,9 +90,10 @@ def _resolve_target(value: str) -> tuple[CommunityFund, Project | None]:
     """'f12' or 'f12p7' to the fund and project; which of them the campaign takes is the service's call."""
     text = _("Choose what to give to.")
     bad = ValidationFailed("invalid_target", text, fields={"target": [("invalid_target", text)]})
-    fund_part, _sep, project_part = value.removeprefix("f").partition("p")
-    if not fund_part.isdigit() or (project_part and not project_part.isdigit()):
+    parts = re.fullmatch(r"f([0-9]{1,18})(?:p([0-9]{1,18}))?", value)
+    if parts is None:
         raise bad
+    fund_part, project_part = parts.group(1), parts.group(2)
     fund = CommunityFund.objects.select_related("division").filter(pk=int(fund_part)).first()
     project = Project.objects.filter(pk=int(project_part)).first() if project_part else None
     if fund is None or (project_part and project is None):

@@ -24,10 +24,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import DomainError, PermissionDenied, ValidationFailed
+from shanlian.core.errors import DomainError, PermissionDenied, ValidationFailed, field_error
+from shanlian.core.inputs import date_window
+from shanlian.core.pages import add_domain_error, paginate
 from shanlian.core.scoping import Scope
 from shanlian.people.selectors import actor_scope
-from shanlian.web.pages import add_domain_error, paginate
 
 from . import services
 from .forms import (
@@ -95,7 +96,7 @@ def _statement(fund: CommunityFund, request: HttpRequest) -> tuple[Any, dict[str
     """The fund statement for the page's period and cursor (keyset "more")."""
     start, end = _date_param(request, "start"), _date_param(request, "end")
     cursor_raw = request.GET.get("cursor", "")
-    cursor = int(cursor_raw) if cursor_raw.isdigit() else None
+    cursor = int(cursor_raw) if cursor_raw.isdigit() and len(cursor_raw) < 19 else None
     statement = fund_statement(fund=fund, start=start, end=end, cursor=cursor, limit=50)
     return statement, {"start": start, "end": end, "cursor": cursor}
 
@@ -103,9 +104,12 @@ def _statement(fund: CommunityFund, request: HttpRequest) -> tuple[Any, dict[str
 def _date_param(request: HttpRequest, name: str) -> date | None:
     raw = request.GET.get(name, "")
     try:
-        return parse_date(raw) if raw else None
+        day = parse_date(raw) if raw else None
     except ValueError:
-        return None
+        day = None
+    if raw and day is None:
+        raise field_error(name, "invalid_date", _("Enter a date as YYYY-MM-DD."))
+    return date_window(day, field=name) if day is not None else None
 
 
 @never_cache

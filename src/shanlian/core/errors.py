@@ -9,8 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
+
+
+def _formatted(message: Any, params: dict[str, Any]) -> str:
+    return str(message) % params
+
+
+# `_("... %(x)s") % params` would format once, in the language active at that moment, so an error's
+# English message could come out Chinese: this formats again in whichever language the text is read in.
+lazy_format = lazy(_formatted, str)
 
 
 class DomainError(Exception):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from .errors import ValidationFailed
+from .errors import ValidationFailed, lazy_format
 
 
 def clean_resident_id(value: str) -> str:
@@ -71,6 +71,6 @@ def clean_division_code(value: str, *, level_digits: int) -> str:
     if not code.isdigit() or len(code) != level_digits:
         raise ValidationFailed(
             "invalid_division_code",
-            _("A division code here has %(n)d digits.") % {"n": level_digits},
+            lazy_format(_("A division code here has %(n)d digits."), {"n": level_digits}),
         )
     return code

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .errors import ValidationFailed
+from .errors import ValidationFailed, lazy_format
+from .inputs import number_text
 
 if TYPE_CHECKING:
     from django.db.models.expressions import Combinable
@@ -27,12 +28,14 @@ def _to_decimal(value: Any, *, what: str) -> Decimal:
         raise TypeError(f"{what} must not be built from float; use str or Decimal")
     if isinstance(value, bool):
         raise TypeError(f"{what} must not be built from bool")
+    if isinstance(value, str):
+        return number_text(value, field="amount" if what == "Money" else "hours", currency=what == "Money")
     try:
-        number = Decimal(str(value).strip().replace(",", "").replace("¥", "")) if isinstance(value, str) else Decimal(value)
+        number = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):
-        raise ValidationFailed("invalid_number", _("“%(value)s” is not a number.") % {"value": value}) from None
+        raise ValidationFailed("invalid_number", lazy_format(_("“%(value)s” is not a number."), {"value": value})) from None
     if not number.is_finite():
-        raise ValidationFailed("invalid_number", _("“%(value)s” is not a number.") % {"value": value})
+        raise ValidationFailed("invalid_number", lazy_format(_("“%(value)s” is not a number."), {"value": value}))
     return number
 
 
@@ -50,7 +53,7 @@ class Money:
         number = _to_decimal(value, what="Money")
         if number != number.quantize(CENT):
             raise ValidationFailed(
-                "money_precision", _("An amount has at most two decimal places (fen): %(value)s.") % {"value": value}
+                "money_precision", lazy_format(_("An amount has at most two decimal places (fen): %(value)s."), {"value": value})
             )
         object.__setattr__(self, "amount", number.quantize(CENT))
 
@@ -128,7 +131,7 @@ class Hours:
             return
         number = _to_decimal(value, what="Hours")
         if (number / HALF_HOUR) != (number / HALF_HOUR).to_integral_value():
-            raise ValidationFailed("hours_step", _("Hours are counted in steps of 0.5: %(value)s.") % {"value": value})
+            raise ValidationFailed("hours_step", lazy_format(_("Hours are counted in steps of 0.5: %(value)s."), {"value": value}))
         object.__setattr__(self, "value", number.quantize(Decimal("0.1")))
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.errors import Conflict, NotFound, ValidationFailed
+from shanlian.core.errors import Conflict, NotFound, ValidationFailed, lazy_format
 from shanlian.core.money import Hours, Money
 
 from .models import Account, AccountType, Entry, Hold, HoldStatus, Posting, Unit
@@ -60,6 +60,19 @@ def _amount(unit: str, value: Any) -> Decimal:
     return amount
 
 
+# The largest balance kept exactly on both databases: PostgreSQL's NUMERIC(18, 2) holds more, but SQLite keeps
+# decimals as binary floats, exact to 15 significant digits (a trillion yuan, to the fen, with room). No entry may
+# take a balance past it: it is refused with a clear error before anything is written, so a full account refuses
+# only what would overflow it.
+BALANCE_LIMIT = Decimal("9999999999999.99")
+
+
+def balance_fits(code: str, balance: Decimal) -> None:
+    if abs(balance) > BALANCE_LIMIT:
+        raise Conflict("balance_limit", lazy_format(
+            _("Account %(code)s cannot hold more; this entry is refused (nothing was written)."), {"code": code}))
+
+
 def _content_hash(memo: str, legs: Sequence[Leg]) -> str:
     body = sorted((leg.account.pk, str(leg.amount)) for leg in legs)
     return hashlib.sha256(json.dumps({"memo": memo, "legs": body}).encode()).hexdigest()
@@ -73,7 +86,7 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
     if unbalanced:
         raise ValidationFailed(
             "entry_unbalanced",
-            _("The entry does not balance: %(detail)s.") % {"detail": ", ".join(f"{u} {t}" for u, t in unbalanced.items())},
+            lazy_format(_("The entry does not balance: %(detail)s."), {"detail": ", ".join(f"{u} {t}" for u, t in unbalanced.items())}),
         )
 
 
@@ -110,9 +123,10 @@ def entry_post(
         if account.guarded and account.balance - account.held + account.normal_sign * delta < 0:
             raise ValidationFailed(
                 "insufficient_balance",
-                _("Account %(code)s has %(balance)s; this entry would take it below zero.")
-                % {"code": account.code, "balance": account.balance},
+                lazy_format(_("Account %(code)s has %(balance)s; this entry would take it below zero."),
+                            {"code": account.code, "balance": account.balance}),
             )
+        balance_fits(account.code, account.balance + account.normal_sign * delta)
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
@@ -202,8 +216,8 @@ def hold_create(
         if take and account.guarded and account.balance - account.held - take < 0:
             raise ValidationFailed(
                 "insufficient_balance",
-                _("Account %(code)s has %(balance)s; this entry would take it below zero.")
-                % {"code": account.code, "balance": account.balance - account.held},
+                lazy_format(_("Account %(code)s has %(balance)s; this entry would take it below zero."),
+                {"code": account.code, "balance": account.balance - account.held}),
             )
     hold = Hold.objects.create(
         source=source, external_id=external_id, debit_account=locked[debit_account.pk],

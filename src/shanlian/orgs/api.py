@@ -144,7 +144,7 @@ def organizations_list(request: ApiRequest, filters: Query[OrganizationFilter]) 
 
 
 @router.get(
-    "/organizations/{organization_id}", response={200: OrganizationOut, **errors(400, 401, 404)},
+    "/organizations/{id:organization_id}", response={200: OrganizationOut, **errors(400, 401, 404)},
     summary="One organization", tags=["organizations"],
 )
 def organizations_get(request: ApiRequest, organization_id: int) -> Any:
@@ -184,7 +184,7 @@ def stations_list(request: ApiRequest, filters: Query[PageIn]) -> Any:
 
 
 @router.get(
-    "/stations/{station_id}", response={200: StationDetailOut, **errors(400, 401, 403, 404)},
+    "/stations/{id:station_id}", response={200: StationDetailOut, **errors(400, 401, 403, 404)},
     summary="One station with its donation points", tags=["stations"],
 )
 def stations_get(request: ApiRequest, station_id: int) -> Any:

@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import PermissionDenied
+from shanlian.core.pages import paginate
 from shanlian.core.scoping import Scope
 from shanlian.people.selectors import actor_scope
-from shanlian.web.pages import paginate
 
 from . import selectors
 from .forms import OrganizationSearchForm

@@ -100,7 +100,7 @@ def people_list_api(request: ApiRequest, filters: Query[PeopleFilter]) -> Any:
     return paginate(people_list(scope=scope, query=filters.q, division_id=filters.division_id), filters)
 
 
-@router.get("/{person_id}", response={200: PersonOut, **errors(400, 401, 404)}, summary="One person, masked")
+@router.get("/{id:person_id}", response={200: PersonOut, **errors(400, 401, 404)}, summary="One person, masked")
 def people_get_api(request: ApiRequest, person_id: int) -> Any:
     """A person in the caller's area (or the caller themselves); anyone else is a plain 404."""
     return person_get(scope=actor_scope(request.auth), person_id=person_id)
@@ -125,7 +125,7 @@ def people_create_api(request: ApiRequest, payload: PersonIn) -> Any:
 
 
 @router.post(
-    "/{person_id}/reveal", response={200: RevealOut, **errors(400, 401, 403, 404)},
+    "/{id:person_id}/reveal", response={200: RevealOut, **errors(400, 401, 403, 404)},
     summary="Read one unmasked field (logged)",
 )
 def people_reveal_api(request: ApiRequest, person_id: int, payload: RevealIn, response: HttpResponse) -> Any:

@@ -98,7 +98,7 @@ def person_create(
         raise Conflict(
             "duplicate_resident_id",
             _("A person with this resident ID is already registered."),
-            fields={"resident_id": [("duplicate", _("Already registered."))]},
+            fields={"resident_id": [("duplicate_resident_id", _("A person with this resident ID is already registered."))]},
         )
     gender, birth_year = _gender_and_birth_year(clean["resident_id"], gender)
     person = Person(

@@ -6,10 +6,10 @@ app_name = "people"
 urlpatterns = [
     path("", views.person_list, name="person_list"),
     path("new/", views.person_create, name="person_create"),
-    path("<int:person_id>/", views.person_detail, name="person_detail"),
-    path("<int:person_id>/edit/", views.person_edit, name="person_edit"),
-    path("<int:person_id>/reveal/<str:field>/", views.person_reveal, name="person_reveal"),
+    path("<id:person_id>/", views.person_detail, name="person_detail"),
+    path("<id:person_id>/edit/", views.person_edit, name="person_edit"),
+    path("<id:person_id>/reveal/<str:field>/", views.person_reveal, name="person_reveal"),
     path("roles/", views.role_list, name="role_list"),
     path("roles/grant/", views.role_grant, name="role_grant"),
-    path("roles/<int:grant_id>/revoke/", views.role_revoke, name="role_revoke"),
+    path("roles/<id:grant_id>/revoke/", views.role_revoke, name="role_revoke"),
 ]

@@ -15,8 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shanlian.core.errors import DomainError, PermissionDenied
+from shanlian.core.pages import add_domain_error, flash_error, paginate
 from shanlian.core.scoping import ADMIN_ROLES, PEOPLE_ROLES, ROLE_SCOPE_KIND, Scope
-from shanlian.web.pages import add_domain_error, paginate
 
 from . import selectors, services
 from .forms import PersonForm, PersonSearchForm, RoleGrantForm
@@ -177,7 +177,7 @@ def role_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     try:
         services.role_revoke(actor=request.user, scope=scope, grant=grant)
     except DomainError as exc:
-        messages.error(request, f"{exc.message} ({exc.code})")
+        flash_error(request, exc)
     else:
         messages.success(request, _("Revoked: %(grant)s from %(user)s.") % {"grant": grant, "user": grant.user.username})
     return redirect("people:role_list")

@@ -45,7 +45,7 @@ def divisions_list(request: ApiRequest, filters: Query[DivisionFilter]) -> Any:
     return paginate(qs, filters)
 
 
-@router.get("/{division_id}", response={200: DivisionDetailOut, **errors(400, 401, 404)}, summary="One division")
+@router.get("/{id:division_id}", response={200: DivisionDetailOut, **errors(400, 401, 404)}, summary="One division")
 def divisions_get(request: ApiRequest, division_id: int) -> Any:
     """A division with the chain of divisions above it, from the city down."""
     division = division_get(scope=actor_scope(request.auth), division_id=division_id)

@@ -22,6 +22,7 @@ from ninja.params import HeaderEx, P
 
 from shanlian.core.crypto import mask_name
 from shanlian.core.errors import NotFound, PermissionDenied, ValidationFailed, field_error
+from shanlian.core.idempotency import was_replayed
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.core.scoping import Scope
 from shanlian.people.selectors import actor_scope
@@ -218,7 +219,7 @@ def activities_index(request: ApiRequest, filters: Query[ActivityFilter]) -> Any
     return page
 
 
-@router.post("/shifts/{shift_id}/signup", response={200: SignupOut, 201: SignupOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/shifts/{id:shift_id}/signup", response={200: SignupOut, 201: SignupOut, **errors(400, 401, 403, 404, 409)},
              summary="Sign up for a shift")
 def shifts_signup(request: ApiRequest, shift_id: int) -> Any:
     """A confirmed place while there is room, else the wait list (`status` says which). Signing up again
@@ -281,7 +282,7 @@ def _record_seen(request: ApiRequest, record_id: int) -> tuple[Scope, HoursRecor
     return scope, record
 
 
-@router.post("/hours/{record_id}/approve", response={200: HoursOut, **errors(400, 401, 403, 404, 409)}, summary="Approve hours")
+@router.post("/hours/{id:record_id}/approve", response={200: HoursOut, **errors(400, 401, 403, 404, 409)}, summary="Approve hours")
 def hours_approve(request: ApiRequest, record_id: int) -> Any:
     """The station's organizer approves: up to 8 h a day the credits are posted now (`approved`); 8-12 h a day and late
     entries wait for the agency (`needs_agency`); more than 12 h is refused (`day_limit_exceeded`). A manager of the agency
@@ -295,7 +296,7 @@ def hours_approve(request: ApiRequest, record_id: int) -> Any:
     return hours_out(_hours_fresh(record.pk))
 
 
-@router.post("/hours/{record_id}/decline", response={200: HoursOut, **errors(400, 401, 403, 404, 409)}, summary="Decline hours")
+@router.post("/hours/{id:record_id}/decline", response={200: HoursOut, **errors(400, 401, 403, 404, 409)}, summary="Decline hours")
 def hours_decline(request: ApiRequest, record_id: int, payload: DeclineIn) -> Any:
     """Declined hours are kept with the reason and who declined them; nothing is deleted."""
     _scope_, record = _record_seen(request, record_id)
@@ -334,9 +335,9 @@ def redemptions_create(
     item = CatalogItem.objects.filter(pk=payload.item).first()
     if item is None:
         raise field_error("item", "unknown_item", _("There is no such item."))
-    existed = Redemption.objects.filter(volunteer=volunteer, idempotency_key=idempotency_key).exists()
     redemption = services.redemption_create(actor=request.auth, volunteer=volunteer, item=item, quantity=payload.quantity,
                                             idempotency_key=idempotency_key)
+    existed = was_replayed(redemption)
     redemption = Redemption.objects.select_related("item").get(pk=redemption.pk)
     body = _redemption_out(redemption, volunteer)
     if existed:
@@ -349,7 +350,7 @@ class FulfilOut(RedemptionBase):
     volunteer: str = Field(..., description="The volunteer number.")
 
 
-@router.post("/redemptions/{redemption_id}/fulfil", response={200: FulfilOut, **errors(401, 403, 404, 409)},
+@router.post("/redemptions/{id:redemption_id}/fulfil", response={200: FulfilOut, **errors(401, 403, 404, 409)},
              summary="Confirm that a redemption was handed over")
 def redemptions_fulfil(request: ApiRequest, redemption_id: int) -> Any:
     """The station (for itself or on behalf of the partner merchant) confirms the volunteer had the service or goods.
@@ -366,7 +367,7 @@ def redemptions_fulfil(request: ApiRequest, redemption_id: int) -> Any:
 # -- leaderboard --------------------------------------------------------------------------------------
 
 
-@router.get("/stations/{station_id}/leaderboard", response={200: LeaderboardOut, **errors(400, 401, 403, 404)},
+@router.get("/stations/{id:station_id}/leaderboard", response={200: LeaderboardOut, **errors(400, 401, 403, 404)},
             summary="A station's volunteers by approved hours")
 def stations_leaderboard(request: ApiRequest, station_id: int, limit: int = 20) -> Any:
     """The station's social workers and its agency's managers: the top volunteers by cumulative approved hours

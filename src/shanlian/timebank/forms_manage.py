@@ -1,6 +1,6 @@
 """Forms of the organizer's pages. They only parse: the rules (a shift ends after it starts, 1–500 volunteers,
 a reason for a late entry, steps of half an hour ...) are the services', whose errors come back onto the
-form with their codes (`web.pages.add_domain_error`)."""
+form with their codes (`core.pages.add_domain_error`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core import fields
 from shanlian.orgs.models import Station
 from shanlian.places.models import Division
 
@@ -67,11 +68,11 @@ class ActivityForm(forms.Form):
 class ShiftForm(forms.Form):
     """One shift; a row left wholly empty is no shift."""
 
-    starts_at = forms.DateTimeField(label=_("Starts"), required=False, input_formats=[WHEN_FORMAT, "%Y-%m-%d %H:%M"],
+    starts_at = fields.DateTimeField(label=_("Starts"), required=False, input_formats=[WHEN_FORMAT, "%Y-%m-%d %H:%M"],
                                     widget=forms.DateTimeInput(attrs=WHEN, format=WHEN_FORMAT))
-    ends_at = forms.DateTimeField(label=_("Ends"), required=False, input_formats=[WHEN_FORMAT, "%Y-%m-%d %H:%M"],
+    ends_at = fields.DateTimeField(label=_("Ends"), required=False, input_formats=[WHEN_FORMAT, "%Y-%m-%d %H:%M"],
                                   widget=forms.DateTimeInput(attrs=WHEN, format=WHEN_FORMAT))
-    headcount = forms.IntegerField(label=_("Volunteers needed"), required=False,
+    headcount = fields.IntegerField(label=_("Volunteers needed"), required=False,
                                    widget=forms.NumberInput(attrs={**TEXT, "inputmode": "numeric"}))
 
     def clean(self) -> dict[str, Any]:
@@ -142,8 +143,8 @@ class CatalogItemForm(forms.Form):
                                help_text=_("Leave empty when the station itself provides it."), widget=forms.TextInput(attrs=TEXT))
     price = forms.CharField(label=_("Price in credits"), max_length=12,
                             widget=forms.TextInput(attrs={**TEXT, "inputmode": "decimal", "placeholder": "1.5"}))
-    stock = forms.IntegerField(label=_("Stock"), min_value=0, max_value=100000, widget=forms.NumberInput(attrs=TEXT))
-    per_person_limit = forms.IntegerField(label=_("Limit per person"), min_value=1, max_value=99, initial=1,
+    stock = fields.IntegerField(label=_("Stock"), min_value=0, max_value=100000, widget=forms.NumberInput(attrs=TEXT))
+    per_person_limit = fields.IntegerField(label=_("Limit per person"), min_value=1, max_value=99, initial=1,
                                           widget=forms.NumberInput(attrs=TEXT))
     description = forms.CharField(label=_("Description"), max_length=300, required=False,
                                   widget=forms.Textarea(attrs={**TEXT, "rows": 2}))

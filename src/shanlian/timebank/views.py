@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from shanlian.core.crypto import mask_name
 from shanlian.core.documents import pdf_from_html, qr_svg
 from shanlian.core.errors import DomainError
+from shanlian.core.pages import flash_error
 
 from . import services
 from .models import ServiceCertificate, Volunteer
@@ -39,10 +40,10 @@ def certificate_create(request: HttpRequest) -> HttpResponse:
         end = dt.date.fromisoformat(request.POST.get("end", "")) if request.POST.get("end") else timezone.localdate()
         cert = services.certificate_issue(actor=request.user, volunteer=volunteer, period_start=start, period_end=end)
     except ValueError:
-        messages.error(request, f"{_('Enter dates as YYYY-MM-DD.')}（invalid_date）")
+        messages.error(request, _("Enter dates as YYYY-MM-DD."))
         return redirect("timebank:home")
     except DomainError as exc:
-        messages.error(request, f"{exc.message}（{exc.code}）")
+        flash_error(request, exc)
         return redirect("timebank:home")
     return redirect("timebank:certificate_pdf", code=cert.code)
 

@@ -19,7 +19,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -34,8 +33,8 @@ from shanlian.core.conf import domain_setting
 from shanlian.core.crypto import mask_name
 from shanlian.core.documents import qr_svg
 from shanlian.core.errors import DomainError
+from shanlian.core.pages import add_domain_error, flash_error, paginate
 from shanlian.core.scoping import Role
-from shanlian.web.pages import paginate
 
 from . import selectors, services
 from . import selectors_manage as sm
@@ -44,20 +43,6 @@ from .models import HoursStatus, Shift, Skill
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PUBLISHED_KEY = "timebank_published_tokens"  # form token → the activity it published (the last 50)
-
-
-def _bilingual(exc: DomainError) -> str:
-    """The message in the page's language, then in English when that is not the page's language."""
-    here, english = str(exc.message), exc.message_in("en")
-    return here if here == english else f"{here} ({english})"
-
-
-def _add_error(form: BaseForm, exc: DomainError) -> None:
-    form.add_error(None, ValidationError(_bilingual(exc), code=exc.code))
-    for name, errors in exc.fields.items():
-        if name in form.fields:
-            for code, message in errors:
-                form.add_error(name, ValidationError(str(message), code=code))
 
 
 def _station_param(request: HttpRequest) -> int | None:
@@ -113,7 +98,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
                     skills=list(data["skills"]), quiz_required=data["quiz_required"],
                 )
             except DomainError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
                 status = exc.status
             else:
                 request.session[PUBLISHED_KEY] = dict(list({**published, token: activity.pk}.items())[-50:])
@@ -255,7 +240,7 @@ def _apply(request: HttpRequest, scope: Any, form: HoursActionForm) -> list[Outc
                 else:
                     done = services.hours_decline(actor=request.user, record=record, reason=reason)
         except DomainError as exc:
-            out.append(Outcome(**base, ok=False, status=str(record.get_status_display()), code=exc.code, message=_bilingual(exc)))
+            out.append(Outcome(**base, ok=False, status=str(record.get_status_display()), code=exc.code, message=str(exc.message)))
             continue
         note = ""
         if done.status == HoursStatus.NEEDS_AGENCY:
@@ -314,7 +299,7 @@ def late_entry(request: HttpRequest) -> HttpResponse:
                     services.hours_late_entry(actor=request.user, volunteer=volunteer, shift=data["shift"], hours=data["hours"],
                                               reason=data["reason"])
                 except DomainError as exc:
-                    _add_error(form, exc)
+                    add_domain_error(form, exc)
                     status = exc.status
                 else:
                     messages.success(request, _("The late entry is recorded; the agency approves it after you."))
@@ -344,7 +329,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
                     actor=request.user, station=data["station"], name=data["name"], price=data["price"], stock=data["stock"],
                     per_person_limit=data["per_person_limit"], merchant=data["merchant"], description=data["description"])
             except DomainError as exc:
-                _add_error(form, exc)
+                add_domain_error(form, exc)
                 status = exc.status
             else:
                 messages.success(request, _("“%(name)s” is in the catalog.") % {"name": item.name})
@@ -372,7 +357,7 @@ def redemption_decide(request: HttpRequest, redemption_id: int, action: str) -> 
             services.redemption_cancel(actor=request.user, redemption=redemption)
             messages.success(request, _("Cancelled; the credits went back to %(number)s.") % {"number": redemption.volunteer.number})
     except DomainError as exc:
-        messages.error(request, f"{_bilingual(exc)} {exc.code}")
+        flash_error(request, exc)
     return redirect("timebank:manage_catalog")
 
 

@@ -24,8 +24,8 @@ from django.views.decorators.http import require_POST
 
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import DomainError, NotFound, ValidationFailed
+from shanlian.core.pages import add_domain_error, flash_error, paginate
 from shanlian.places.models import Division, Level
-from shanlian.web.pages import add_domain_error, paginate
 
 from . import selectors as sel
 from . import selectors_volunteer as vsel
@@ -33,10 +33,6 @@ from . import services
 from .forms_volunteer import FamilyForm, GiveCreditsForm, RegisterForm
 from .models import Redemption, Shift, Signup, SignupStatus, Skill, Volunteer
 from .selectors_manage import volunteer_by_number
-
-
-def _error(request: HttpRequest, exc: DomainError) -> None:
-    messages.error(request, f"{exc.message}（{exc.code}）")
 
 
 def volunteer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -132,7 +128,7 @@ def quiz(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
             missing = len(parsed) < len(answers)
             attempt = services.quiz_submit(actor=request.user, attempt=state["open"], answers=parsed)
         except DomainError as exc:
-            _error(request, exc)
+            flash_error(request, exc)
             status = exc.status
         else:
             if attempt.passed:
@@ -188,7 +184,7 @@ def signup(request: HttpRequest, got: Volunteer, shift_id: int) -> HttpResponse:
     try:
         result = services.signup_create(actor=request.user, volunteer=got, shift=shift)
     except DomainError as exc:
-        _error(request, exc)
+        flash_error(request, exc)
     else:
         if result.status == SignupStatus.CONFIRMED:
             messages.success(request, _("Signed up for “%(title)s”, %(when)s. See you there!")
@@ -207,7 +203,7 @@ def signup_cancel(request: HttpRequest, got: Volunteer, signup_id: int) -> HttpR
     try:
         services.signup_cancel(actor=request.user, signup=mine)
     except DomainError as exc:
-        _error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Cancelled. Thank you for letting us know in time."))
     nxt = request.POST.get("next") or ""
@@ -235,7 +231,7 @@ def scan(request: HttpRequest, got: Volunteer) -> HttpResponse:
             else:
                 done = {"kind": "in", "attendance": services.check_in(actor=request.user, volunteer=got, token=token)}
     except DomainError as exc:
-        _error(request, exc)
+        flash_error(request, exc)
         status = exc.status
     context: dict[str, Any] = {"volunteer": got, "token": token, "shift": shift, "done": done}
     if shift is not None:
@@ -279,7 +275,7 @@ def redeem(request: HttpRequest, got: Volunteer, item_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _error(request, exc)
+        flash_error(request, exc)
         return redirect("timebank:catalog")
     messages.success(request, _("Redeemed: %(item)s × %(n)s for %(credits)s credits. Show this page to %(where)s to collect it.")
                      % {"item": item.name, "n": redemption.quantity, "credits": redemption.credits.value,
@@ -303,7 +299,7 @@ def redemption_cancel(request: HttpRequest, got: Volunteer, redemption_id: int) 
     try:
         services.redemption_cancel(actor=request.user, redemption=mine)
     except DomainError as exc:
-        _error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("Cancelled; the credits are back in your balance."))
     return redirect("timebank:redemptions")

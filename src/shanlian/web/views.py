@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import DomainError, NotFound, PermissionDenied
+from shanlian.core.middleware import error_response
 from shanlian.people.selectors import actor_scope
 
 from . import selectors
@@ -38,23 +39,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", context)
 
 
-def _error(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return render(request, "web/error.html", {"error": error}, status=error.status)
-
-
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _error(request, DomainError("bad_request", _("The request is not valid.")))
+    return error_response(request, DomainError("bad_request", _("The request is not valid.")))
 
 
 def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _error(request, PermissionDenied())
+    return error_response(request, PermissionDenied())
 
 
 def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _error(request, NotFound())
+    return error_response(request, NotFound())
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     err = DomainError("server_error", _("Something went wrong on our side. It has been logged."))
     err.status = 500
-    return render(request, "web/error.html", {"error": err}, status=500)
+    return error_response(request, err)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import access_denied
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import NotFound
+from shanlian.core.errors import NotFound, lazy_format
 from shanlian.core.money import Money, fen_sum
 from shanlian.core.scoping import Role, Scope
 from shanlian.orgs.models import Organization, OrgKind
@@ -177,8 +177,8 @@ def _report(fed: Organization, year: int, today: dt.date, income: dict[tuple[int
                                         "cap": _pct(cap), "cap_amount": cap_amount}
         warnings.append(Warning_("danger", "mgmt_cost_over_cap", str(msg)))
     elif mgmt_ratio is not None and mgmt_ratio > cap * Decimal("0.8"):
-        msg = _("Management cost is %(ratio)s of the year's charitable spending, close to the cap of %(cap)s.") % {
-            "ratio": _pct(mgmt_ratio), "cap": _pct(cap)}
+        msg = lazy_format(_("Management cost is %(ratio)s of the year's charitable spending, close to the cap of %(cap)s."), {
+            "ratio": _pct(mgmt_ratio), "cap": _pct(cap)})
         warnings.append(Warning_("warning", "mgmt_cost_near_cap", str(msg)))
     return ComplianceReport(
         federation=fed, year=year, year_over=year_over, funds=int(funds["n"]) if funds else 0, payouts=paid, goods=given,

@@ -45,7 +45,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed
+from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, lazy_format
+from shanlian.core.inputs import text_problem
 from shanlian.core.money import Money, fen_sum
 from shanlian.core.scoping import Role
 
@@ -63,6 +64,8 @@ from ..importer import (
     _parse_time,
     _PoolRoom,
     _Silent,
+    donor_text,
+    time_error,
 )
 from ..models import Campaign, Channel, CommunityFund, Donation, MatchGift, MatchPool
 from ._access import scope_of
@@ -77,6 +80,7 @@ CREATED, REPLAYED, REFUSED = "created", "replayed", "refused"
 
 MESSAGES: dict[str, Promise] = {
     "invalid_idempotency_key": _("the idempotency key must be 1 to 128 letters, digits or _ . : -"),
+    "invalid_donor_key": _("the donor key must be at most %(max)s characters, without control characters"),
     "online_needs_custodian_finance": _(
         "Only a finance officer of the fund's custodian federation may record online gifts."),
     "idempotency_mismatch": _("this idempotency key was already used for a different gift"),
@@ -227,19 +231,21 @@ class _Checker:
         if gift.received_at is not None and gift.received_at.strip():
             try:
                 moment = _parse_time(gift.received_at)
-            except (ValueError, IndexError):
-                errors.append(RowError(index, "invalid_time", {"value": gift.received_at[:40]}))
+            except (ValueError, IndexError, OverflowError) as exc:
+                errors.append(time_error(index, gift.received_at, exc))
         target = self._target(gift)
         if isinstance(target, tuple):
             errors.append(RowError(index, target[0], target[1]))
             return errors
         if not (self.scope.is_superuser or target.custodian_id in self.scope.organization_ids):
             errors.append(RowError(index, "online_needs_custodian_finance"))
+        donor = donor_text(index, gift.donor_name or "", errors) or ANONYMOUS
+        donor_key = (gift.donor_key or "").strip()
+        if text_problem(donor_key, max_length=MAX_EXTERNAL_ID) is not None:
+            errors.append(RowError(index, "invalid_donor_key", {"max": MAX_EXTERNAL_ID}))
         if errors or amount is None:
             return errors
-        donor = (gift.donor_name or "").strip()[:128] or ANONYMOUS
-        return _Planned(index, key, moment, donor, amount, match, target, donor_key=(gift.donor_key or "")[:128],
-                        match_given=given)
+        return _Planned(index, key, moment, donor, amount, match, target, donor_key=donor_key, match_given=given)
 
     def status(self, gift: _Planned) -> list[RowError]:
         """The checks a gift already recorded under its key skips (as the single endpoint's replay does)."""
@@ -304,7 +310,7 @@ def donation_batch_record(*, actor: Any, gifts: Sequence[BatchGiftIn]) -> BatchR
     if not gifts:
         raise ValidationFailed("batch_empty", _("Send at least one gift."))
     if len(gifts) > BATCH_MAX:
-        raise ValidationFailed("batch_too_large", _("Send at most %(max)s gifts in one batch.") % {"max": BATCH_MAX})
+        raise ValidationFailed("batch_too_large", lazy_format(_("Send at most %(max)s gifts in one batch."), {"max": BATCH_MAX}))
     for attempt in range(ATTEMPTS):
         try:
             return _attempt(actor, scope, gifts)

@@ -12,14 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, field_error
+from shanlian.core.errors import Conflict, field_error, lazy_format
+from shanlian.core.inputs import amount_in
 from shanlian.ledger.services import entry_post
 from shanlian.orgs.models import Organization
 
 from ..models import Campaign, CampaignStatus, CampaignTally, CampaignTarget, CommunityFund, FundStatus, MatchPool, Project
 from ._access import require_fund_admin
 from .accounts import custody_account, federation_cash
-from .funds import money_in
 
 
 @transaction.atomic
@@ -46,7 +46,7 @@ def campaign_create(
         raise field_error("targets", "targets_required", _("Name at least one fund the campaign raises for."))
     if Campaign.objects.filter(slug=slug).exists():
         raise Conflict("campaign_code_taken", _("A campaign with this code exists."))
-    campaign = Campaign(slug=slug, title=title.strip(), organizer=organizer, goal=money_in(goal, field="goal"), starts_at=starts_at,
+    campaign = Campaign(slug=slug, title=title.strip(), organizer=organizer, goal=amount_in(goal, field="goal"), starts_at=starts_at,
                         ends_at=ends_at, description=description, record_number=record_number)
     campaign.full_clean()
     campaign.save()
@@ -69,7 +69,7 @@ def _transition(actor: Any, campaign: Campaign, to: str, allowed_from: set[str])
     if locked.status == to:
         return locked
     if locked.status not in allowed_from:
-        raise Conflict("invalid_transition", _("The campaign cannot go from %(a)s to %(b)s.") % {"a": locked.status, "b": to})
+        raise Conflict("invalid_transition", lazy_format(_("The campaign cannot go from %(a)s to %(b)s."), {"a": locked.status, "b": to}))
     before = locked.status
     locked.status = to
     locked.save(update_fields=["status"])
@@ -110,11 +110,11 @@ def match_pool_create(
         raise field_error("ratio", "invalid_ratio", _("The match ratio is a number such as 1 or 0.5."))
     if not sponsor_name.strip():
         raise field_error("sponsor_name", "sponsor_required", _("Name the sponsor."))
-    money = money_in(deposit, field="deposit")
+    money = amount_in(deposit, field="deposit")
     pool = MatchPool(
         campaign=campaign, sponsor_name=sponsor_name.strip(), ratio=rate,
-        per_donor_cap=money_in(per_donor_cap, field="per_donor_cap"), per_day_cap=money_in(per_day_cap, field="per_day_cap"),
-        total_cap=money_in(total_cap, field="total_cap"),
+        per_donor_cap=amount_in(per_donor_cap, field="per_donor_cap"), per_day_cap=amount_in(per_day_cap, field="per_day_cap"),
+        total_cap=amount_in(total_cap, field="total_cap"),
         account=custody_account(f"pool:{campaign.slug}:{uuid.uuid4().hex[:8]}", f"{sponsor_name} 配捐"),
     )
     pool.full_clean()

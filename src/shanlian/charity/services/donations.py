@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
+from shanlian.core.inputs import Checks, amount_in, decimal_in, limit, model_text, moment_window, text_in
 from shanlian.core.money import Money, fen_sum
 from shanlian.ledger.models import Account
 from shanlian.ledger.services import entry_post, entry_reverse
@@ -41,7 +42,6 @@ from ..models import (
 )
 from ._access import require_custodian_finance, require_fund_raiser
 from .accounts import federation_cash, federation_goods
-from .funds import money_in
 
 ANONYMOUS = "匿名爱心人士"
 STATION_CHANNELS = {Channel.CASH, Channel.TRANSFER, Channel.GOODS}
@@ -50,8 +50,22 @@ STATION_CHANNELS = {Channel.CASH, Channel.TRANSFER, Channel.GOODS}
 @dataclass(frozen=True)
 class Goods:
     item: str
-    quantity: Decimal
+    quantity: Decimal | str  # as typed or sent; goods_in makes it a Decimal
     unit: str
+
+
+def gift_amount_in(amount: Any, *, channel: str) -> Money:
+    """A gift's amount within its limit: one online gift (SHANLIAN['LIMITS']['ONLINE_GIFT']) or one recorded gift."""
+    return amount_in(amount, maximum="ONLINE_GIFT" if channel in (Channel.ONLINE, Channel.IMPORT) else "RECORDED_GIFT")
+
+
+def goods_in(goods: Goods) -> Goods:
+    """Goods as given: item and unit within their columns, a quantity above zero, at most two decimals and the limit."""
+    if goods.quantity in ("", None) or not (goods.item or "").strip() or not (goods.unit or "").strip():
+        raise field_error("goods", "goods_required", _("Describe the goods: item, quantity above zero and unit."))
+    quantity = decimal_in(goods.quantity, field="goods_quantity", places=2, minimum="0.01", maximum=limit("QUANTITY"))
+    return Goods(item=model_text(Donation, "goods_item", goods.item, field="goods_item"), quantity=quantity,
+                 unit=model_text(Donation, "goods_unit", goods.unit, field="goods_unit"))
 
 
 def _check_target(fund: CommunityFund, project: Project | None, campaign: Campaign | None, received_at: datetime,
@@ -141,27 +155,36 @@ def donation_record(
     `_key_checked`: the caller has just looked `external_id` up and found nothing (the API does), so it is
     not read again here; a gift committed meanwhile under the key still fails the unique key (IntegrityError
     or the ledger's Conflict), which the caller answers as a replay."""
-    money = money_in(amount)
     if channel not in Channel.values:
         raise field_error("channel", "invalid_channel", _("Unknown channel."))
     if not _skip_access:
         if channel not in STATION_CHANNELS:
             raise field_error("channel", "channel_not_allowed", _("Staff record cash, bank transfers and goods only."))
         require_fund_raiser(actor, fund)
-    donor_name = (donor_name or "").strip()[:128] or ANONYMOUS
+    checks = Checks()  # what was typed, checked together so a form shows every problem at once
+    money = checks(gift_amount_in, amount, channel=channel)
+    donor_name = checks(model_text, Donation, "donor_name", donor_name)
+    message = checks(model_text, Donation, "message", message)
+    donor_key = checks(model_text, Donation, "donor_key", donor_key)
+    if goods is not None and channel == Channel.GOODS:
+        goods = checks(goods_in, goods)
+    checks.done()
+    donor_name = donor_name or ANONYMOUS
     if donor_name == ANONYMOUS:
         show_name = False
     now = timezone.now()
-    received_at = received_at or now
-    if received_at > now + timedelta(minutes=5):
-        raise field_error("received_at", "received_in_future", _("A gift cannot be received in the future."))
+    received_at = moment_window(received_at or now, field="received_at", ahead=timedelta(minutes=5),
+                                future_code="received_in_future")
+    if goods is not None and channel != Channel.GOODS:
+        # Refused before anything is written: a cash gift "with goods" is two gifts, and the answer must say what was booked.
+        raise field_error("goods", "goods_with_money_channel", _("Goods are recorded as a gift of goods, not with cash or a transfer."))
     if external_id and not _key_checked:
         existing = Donation.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
             return _same_gift(existing, fund=fund, project=project, campaign=campaign, amount=money, channel=channel,
                               donor_name=donor_name)
     if channel == Channel.GOODS:
-        if goods is None or not goods.item.strip() or goods.quantity <= 0 or not goods.unit.strip():
+        if goods is None or not goods.item or Decimal(goods.quantity) <= 0 or not goods.unit:
             raise field_error("goods", "goods_required", _("Describe the goods: item, quantity above zero and unit."))
         if project is not None:
             raise field_error("project", "goods_not_restricted", _("Goods go to the fund's inventory, not to a project."))
@@ -201,13 +224,13 @@ def donation_record(
     )
     donation = Donation(
         fund=fund, project=project, campaign=campaign, channel=channel, amount=money, donor_name=donor_name,
-        show_name=show_name, donor_user=donor_user if getattr(donor_user, "pk", None) else None, donor_key=donor_key[:128],
-        point=point, message=message[:200], received_at=received_at,
+        show_name=show_name, donor_user=donor_user if getattr(donor_user, "pk", None) else None, donor_key=donor_key,
+        point=point, message=message, received_at=received_at,
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None, source=source, external_id=external_id,
         entry=entry,
     )
-    if goods is not None and channel == Channel.GOODS:
-        donation.goods_item, donation.goods_quantity, donation.goods_unit = goods.item.strip(), goods.quantity, goods.unit.strip()
+    if goods is not None:
+        donation.goods_item, donation.goods_quantity, donation.goods_unit = goods.item, goods.quantity, goods.unit
     donation.save()
     if match is not None:
         pool, extra = match
@@ -231,7 +254,8 @@ def donation_refund(*, actor: Any, donation: Donation, reason: str, _skip_access
     A receipted gift must have its receipt voided first; refunding twice is quiet."""
     if not _skip_access:
         require_custodian_finance(actor, donation.fund)
-    if not (reason or "").strip():
+    reason = text_in(reason, field="reason", max_length=200)
+    if not reason:
         raise field_error("reason", "reason_required", _("Say why the gift is refunded."))
     locked = Donation.objects.select_for_update().select_related("entry").get(pk=donation.pk)
     if locked.status == DonationStatus.REFUNDED:
@@ -240,7 +264,7 @@ def donation_refund(*, actor: Any, donation: Donation, reason: str, _skip_access
         raise Conflict("not_refundable", _("Goods and federation start money are not refunded this way."))
     if locked.receipts.filter(status=ReceiptStatus.ISSUED).exists():
         raise Conflict("donation_receipted", _("This gift has a receipt; void the receipt before refunding."))
-    reversal = entry_reverse(entry=locked.entry, memo=f"退款 refund of gift {locked.pk}: {reason.strip()[:200]}", actor=actor)
+    reversal = entry_reverse(entry=locked.entry, memo=f"退款 refund of gift {locked.pk}: {reason}", actor=actor)
     match = MatchGift.objects.filter(donation=locked, refunded=False).select_related("pool").first()
     if match is not None:
         pool = MatchPool.objects.select_for_update().get(pk=match.pool_id)
@@ -251,7 +275,7 @@ def donation_refund(*, actor: Any, donation: Donation, reason: str, _skip_access
         _tally(locked.campaign, -total.fen, -1)  # type: ignore[arg-type]
     locked.status, locked.refund_entry = DonationStatus.REFUNDED, reversal
     locked.save(update_fields=["status", "refund_entry"])
-    audit_log(actor=actor, action="charity.donation.refund", obj=locked, after={"reason": reason.strip()[:200]})
+    audit_log(actor=actor, action="charity.donation.refund", obj=locked, after={"reason": reason})
     return locked
 
 
@@ -270,19 +294,16 @@ def goods_give_out(
 ) -> GoodsMovement:
     """Give goods from a point's inventory to someone in need, valued at the average of what is on hand."""
     require_fund_raiser(actor, fund)
-    try:
-        qty = Decimal(str(quantity)).quantize(Decimal("0.01"))
-    except ArithmeticError as exc:
-        raise field_error("quantity", "invalid_quantity", _("Enter a quantity.")) from exc
-    if qty <= 0:
-        raise field_error("quantity", "invalid_quantity", _("Enter a quantity.")) from None
-    if not recipient.strip():
+    qty = decimal_in(quantity, field="quantity", places=2, minimum="0.01", maximum=limit("QUANTITY"))
+    recipient = model_text(GoodsMovement, "recipient", recipient)
+    note = model_text(GoodsMovement, "note", note)
+    if not recipient:
         raise field_error("recipient", "recipient_required", _("Say who received the goods."))
     DonationPoint.objects.select_for_update().get(pk=point.pk)  # one give-out at a time per point
     on_hand, value, unit = goods_stock(point=point, fund=fund, item=item)
     if qty > on_hand:
-        raise ValidationFailed("insufficient_stock", _("Only %(qty)s %(unit)s of %(item)s are on hand.")
-                               % {"qty": on_hand, "unit": unit, "item": item})
+        raise ValidationFailed("insufficient_stock", lazy_format(_("Only %(qty)s %(unit)s of %(item)s are on hand."),
+                               {"qty": on_hand, "unit": unit, "item": item}))
     worth = value if qty == on_hand else Money((value.amount * qty / on_hand).quantize(Decimal("0.01")))
     if not worth.is_positive():
         worth = Money("0.01")
@@ -291,8 +312,8 @@ def goods_give_out(
         memo=f"物资发放 goods out {item} x{qty} → {recipient[:30]}", source="charity.goods", actor=actor,
     )
     movement = GoodsMovement.objects.create(
-        point=point, fund=fund, item=item, unit=unit, quantity=-qty, value=-worth, recipient=recipient.strip()[:128],
-        note=note[:200], entry=entry, recorded_by=actor,
+        point=point, fund=fund, item=item, unit=unit, quantity=-qty, value=-worth, recipient=recipient,
+        note=note, entry=entry, recorded_by=actor,
     )
     audit_log(actor=actor, action="charity.goods.out", obj=movement, after={"item": item, "quantity": str(qty)})
     return movement

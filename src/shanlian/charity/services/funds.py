@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.errors import Conflict, ValidationFailed, field_error
-from shanlian.core.money import Money
+from shanlian.core.errors import Conflict, field_error
+from shanlian.core.inputs import amount_in
 from shanlian.ledger.services import entry_post
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
@@ -22,19 +22,6 @@ from shanlian.places.models import Division
 from ..models import CommunityFund, FundStatus, LeftoverRule, Project, ProjectStatus, Purpose
 from ._access import require_custodian_finance, require_fund_admin
 from .accounts import custody_account
-
-
-def money_in(value: Any, *, field: str = "amount", positive: bool = True) -> Money:
-    """Parse an amount given by a person or a machine: yuan, at most two decimals, above zero."""
-    try:
-        money = value if isinstance(value, Money) else Money(value)
-    except ValidationFailed as exc:
-        raise field_error(field, exc.code, exc.message) from exc
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        raise field_error(field, "invalid_amount", _("Enter an amount in yuan with at most two decimals.")) from exc
-    if positive and not money.is_positive():
-        raise field_error(field, "amount_not_positive", _("The amount must be more than zero."))
-    return money
 
 
 @transaction.atomic
@@ -80,7 +67,7 @@ def fund_create(
     fund.full_clean()
     fund.save()
     audit_log(actor=actor, action="charity.fund.create", obj=fund, after={"code": code, "custodian": custodian.pk})
-    start = money_in(seed, field="seed", positive=False)
+    start = amount_in(seed, field="seed", positive=False)
     if start.is_positive():
         from .donations import donation_record
 
@@ -117,7 +104,7 @@ def project_create(
         raise field_error("leftover_rule", "invalid_leftover_rule", _("Unknown leftover rule."))
     key = uuid.uuid4().hex[:12]
     project = Project(
-        fund=fund, title=title.strip(), purpose=purpose, budget=money_in(budget, field="budget"), starts_on=starts_on,
+        fund=fund, title=title.strip(), purpose=purpose, budget=amount_in(budget, field="budget"), starts_on=starts_on,
         ends_on=ends_on, description=description, leftover_rule=leftover_rule,
         restricted_account=custody_account(f"project:{fund.code}:{key}", f"{title} 定向"),
     )

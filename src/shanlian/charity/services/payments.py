@@ -29,12 +29,12 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed, field_error
+from shanlian.core.inputs import amount_in, text_problem
 from shanlian.core.money import Money
 
 from ..models import Campaign, CampaignStatus, Channel, CommunityFund, PaymentIntent, PaymentStatus, Project, WebhookEvent
 from ..payments import FAILED, SUCCEEDED, PaymentProvider, provider
 from .donations import ANONYMOUS, _check_target, donation_record
-from .funds import money_in
 
 logger = logging.getLogger("shanlian.charity.payments")
 
@@ -81,7 +81,7 @@ def payment_start(
 ) -> PaymentIntent:
     """Open a payment for an online gift. Everything `donation_record` would refuse is refused here,
     before the donor pays. The same idempotency key (per donor account) returns the first intent."""
-    money = money_in(amount)
+    money = amount_in(amount, maximum="ONLINE_GIFT")
     user = donor_user if getattr(donor_user, "is_authenticated", False) and getattr(donor_user, "pk", None) else None
     key = (idempotency_key or "").strip()
     if len(key) > 128:
@@ -140,13 +140,19 @@ def _parse(body: bytes) -> Event:
         raw = json.loads(body.decode("utf-8"))
         data = raw["data"]
         fields = (raw["id"], raw["type"], data["ref"], data.get("payment_id", ""), data["amount"], data.get("payer", ""))
-        created = int(raw["created"])
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        if type(raw["created"]) is not int:  # seconds since 1970, as sent: not a bool, a float or a string
+            raise ValueError
+        created = datetime.fromtimestamp(raw["created"], tz=UTC)
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError):
         raise bad from None
-    if not all(isinstance(v, str) for v in fields) or not raw["id"] or len(raw["id"]) > 64 or len(raw["type"]) > 32:
+    if not all(isinstance(v, str) for v in fields) or not raw["id"]:
         raise bad
-    return Event(id=raw["id"], type=raw["type"], created=datetime.fromtimestamp(created, tz=UTC), ref=data["ref"][:40],
-                 payment_id=data.get("payment_id", "")[:64], amount=data["amount"], payer=data.get("payer", "")[:128], raw=raw)
+    # Each field within its column and free of control characters; anything else is not an event we sent a
+    # payment for (refused, never cut).
+    if any(text_problem(v, max_length=n) for v, n in zip(fields, (64, 32, 40, 64, 24, 128), strict=True)):
+        raise bad
+    return Event(id=raw["id"], type=raw["type"], created=created, ref=data["ref"], payment_id=data.get("payment_id", ""),
+                 amount=data["amount"], payer=data.get("payer", ""), raw=raw)
 
 
 def _error_for(outcome: str) -> DomainError:

@@ -10,14 +10,16 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error
+from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error, lazy_format
+from shanlian.core.idempotency import key_lock, replayed
+from shanlian.core.inputs import amount_in, model_text
 from shanlian.core.money import Money, fen_sum
 from shanlian.ledger.models import Account, HoldStatus
 from shanlian.ledger.services import entry_post, hold_create, hold_post, hold_void
@@ -39,10 +41,16 @@ from ..models import (
 )
 from ._access import require_custodian_finance, require_fund_raiser
 from .accounts import federation_cash, federation_fee_income
-from .funds import money_in
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".docx")
+
+
+def _file_name(name: str | None) -> str:
+    """An upload's name as stored: its end kept (the extension says what it is), with no path or control characters."""
+    base = "".join(ch for ch in (name or "").replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())
+    limit = PayoutAttachment._meta.get_field("name").max_length or 200
+    return base if len(base) <= limit else base[-limit:]
 
 
 @transaction.atomic
@@ -58,12 +66,24 @@ def payout_request(
     external_id: str = "",
 ) -> Payout:
     require_fund_raiser(actor, fund)
+    title = model_text(Payout, "title", title)
+    payee = model_text(Payout, "payee", payee)
+    external_id = model_text(Payout, "external_id", external_id)
+    clean: list[tuple[str, Money]] = []
+    for n, (item, amount) in enumerate(lines, start=1):
+        item = model_text(PayoutLine, "item", item, field="lines")
+        if not item:
+            raise field_error("lines", "line_item_required", lazy_format(_("Budget line %(n)s needs a description."), {"n": n}))
+        clean.append((item, amount_in(amount, field="lines")))
     if external_id:
+        key_lock("charity.payout", actor.pk, external_id)  # parallel retries wait here for the first to commit
         existing = Payout.objects.filter(requested_by=actor, external_id=external_id).first()
         if existing is not None:
-            if existing.fund_id != fund.pk or existing.project_id != project.pk or existing.title != title.strip():
+            stored = [(line.item, line.amount) for line in existing.lines.order_by("id")]
+            if (existing.fund_id, existing.project_id, existing.title, existing.payee, stored) != (
+                    fund.pk, project.pk, title, payee, clean):
                 raise Conflict("idempotency_mismatch", _("This request id was already used for a different payout."))
-            return existing
+            return replayed(existing)
     if fund.status != FundStatus.OPEN:
         raise field_error("fund", "fund_closed", _("This fund is closed."))
     if project.fund_id != fund.pk:
@@ -72,24 +92,20 @@ def payout_request(
         raise field_error("project", "project_ended", _("This project has ended."))
     if fund.restricted and project.purpose != fund.purpose:
         raise field_error("project", "purpose_mismatch", _("A restricted fund pays only for projects of its own purpose."))
-    if not title.strip():
+    if not title:
         raise field_error("title", "title_required", _("Give the payout a title."))
-    if not payee.strip():
+    if not payee:
         raise field_error("payee", "payee_required", _("Say who is paid."))
-    clean: list[tuple[str, Money]] = []
-    for n, (item, amount) in enumerate(lines, start=1):
-        if not (item or "").strip():
-            raise field_error("lines", "line_item_required", _("Budget line %(n)s needs a description.") % {"n": n})
-        clean.append((item.strip()[:128], money_in(amount, field="lines")))
     if not clean:
         raise field_error("lines", "lines_required", _("A payout needs at least one budget line."))
     total = sum((m for _i, m in clean), Money(0))
+    amount_in(total, field="lines")  # the whole payout within the limit too
     available = _available(fund, project)
     if total > available:
         raise ValidationFailed(
             "insufficient_balance",
-            _("The fund can spend %(available)s on this project; the request is for %(total)s.")
-            % {"available": available, "total": total},
+            lazy_format(_("The fund can spend %(available)s on this project; the request is for %(total)s."),
+            {"available": available, "total": total}),
         )
     for upload in attachments or []:
         if upload.size and upload.size > MAX_ATTACHMENT_BYTES:
@@ -97,22 +113,18 @@ def payout_request(
         if not (upload.name or "").lower().endswith(ATTACHMENT_TYPES):
             raise field_error("attachments", "attachment_type", _("Attach PDF, images, Excel or Word files."))
     payout = Payout(
-        fund=fund, project=project, station=fund.station, title=title.strip()[:128], payee=payee.strip()[:128], amount=total,
+        fund=fund, project=project, station=fund.station, title=title, payee=payee, amount=total,
         requested_by=actor, external_id=external_id,
     )
-    payout.full_clean()
-    try:
-        with transaction.atomic():
-            payout.save()
-    except IntegrityError:
-        raise Conflict("duplicate_request", _("This payout request was already made.")) from None
+    payout.full_clean(validate_constraints=False)  # the database holds them; same-key requests wait in key_lock
+    payout.save()
     PayoutLine.objects.bulk_create([PayoutLine(payout=payout, item=item, amount=m) for item, m in clean])
     for upload in attachments or []:
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)
         upload.seek(0)
-        PayoutAttachment.objects.create(payout=payout, file=upload, name=(upload.name or "")[:200], sha256=digest.hexdigest(),
+        PayoutAttachment.objects.create(payout=payout, file=upload, name=_file_name(upload.name), sha256=digest.hexdigest(),
                                         uploaded_by=actor)
     audit_log(actor=actor, action="charity.payout.request", obj=payout, after={"amount": str(total), "project": project.pk})
     return payout
@@ -128,6 +140,7 @@ def _available(fund: CommunityFund, project: Project) -> Money:
 def payout_approve(*, actor: Any, payout: Payout, note: str = "") -> Payout:
     """Approve and reserve: the project's restricted money first, then the fund's general money."""
     require_custodian_finance(actor, payout.fund)
+    note = model_text(Payout, "decision_note", note, field="note")
     locked = (Payout.objects.select_for_update()
               .select_related("fund__account", "project__restricted_account", "fund__custodian").get(pk=payout.pk))
     if locked.status in (PayoutStatus.APPROVED, PayoutStatus.PAID):
@@ -152,11 +165,11 @@ def payout_approve(*, actor: Any, payout: Payout, note: str = "") -> Payout:
     if remaining > 0:
         raise ValidationFailed(
             "insufficient_balance",
-            _("The fund can spend %(available)s on this project; the request is for %(total)s.")
-            % {"available": locked.amount - Money(remaining), "total": locked.amount},
+            lazy_format(_("The fund can spend %(available)s on this project; the request is for %(total)s."),
+            {"available": locked.amount - Money(remaining), "total": locked.amount}),
         )
     PayoutDraw.objects.bulk_create(draws)
-    locked.status, locked.decided_by, locked.decided_at, locked.decision_note = PayoutStatus.APPROVED, actor, timezone.now(), note[:300]
+    locked.status, locked.decided_by, locked.decided_at, locked.decision_note = PayoutStatus.APPROVED, actor, timezone.now(), note
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     audit_log(actor=actor, action="charity.payout.approve", obj=locked, after={"amount": str(locked.amount)})
     return locked
@@ -165,7 +178,8 @@ def payout_approve(*, actor: Any, payout: Payout, note: str = "") -> Payout:
 @transaction.atomic
 def payout_reject(*, actor: Any, payout: Payout, note: str) -> Payout:
     require_custodian_finance(actor, payout.fund)
-    if not (note or "").strip():
+    note = model_text(Payout, "decision_note", note, field="note")
+    if not note:
         raise field_error("note", "reason_required", _("Say why the payout is rejected."))
     locked = Payout.objects.select_for_update().get(pk=payout.pk)
     if locked.status == PayoutStatus.REJECTED:
@@ -175,7 +189,7 @@ def payout_reject(*, actor: Any, payout: Payout, note: str) -> Payout:
     if locked.requested_by_id == actor.pk:
         raise PermissionDenied("four_eyes", _("Whoever asked for a payout cannot decide on it."))
     locked.status, locked.decided_by, locked.decided_at = PayoutStatus.REJECTED, actor, timezone.now()
-    locked.decision_note = note.strip()[:300]
+    locked.decision_note = note
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     audit_log(actor=actor, action="charity.payout.reject", obj=locked, after={"note": locked.decision_note})
     return locked
@@ -185,17 +199,22 @@ def payout_reject(*, actor: Any, payout: Payout, note: str) -> Payout:
 def payout_pay(*, actor: Any, payout: Payout, payment_reference: str) -> Payout:
     """Record that the bank paid: the reserved holds post, exactly once."""
     require_custodian_finance(actor, payout.fund)
-    if not (payment_reference or "").strip():
+    payment_reference = model_text(Payout, "payment_reference", payment_reference)
+    if not payment_reference:
         raise field_error("payment_reference", "reference_required", _("Enter the bank's payment reference."))
     locked = Payout.objects.select_for_update().get(pk=payout.pk)
     if locked.status == PayoutStatus.PAID:
+        if locked.payment_reference != payment_reference:
+            raise Conflict("payout_paid_other_reference", lazy_format(
+                _("This payout was already recorded as paid with the bank reference %(reference)s."),
+                {"reference": locked.payment_reference}))
         return locked
     if locked.status != PayoutStatus.APPROVED:
         raise Conflict("payout_not_approved", _("Only an approved payout can be paid."))
     for draw in locked.draws.select_related("hold"):
         hold_post(hold=draw.hold, actor=actor)
     locked.status, locked.paid_by, locked.paid_at = PayoutStatus.PAID, actor, timezone.now()
-    locked.payment_reference = payment_reference.strip()[:64]
+    locked.payment_reference = payment_reference
     locked.save(update_fields=["status", "paid_by", "paid_at", "payment_reference"])
     audit_log(actor=actor, action="charity.payout.pay", obj=locked, after={"reference": locked.payment_reference})
     return locked

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, field_error
+from shanlian.core.idempotency import replayed
+from shanlian.core.inputs import model_text
 
 from ..models import Channel, Donation, DonationStatus, Receipt, ReceiptSequence, ReceiptStatus
 from ._access import require_custodian_finance
@@ -32,7 +34,7 @@ def receipt_issue(*, actor: Any, donation: Donation, _skip_access: bool = False)
     locked = Donation.objects.select_for_update().select_related("fund__custodian").get(pk=donation.pk)
     current = locked.receipts.filter(status=ReceiptStatus.ISSUED).first()
     if current is not None:
-        return current
+        return replayed(current)
     if locked.status != DonationStatus.CONFIRMED:
         raise Conflict("donation_refunded", _("A refunded gift gets no receipt."))
     if locked.channel in (Channel.SEED,):
@@ -55,13 +57,14 @@ def receipt_issue(*, actor: Any, donation: Donation, _skip_access: bool = False)
 def receipt_void(*, actor: Any, receipt: Receipt, reason: str) -> Receipt:
     """Void a receipt: its number stays used and shows as void on the verification page."""
     require_custodian_finance(actor, receipt.donation.fund)
-    if not (reason or "").strip():
+    reason = model_text(Receipt, "void_reason", reason, field="reason")
+    if not reason:
         raise field_error("reason", "reason_required", _("Say why the receipt is voided."))
     locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
     if locked.status == ReceiptStatus.VOIDED:
         return locked
     locked.status, locked.voided_by, locked.voided_at, locked.void_reason = (
-        ReceiptStatus.VOIDED, actor, timezone.now(), reason.strip()[:200])
+        ReceiptStatus.VOIDED, actor, timezone.now(), reason)
     locked.save(update_fields=["status", "voided_by", "voided_at", "void_reason"])
     audit_log(actor=actor, action="charity.receipt.void", obj=locked, after={"reason": locked.void_reason})
     return locked

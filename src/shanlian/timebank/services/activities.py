@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
 
@@ -70,7 +70,7 @@ def activity_publish(
         raise field_error("division", "division_not_in_station", _("The place is outside the station's street."))
     bad = [s for s in (skills or []) if s not in Skill.values]
     if bad:
-        raise field_error("skills", "invalid_skill", _("Unknown skill: %(skill)s.") % {"skill": bad[0]})
+        raise field_error("skills", "invalid_skill", lazy_format(_("Unknown skill: %(skill)s."), {"skill": bad[0]}))
     if not shifts:
         raise field_error("shifts", "shifts_required", _("An activity needs at least one shift."))
     now = timezone.now()
@@ -113,8 +113,8 @@ def signup_create(*, actor: Any, volunteer: Volunteer, shift: Shift) -> Signup:
         shift__starts_at__lt=locked.ends_at, shift__ends_at__gt=locked.starts_at,
     ).select_related("shift__activity").first()
     if overlap is not None:
-        raise ValidationFailed("shift_overlap", _("You are already signed up for “%(title)s” at that time.")
-                               % {"title": overlap.shift.activity.title})
+        raise ValidationFailed("shift_overlap", lazy_format(_("You are already signed up for “%(title)s” at that time."),
+                               {"title": overlap.shift.activity.title}))
     taken = Signup.objects.filter(shift=locked, status=SignupStatus.CONFIRMED).count()
     status = SignupStatus.CONFIRMED if taken < locked.headcount else SignupStatus.WAITLISTED
     try:

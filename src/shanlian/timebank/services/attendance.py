@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
 from shanlian.core.money import Hours, fen_sum
 from shanlian.ledger.models import Account
 from shanlian.ledger.services import entry_post
@@ -85,8 +85,8 @@ def check_in(*, actor: Any, volunteer: Volunteer, token: str) -> Attendance:
     day = timezone.localdate(now)
     today = Attendance.objects.filter(volunteer=volunteer, shift__activity=shift.activity, day=day).count()
     if today >= domain_setting("TIMEBANK_CHECKINS_PER_DAY"):
-        raise ValidationFailed("too_many_checkins", _("At most %(n)s check-ins per activity per day.")
-                               % {"n": domain_setting("TIMEBANK_CHECKINS_PER_DAY")})
+        raise ValidationFailed("too_many_checkins", lazy_format(_("At most %(n)s check-ins per activity per day."),
+                               {"n": domain_setting("TIMEBANK_CHECKINS_PER_DAY")}))
     attendance = Attendance.objects.create(shift=shift, volunteer=volunteer, day=day, checked_in_at=now)
     audit_log(actor=actor, action="timebank.check_in", obj=attendance)
     return attendance
@@ -161,8 +161,8 @@ def hours_approve(*, actor: Any, record: HoursRecord) -> HoursRecord:
     Volunteer.objects.select_for_update().get(pk=locked.volunteer_id)
     total = _day_total(locked.volunteer, locked.day, locked.pk) + locked.hours.value
     if total > domain_setting("TIMEBANK_MAX_DAY_HOURS"):
-        raise ValidationFailed("day_limit_exceeded", _("More than %(n)s hours in one day cannot be recorded.")
-                               % {"n": domain_setting("TIMEBANK_MAX_DAY_HOURS")})
+        raise ValidationFailed("day_limit_exceeded", lazy_format(_("More than %(n)s hours in one day cannot be recorded."),
+                               {"n": domain_setting("TIMEBANK_MAX_DAY_HOURS")}))
     locked.approved_by, locked.decided_at = actor, timezone.now()
     if total > domain_setting("TIMEBANK_ORGANIZER_DAY_HOURS") or locked.late_entry:
         locked.status = HoursStatus.NEEDS_AGENCY
@@ -186,8 +186,8 @@ def hours_agency_approve(*, actor: Any, record: HoursRecord) -> HoursRecord:
         raise ValidationFailed("four_eyes", _("The agency's approval must come from someone else than the organizer."))
     Volunteer.objects.select_for_update().get(pk=locked.volunteer_id)
     if _day_total(locked.volunteer, locked.day, locked.pk) + locked.hours.value > domain_setting("TIMEBANK_MAX_DAY_HOURS"):
-        raise ValidationFailed("day_limit_exceeded", _("More than %(n)s hours in one day cannot be recorded.")
-                               % {"n": domain_setting("TIMEBANK_MAX_DAY_HOURS")})
+        raise ValidationFailed("day_limit_exceeded", lazy_format(_("More than %(n)s hours in one day cannot be recorded."),
+                               {"n": domain_setting("TIMEBANK_MAX_DAY_HOURS")}))
     _post_credits(locked, actor)
     locked.status, locked.agency_approved_by = HoursStatus.APPROVED, actor
     locked.save(update_fields=["status", "agency_approved_by", "entry"])

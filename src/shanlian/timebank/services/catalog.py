@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
+from shanlian.core.idempotency import replayed
 from shanlian.core.money import Hours
 from shanlian.ledger.services import entry_post, entry_reverse
 from shanlian.orgs.models import Station
@@ -47,27 +48,28 @@ def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, qu
     volunteer's own row serialises their redemptions (the limit per person). The same idempotency key
     returns the first redemption."""
     require_self(actor, volunteer)
+    if not 1 <= int(quantity) <= 99:
+        raise field_error("quantity", "invalid_quantity", _("Enter a quantity."))
+    # The volunteer's row first: parallel retries of one key wait here, then find the first one's redemption.
+    fresh = Volunteer.objects.select_for_update(no_key=True).get(pk=volunteer.pk)
     if idempotency_key:
         existing = Redemption.objects.filter(volunteer=volunteer, idempotency_key=idempotency_key).first()
         if existing is not None:
             if existing.item_id != item.pk or existing.quantity != quantity:
                 raise Conflict("idempotency_mismatch", _("This request id was already used for a different redemption."))
-            return existing
-    if not 1 <= int(quantity) <= 99:
-        raise field_error("quantity", "invalid_quantity", _("Enter a quantity."))
-    fresh = Volunteer.objects.select_for_update(no_key=True).get(pk=volunteer.pk)
+            return replayed(existing)
     if star_level(fresh.approved_hours) < domain_setting("TIMEBANK_SPEND_MIN_STARS"):
-        raise ValidationFailed("star_required", _("Spending credits needs a %(n)s-star volunteer (%(h)s approved hours).")
-                               % {"n": domain_setting("TIMEBANK_SPEND_MIN_STARS"), "h": domain_setting("TIMEBANK_STAR_HOURS")[0]})
+        raise ValidationFailed("star_required", lazy_format(_("Spending credits needs a %(n)s-star volunteer (%(h)s approved hours)."),
+                               {"n": domain_setting("TIMEBANK_SPEND_MIN_STARS"), "h": domain_setting("TIMEBANK_STAR_HOURS")[0]}))
     current = CatalogItem.objects.get(pk=item.pk)
     if not current.active:
         raise ValidationFailed("item_inactive", _("This item is no longer offered."))
     if current.stock < quantity:
-        raise ValidationFailed("out_of_stock", _("Only %(n)s left.") % {"n": current.stock})
+        raise ValidationFailed("out_of_stock", lazy_format(_("Only %(n)s left."), {"n": current.stock}))
     taken = Redemption.objects.filter(item=current, volunteer=volunteer).exclude(status=RedemptionStatus.CANCELLED).aggregate(
         q=Sum("quantity"))["q"] or 0
     if taken + quantity > current.per_person_limit:
-        raise ValidationFailed("limit_reached", _("At most %(n)s per person.") % {"n": current.per_person_limit})
+        raise ValidationFailed("limit_reached", lazy_format(_("At most %(n)s per person."), {"n": current.per_person_limit}))
     credits = current.price.value * quantity
     entry = entry_post(legs=[(volunteer.account, credits), (redeemed(), -credits)],
                        memo=f"积分兑换 redeem {current.name} x{quantity}", source=f"timebank.redeem:{volunteer.pk}",
@@ -83,7 +85,7 @@ def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, qu
     # nothing is written (the transaction rolls back with the error).
     if not CatalogItem.objects.filter(pk=current.pk, active=True, stock__gte=quantity).update(stock=F("stock") - quantity):
         left = CatalogItem.objects.filter(pk=current.pk).values_list("stock", flat=True).first() or 0
-        raise ValidationFailed("out_of_stock", _("Only %(n)s left.") % {"n": left})
+        raise ValidationFailed("out_of_stock", lazy_format(_("Only %(n)s left."), {"n": left}))
     return redemption
 
 

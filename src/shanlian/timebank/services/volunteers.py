@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error
+from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error, lazy_format
 from shanlian.core.money import Hours
 from shanlian.ledger.models import Entry
 from shanlian.ledger.services import entry_post
@@ -63,10 +63,10 @@ def volunteer_register(
         raise Conflict("already_volunteer", _("This person is already a registered volunteer."))
     bad = [s for s in (skills or []) if s not in Skill.values]
     if bad:
-        raise field_error("skills", "invalid_skill", _("Unknown skill: %(skill)s.") % {"skill": bad[0]})
+        raise field_error("skills", "invalid_skill", lazy_format(_("Unknown skill: %(skill)s."), {"skill": bad[0]}))
     bad = [a for a in (availability or []) if a not in AVAILABILITY]
     if bad:
-        raise field_error("availability", "invalid_availability", _("Unknown time slot: %(slot)s.") % {"slot": bad[0]})
+        raise field_error("availability", "invalid_availability", lazy_format(_("Unknown time slot: %(slot)s."), {"slot": bad[0]}))
     if party_member and not party_consent:
         raise field_error("party_member", "consent_required",
                           _("Party membership is recorded only with the volunteer's separate consent."))
