@@ -415,7 +415,7 @@ def main() -> None:
     print(f"read {blocks * 8 / 1024:,.0f} MB into the OS cache in {time.perf_counter() - t:.1f} s; "
           f"{version.split(' on ')[0]}, shared_buffers {shared}, {os.cpu_count()} CPUs")
     per_fund = fund_statement(fund=funds[0], limit=1)
-    print(f"\n{n_postings:,} postings, {len(funds):,} funds; fund {funds[0].code} holds {per_fund.balance}\n")
+    print(f"\n{n_postings:,} postings, {len(funds):,} funds; fund {funds[0].code} holds {per_fund.holdings}\n")
     scan = timed(full_scan, [None] * 5)
     rows = [
         ("fund_statement, first page", timed(first_page, picks)),

@@ -33,16 +33,21 @@ DATA_DIR = Path(os.environ.get("SHANLIAN_DATA_DIR", REPO_DIR / "data"))
 
 DEBUG = env_bool("SHANLIAN_DEBUG", False)
 # The demo key is public: production sets SHANLIAN_SECRET_KEY (checked by `shanlian check --deploy`).
-SECRET_KEY = os.environ.get("SHANLIAN_SECRET_KEY", "shanlian-demo-secret-key-change-me-in-production-0123456789")
+# The demo's keys are public (they are in this file): `shanlian check --deploy` fails while any of them is in use.
+DEMO_KEYS = {
+    "SECRET_KEY": "shanlian-demo-secret-key-change-me-in-production-0123456789",
+    "FIELD_KEY": "ZGVtby1maWVsZC1rZXktc2hhbmxpYW4tMDAwMDAwMDA=",
+    "FIELD_HASH_KEY": "demo-blind-index-key-change-me",
+    "FAKEPAY_SECRET": "fakepay-demo-secret-change-me",
+}
+SECRET_KEY = os.environ.get("SHANLIAN_SECRET_KEY", DEMO_KEYS["SECRET_KEY"])
 ALLOWED_HOSTS = env_list("SHANLIAN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("SHANLIAN_CSRF_TRUSTED_ORIGINS")
 
 # Keys for encrypting sensitive personal data at rest (Fernet, comma-separated, newest first so keys
 # can rotate) and for the blind index that lets us find duplicates without decrypting.
-FIELD_ENCRYPTION_KEYS = env_list(
-    "SHANLIAN_FIELD_KEYS", "ZGVtby1maWVsZC1rZXktc2hhbmxpYW4tMDAwMDAwMDA="
-)
-FIELD_HASH_KEY = os.environ.get("SHANLIAN_FIELD_HASH_KEY", "demo-blind-index-key-change-me")
+FIELD_ENCRYPTION_KEYS = env_list("SHANLIAN_FIELD_KEYS", DEMO_KEYS["FIELD_KEY"])
+FIELD_HASH_KEY = os.environ.get("SHANLIAN_FIELD_HASH_KEY", DEMO_KEYS["FIELD_HASH_KEY"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -222,7 +227,7 @@ SHANLIAN: dict[str, Any] = {
     "CHARITY_GROUP_COMMIT_THREADS": int(os.environ.get("SHANLIAN_GROUP_COMMIT_THREADS", "0")),  # 0: 1 in the gateway, else 2
     # Online payments: how long a payment may stay open, and the FakePay webhook secret (demo and tests).
     "CHARITY_PAYMENT_TTL_MINUTES": int(os.environ.get("SHANLIAN_PAYMENT_TTL_MINUTES", "30")),
-    "FAKEPAY_SECRET": os.environ.get("SHANLIAN_FAKEPAY_SECRET", "fakepay-demo-secret-change-me"),
+    "FAKEPAY_SECRET": os.environ.get("SHANLIAN_FAKEPAY_SECRET", DEMO_KEYS["FAKEPAY_SECRET"]),
     # FakePay marks payments paid with no money moving: for the demo and tests only; off in production.
     "FAKEPAY_ENABLED": env_bool("SHANLIAN_FAKEPAY_ENABLED", True),
     # Time bank (DOMAIN.md, Time bank): stars by cumulative approved hours, spending threshold, cap.

@@ -47,7 +47,7 @@ def station_worker_user():
 
 
 def balance(page) -> str:
-    return page.locator("[data-testid=count-balance]").inner_text().strip()
+    return page.locator("[data-testid=count-money]").inner_text().strip()
 
 
 def test_gift_then_payout_with_four_eyes(page, live_server, books_live, tmp_path):

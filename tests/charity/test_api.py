@@ -288,7 +288,7 @@ def test_funds_are_scoped_like_the_staff_pages(login, books, user, codes):
 def test_fund_money_is_in_yuan_strings(login, books):
     row = login("finance").get("/api/charity/funds").json()["results"][0]
     assert row["code"] == "yx-bjj"
-    assert row["balance"] == "10000.00" and row["available"] == "10000.00" and row["held"] == "0.00"
+    assert row["money"] == "10000.00" and row["goods_value"] == "0.00" and row["available"] == "10000.00" and row["held"] == "0.00"
     assert row["custodian"]["name"] == "广州市越秀区慈善会"
 
 
@@ -318,7 +318,8 @@ def test_statement_pages_with_a_cursor(login, books):
     resp = client.get("/api/charity/funds/yx-bjj/statement?limit=2")
     assert resp.status_code == 200, resp.content
     st = resp.json()
-    assert st["balance"] == "10006.00" and st["closing"] == "10006.00" and st["opening"] == "0.00"
+    assert st["holdings"] == st["money"] == "10006.00" and st["goods_value"] == "0.00"
+    assert st["closing"] == "10006.00" and st["opening"] == "0.00"
     assert [line["amount"] for line in st["lines"]] == ["3.00", "2.00"]
     assert st["lines"][0]["balance_after"] == "10006.00"
     assert st["lines"][0]["posted_at"].endswith("+08:00")

@@ -36,12 +36,12 @@ def test_statement_first_page_and_running_balance(books, city):
     for i in range(5):
         gift(books, city, f"{i + 1}.10")
     st = fund_statement(fund=books.fund, limit=3)
-    assert st.balance == Money("10015.50")
+    assert st.holdings == Money("10015.50")
     assert [line.amount for line in st.lines] == [Money("5.10"), Money("4.10"), Money("3.10")]
     assert st.lines[0].balance_after == Money("10015.50")
     assert st.lines[2].balance_after == Money("10006.30")
     assert st.has_more and st.next_cursor == st.lines[-1].entry_id
-    assert st.opening == Money(0) and st.closing == st.balance
+    assert st.opening == Money(0) and st.closing == st.holdings
     assert st.total_in == Money("10015.50") and st.total_out == Money(0)
     nxt = fund_statement(fund=books.fund, limit=3, cursor=st.next_cursor)
     assert [line.amount for line in nxt.lines] == [Money("2.10"), Money("1.10"), Money("10000.00")]
@@ -62,10 +62,10 @@ def test_statement_kinds_signs_and_totals(books, city):
     matched_line = next(line for line in st.lines if line.entry_id == a.matched.entry_id)
     assert matched_line.amount == Money("160.00")  # gift and match in one entry
     # The fund's money: general + restricted + goods.
-    assert st.balance == Money("10000") + Money("200") + Money("50") + Money("30") + Money("160") + Money("72") - Money("300")
+    assert st.holdings == Money("10000") + Money("200") + Money("50") + Money("30") + Money("160") + Money("72") - Money("300")
     assert st.restricted[0][0] == books.project and st.restricted[0][1] == Money("0.00")  # 30 restricted, then the payout took it first
-    assert st.opening + st.total_in - st.total_out == st.closing == st.balance
-    assert st.lines[0].balance_after == st.balance
+    assert st.opening + st.total_in - st.total_out == st.closing == st.holdings
+    assert st.lines[0].balance_after == st.holdings
     for newer, older in zip(st.lines, st.lines[1:], strict=False):
         assert older.balance_after == newer.balance_after - newer.amount
 
@@ -94,11 +94,11 @@ def test_statement_for_a_period(books, city):
     st = fund_statement(fund=books.fund, start=dt.date(2025, 4, 1), end=dt.date(2025, 4, 30))
     assert [line.amount for line in st.lines] == [Money("-5.00"), Money("20.00")]
     assert st.total_in == Money("20.00") and st.total_out == Money("5.00")
-    assert st.closing == st.balance - Money("40.00")
+    assert st.closing == st.holdings - Money("40.00")
     assert st.opening + st.total_in - st.total_out == st.closing
     assert st.lines[0].balance_after == st.closing
     empty = fund_statement(fund=books.fund, start=dt.date(2030, 1, 1))
-    assert empty.lines == [] and empty.opening == empty.closing == st.balance
+    assert empty.lines == [] and empty.opening == empty.closing == st.holdings
 
 
 def test_statement_queries_do_not_grow_with_lines(books, city):
@@ -164,7 +164,7 @@ def test_fund_disclosure_income_spending_balance(books, city):
     assert sum((m.amount for m in d.income_by_month), Money(0)) == d.income
     assert [(s.project, s.amount, s.payouts) for s in d.spending_by_project] == [(books.project, Money("300.00"), 1)]
     assert d.spending == Money("300.00") and d.goods_given == Money("48.00")
-    assert d.balance == fund_statement(fund=books.fund).balance
+    assert d.holdings == fund_statement(fund=books.fund).holdings and d.money == d.holdings - d.goods
 
 
 def test_fees_and_leftovers(books, city):
@@ -238,7 +238,7 @@ def test_fund_page_shows_money_and_masked_donors(client, books, city):
     html = r.content.decode()
     assert "北京街社区慈善基金" in html and "张**" in html and "广州善心贸易有限公司" in html
     assert 'data-testid="statement-row"' in html and "sl-chart-months" in html
-    assert r.context["d"].balance == fund_statement(fund=books.fund).balance
+    assert r.context["d"].holdings == fund_statement(fund=books.fund).holdings
 
 
 def test_fund_page_filters_by_period_and_rejects_a_bad_one(client, books, city):

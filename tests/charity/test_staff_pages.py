@@ -16,7 +16,9 @@ from django.urls import reverse
 
 from shanlian.charity import services as cs
 from shanlian.charity.models import Donation, GoodsMovement, Payout, PayoutStatus, Receipt, ReceiptStatus
+from shanlian.charity.selectors.statement import fund_statement
 from shanlian.core.models import AuditLog
+from shanlian.core.money import Money
 from shanlian.ledger.models import Entry
 from shanlian.orgs.models import DonationPoint
 
@@ -166,8 +168,13 @@ def test_fund_page_shows_money_statement_projects_gifts_payouts_goods(login, boo
     response = login("station_worker").get(url("fund_detail", books.fund.code))
     assert response.status_code == 200
     body = response.text
-    assert 'data-testid="count-balance">¥10,088.80<' in body
+    assert 'data-testid="count-money">¥10,088.80<' in body  # money only: the rice is counted apart, at value
     assert 'data-testid="count-goods">¥50.00<' in body
+    statement = fund_statement(fund=books.fund)
+    assert statement.money == Money("10088.80") and statement.goods == Money("50.00")
+    assert statement.holdings == statement.closing == Money("10138.80")
+    listed = login("station_worker").get(url("fund_list")).text
+    assert 'data-testid="fund-money">¥10,088.80<' in listed  # the list and the statement agree on what money is
     assert body.count('data-testid="statement-line"') == 3  # seed, cash gift, goods gift
     assert "+¥88.80" in body
     assert "长者饭堂助餐" in body and "重阳节慰问" in body and "林晓红" in body

@@ -95,7 +95,7 @@ def test_fund_money(books, city, django_assert_num_queries):
     # The project's restricted money is drawn first, then the fund's general money.
     assert money.general == Money("10000.00") and money.restricted == Money("300.00")
     assert money.restricted_held == Money("300.00") and money.general_held == Money("200.00")
-    assert money.balance == Money("10300.00") and money.held == Money("500.00") and money.available == Money("9800.00")
+    assert money.money == Money("10300.00") and money.held == Money("500.00") and money.available == Money("9800.00")
     assert money.goods == Money("40.00")
 
 

@@ -54,13 +54,13 @@ class FundOut(Schema):
     restricted: bool
     purpose: str
     status: str
-    balance: str = Field(..., description="Money held for the fund: general plus its projects' restricted money.",
-                         examples=["10000.00"])
+    money: str = Field(..., description="Money held for the fund: general plus its projects' restricted money (goods "
+                       "are not money: see goods_value).", examples=["10000.00"])
     general: str = Field(..., description="The fund's general (unrestricted) money.")
     restricted_money: str = Field(..., description="Restricted gifts to its projects (定向).")
     held: str = Field(..., description="Reserved for approved payouts not yet paid.")
-    available: str = Field(..., description="Balance less held.")
-    goods: str = Field(..., description="Valuation of goods received and not yet given out.")
+    available: str = Field(..., description="Money less held.")
+    goods_value: str = Field(..., description="Goods received and not yet given out, at the value they were received at.")
 
 
 class FundPage(PageOut):
@@ -75,8 +75,8 @@ def fund_out(fund: CommunityFund) -> dict[str, Any]:
         "custodian": {"id": fund.custodian_id, "name": fund.custodian.name},
         "station": {"id": fund.station_id, "name": fund.station.name} if fund.station is not None else None,
         "restricted": fund.restricted, "purpose": fund.purpose, "status": fund.status,
-        "balance": yuan(money.balance), "general": yuan(money.general), "restricted_money": yuan(money.restricted),
-        "held": yuan(money.held), "available": yuan(money.available), "goods": yuan(money.goods),
+        "money": yuan(money.money), "general": yuan(money.general), "restricted_money": yuan(money.restricted),
+        "held": yuan(money.held), "available": yuan(money.available), "goods_value": yuan(money.goods),
     }
 
 
@@ -109,7 +109,10 @@ class StatementOut(Schema):
     closing: str
     total_in: str
     total_out: str = Field(..., description="Positive: opening + total_in - total_out = closing.")
-    balance: str
+    holdings: str = Field(..., description="What the fund holds now: money plus goods at value (the lines, the opening "
+                          "and the closing count both).")
+    money: str = Field(..., description="Money only: general plus restricted.")
+    goods_value: str = Field(..., description="Goods in stock, at value.")
     held: str
     restricted: list[RestrictedOut]
     lines: list[StatementLineOut] = Field(..., description="Newest first.")
@@ -120,7 +123,8 @@ class StatementOut(Schema):
 def statement_out(st: Any, *, start: str | None, end: str | None) -> dict[str, Any]:
     return {
         "fund": st.fund.code, "start": start, "end": end, "opening": yuan(st.opening), "closing": yuan(st.closing),
-        "total_in": yuan(st.total_in), "total_out": yuan(st.total_out), "balance": yuan(st.balance), "held": yuan(st.held),
+        "total_in": yuan(st.total_in), "total_out": yuan(st.total_out), "holdings": yuan(st.holdings), "money": yuan(st.money),
+        "goods_value": yuan(st.goods), "held": yuan(st.held),
         "restricted": [{"project": {"id": p.pk, "name": p.title}, "amount": yuan(m)} for p, m in st.restricted],
         "has_more": st.has_more, "next_cursor": st.next_cursor,
         "lines": [

@@ -152,7 +152,8 @@ def fund_tables(fund: CommunityFund, start: dt.date | None, end: dt.date | None)
     d = fund_disclosure(fund=fund, start=start, end=end)
     summary: list[Row] = [
         [_("Fund"), fund.name], [_("Code"), fund.code], [_("Custodian"), fund.custodian.name],
-        [_("Period"), f"{start or '…'} – {end or timezone.localdate()}"], [_("Balance now"), d.balance],
+        [_("Period"), f"{start or '…'} – {end or timezone.localdate()}"], [_("Money now"), d.money],
+        [_("Goods in stock (at value)"), d.goods],
         [_("Income in the period"), d.income], [_("Spending in the period"), d.spending],
         [_("Goods given out"), d.goods_given], [_("Management fees"), d.fees],
     ]

@@ -147,9 +147,14 @@ class FundDisclosure:
     goods_given: Money
     fees: Money
     leftovers: list[LeftoverMove]
-    balance: Money
+    holdings: Money  # money and goods at value, as the statement's lines add up
+    goods: Money  # goods in stock, at value
     held: Money
     restricted: list[tuple[Project, Money]]
+
+    @property
+    def money(self) -> Money:
+        return self.holdings - self.goods
 
 
 def _match_fen() -> Any:
@@ -256,7 +261,7 @@ def fund_disclosure(*, fund: CommunityFund, start: dt.date | None = None, end: d
         fund=fund, start=start, end=end, income=income, gifts=sum(p.gifts for p in by_month), income_by_month=by_month,
         income_by_source=by_source,
         spending=spending, spending_by_project=spending_rows, goods_given=-_money(sums.goods), fees=_money(sums.fees),
-        leftovers=leftovers, balance=_money(sums.balance), held=_money(sums.held),
+        leftovers=leftovers, holdings=_money(sums.balance), goods=_money(sums.goods_stock), held=_money(sums.held),
         restricted=[(p, Money(p.restricted_account.balance)) for p in projects],
     )
 
@@ -268,6 +273,7 @@ class _Sums:
     fees: int = 0
     balance: int = 0
     held: int = 0
+    goods_stock: int = 0  # the goods account's balance: goods in stock, at value
     leftover_entries: int = 0
 
 
@@ -306,10 +312,13 @@ def _fund_sums(fund: CommunityFund, account_ids: list[int], start: dt.date | Non
         SELECT 'B', NULL, SUM({_FEN.format(col="balance")}), SUM({_FEN.format(col="held")}) FROM {Account._meta.db_table}
          WHERE id IN ({ids})
         UNION ALL
+        SELECT 'K', NULL, SUM({_FEN.format(col="balance")}), 0 FROM {Account._meta.db_table} WHERE id = %s
+        UNION ALL
         SELECT 'L', NULL, COUNT(*), 0 FROM {Posting._meta.db_table} p JOIN {Entry._meta.db_table} e ON e.id = p.entry_id
          WHERE p.account_id IN ({ids}) AND e.source = 'charity.leftover' AND e.external_id <> '' AND {left_sql}
     """  # noqa: S608 (table names from the models; every value is a parameter)
-    params = [fund.pk, PayoutStatus.PAID, *paid_p, fund.pk, *goods_p, fund.pk, *fees_p, *account_ids, *account_ids, *left_p]
+    params = [fund.pk, PayoutStatus.PAID, *paid_p, fund.pk, *goods_p, fund.pk, *fees_p, *account_ids, fund.goods_account_id,
+              *account_ids, *left_p]
     out = _Sums(paid={})
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -322,6 +331,8 @@ def _fund_sums(fund: CommunityFund, account_ids: list[int], start: dt.date | Non
                 out.fees = int(a or 0)
             elif kind == "B":
                 out.balance, out.held = int(a or 0), int(b or 0)
+            elif kind == "K":
+                out.goods_stock = int(a or 0)
             else:
                 out.leftover_entries = int(a or 0)
     return out

@@ -140,7 +140,8 @@ def fund_get(*, scope: Scope, code: str) -> CommunityFund:
 
 @dataclass(frozen=True)
 class FundMoney:
-    """A fund's money as the pages show it: general and restricted balances, what approved payouts hold."""
+    """A fund's money as the pages show it: general and restricted money, what approved payouts hold, and apart
+    from the money, its goods in stock at value (never added to the money)."""
 
     general: Money
     general_held: Money
@@ -149,7 +150,7 @@ class FundMoney:
     goods: Money
 
     @property
-    def balance(self) -> Money:
+    def money(self) -> Money:
         return self.general + self.restricted
 
     @property
@@ -158,7 +159,7 @@ class FundMoney:
 
     @property
     def available(self) -> Money:
-        return self.balance - self.held
+        return self.money - self.held
 
 
 def fund_money(fund: CommunityFund) -> FundMoney:

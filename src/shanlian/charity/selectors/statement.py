@@ -93,9 +93,15 @@ class Statement:
     lines: list[StatementLine]
     has_more: bool
     next_cursor: int | None
-    balance: Money
+    holdings: Money  # what the fund holds now: its money and its goods at their value (the lines move both)
+    goods: Money  # goods in stock, at the value they were received at
     held: Money
     restricted: list[tuple[Project, Money]]
+
+    @property
+    def money(self) -> Money:
+        """Money only: the general money and the projects' restricted money (what the fund list calls money)."""
+        return self.holdings - self.goods
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -120,9 +126,10 @@ def _placeholders(n: int) -> str:
     return ", ".join(["%s"] * n)
 
 
-def _totals(account_ids: list[int], lo: int, hi: int) -> tuple[int, int, int, int, int, int]:
-    """(balance, later, in, out, since_lo, held) in fen, fund side (+ in), in one statement (one snapshot):
-    later = movement after the period, since_lo = movement from the period's start until now."""
+def _totals(account_ids: list[int], lo: int, hi: int, goods_id: int) -> tuple[int, int, int, int, int, int, int]:
+    """(balance, later, in, out, since_lo, held, goods) in fen, fund side (+ in), in one statement (one snapshot):
+    later = movement after the period, since_lo = movement from the period's start until now, goods = the goods
+    account's balance (part of balance)."""
     posting, account = Posting._meta.db_table, Account._meta.db_table
     ids = _placeholders(len(account_ids))
     # Table names come from the models; every value is a parameter.
@@ -132,14 +139,15 @@ def _totals(account_ids: list[int], lo: int, hi: int) -> tuple[int, int, int, in
                COALESCE(SUM(CASE WHEN entry_id <= %s AND net < 0 THEN net ELSE 0 END), 0),
                COALESCE(SUM(net), 0),
                (SELECT COALESCE(SUM({_FEN.format(col="balance")}), 0) FROM {account} WHERE id IN ({ids})),
-               (SELECT COALESCE(SUM({_FEN.format(col="held")}), 0) FROM {account} WHERE id IN ({ids}))
+               (SELECT COALESCE(SUM({_FEN.format(col="held")}), 0) FROM {account} WHERE id IN ({ids})),
+               (SELECT COALESCE(SUM({_FEN.format(col="balance")}), 0) FROM {account} WHERE id = %s)
         FROM (SELECT entry_id, -SUM({_FEN.format(col="amount")}) AS net FROM {posting}
               WHERE account_id IN ({ids}) AND entry_id >= %s GROUP BY entry_id) n
     """  # noqa: S608
     with connection.cursor() as cur:
-        cur.execute(sql, [hi, hi, hi, *account_ids, *account_ids, *account_ids, lo])
-        later, fen_in, fen_out, since_lo, balance, held = (int(v) for v in cur.fetchone())
-    return balance, later, fen_in, fen_out, since_lo, held
+        cur.execute(sql, [hi, hi, hi, *account_ids, *account_ids, goods_id, *account_ids, lo])
+        later, fen_in, fen_out, since_lo, balance, held, goods = (int(v) for v in cur.fetchone())
+    return balance, later, fen_in, fen_out, since_lo, held, goods
 
 
 PageRow = tuple[int, int, dt.datetime, str, str, int | None]  # entry id, net fen, posted_at, memo, source, reverses
@@ -215,7 +223,7 @@ def fund_statement(
     projects = fund_project_accounts(fund) if projects is None else projects
     account_ids = sorted({fund.account_id, fund.goods_account_id, *(p.restricted_account_id for p in projects)})
     lo, hi = _entry_bounds(start, end)
-    balance_fen, later_fen, in_fen, out_fen, since_lo_fen, held_fen = _totals(account_ids, lo, hi)
+    balance_fen, later_fen, in_fen, out_fen, since_lo_fen, held_fen, goods_fen = _totals(account_ids, lo, hi, fund.goods_account_id)
     closing = balance_fen - later_fen
     opening = balance_fen - since_lo_fen
 
@@ -237,6 +245,7 @@ def fund_statement(
     return Statement(
         fund=fund, start=start, end=end, opening=Money.from_fen(opening), closing=Money.from_fen(closing),
         total_in=Money.from_fen(in_fen), total_out=Money.from_fen(-out_fen), lines=lines, has_more=has_more,
-        next_cursor=lines[-1].entry_id if has_more and lines else None, balance=Money.from_fen(balance_fen),
+        next_cursor=lines[-1].entry_id if has_more and lines else None, holdings=Money.from_fen(balance_fen),
+        goods=Money.from_fen(goods_fen),
         held=Money.from_fen(held_fen), restricted=[(p, Money(p.restricted_account.balance)) for p in projects],
     )
