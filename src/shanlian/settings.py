@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "shanlian.places",
     "shanlian.orgs",
     "shanlian.people",
+    "shanlian.accounts",
     "shanlian.ledger",
     "shanlian.charity",
     "shanlian.timebank",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "shanlian.core.middleware.InputGuardMiddleware",
     "shanlian.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
+    "shanlian.accounts.middleware.ForcePasswordChangeMiddleware",
 ]
 
 # The ledger's (account, entry) index carries the amount on PostgreSQL (INCLUDE); SQLite builds it without, as intended.
@@ -138,6 +140,7 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "shanlian.accounts.backends.PhoneBackend",  # residents sign in with their phone number
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -257,6 +260,11 @@ SHANLIAN: dict[str, Any] = {
     "DATE_EARLIEST": os.environ.get("SHANLIAN_DATE_EARLIEST", "2000-01-01"),
     "DATE_HORIZON_YEARS": int(os.environ.get("SHANLIAN_DATE_HORIZON_YEARS", "1")),
     "CLOCK_SKEW_HOURS": float(os.environ.get("SHANLIAN_CLOCK_SKEW_HOURS", "24")),
+    # Text messages (sign-up and password-reset codes): the provider's class, a code's life, tries and sends an hour.
+    "SMS_BACKEND": os.environ.get("SHANLIAN_SMS_BACKEND", "shanlian.accounts.messaging.ConsoleSms"),
+    "OTP_TTL_MINUTES": int(os.environ.get("SHANLIAN_OTP_TTL_MINUTES", "10")),
+    "OTP_MAX_ATTEMPTS": int(os.environ.get("SHANLIAN_OTP_MAX_ATTEMPTS", "5")),
+    "OTP_PER_HOUR": int(os.environ.get("SHANLIAN_OTP_PER_HOUR", "5")),
 }
 
 # Celery (later apps): Redis in production; eager in the embedded default so the demo needs no broker.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("shanlian.web.urls")),
     path("orgs/", include("shanlian.orgs.urls")),
     path("people/", include("shanlian.people.urls")),
+    path("account/", include("shanlian.accounts.urls")),
     path("charity/compliance/", include("shanlian.charity.urls_compliance")),
     path("charity/", include("shanlian.charity.urls_staff")),
     path("give/", include("shanlian.charity.urls_give")),

@@ -93,31 +93,37 @@ def test_district_admin_chart_is_by_street(login, city):
     assert data["area"]["stations"] == [1, 1]
 
 
-def test_federation_finance_sees_its_district_without_people(login, city):
+def test_federation_finance_lands_on_its_desk_without_people(login, city):
     response = login("finance").get(HOME)
     assert response.status_code == 200
-    assert count(response, "stations") == 2
-    assert count(response, "people") == 0  # finance is an area role, not a people role
+    body = response.text
+    assert 'data-testid="finance-desk"' in body and 'data-testid="dashboard-counts"' not in body
+    assert "sl-dashboard-data" not in body and "陈秀英" not in body  # finance is an area role, not a people role
 
 
-@pytest.mark.parametrize("who", ["volunteer", "donor", "expert", "nobody"])
-def test_non_staff_get_a_personal_card_and_no_area_data(login, city, who):
+@pytest.mark.parametrize(("who", "lands"), [("volunteer", "timebank:home"), ("donor", "give:mine")])
+def test_residents_land_where_their_work_is(login, city, who, lands):
+    response = login(who).get(HOME)
+    assert response.status_code == 302 and response.url == reverse(lands)
+
+
+@pytest.mark.parametrize("who", ["expert", "nobody"])
+def test_other_non_staff_get_no_area_data(login, city, who):
     response = login(who).get(HOME)
     assert response.status_code == 200
     body = response.text
-    assert 'data-testid="personal-card"' in body
     assert 'data-testid="dashboard-counts"' not in body
     assert "sl-dashboard-data" not in body
     assert "北京街道社工站" not in body
-    assert reverse("orgs:organization_list") in body
 
 
-def test_volunteer_card_shows_masked_identifiers_and_roles(login, city):
+def test_the_account_page_shows_masked_identifiers_and_roles(login, city):
     from shanlian.core import crypto
 
-    response = login("volunteer").get(HOME)
+    response = login("volunteer").get(reverse("accounts:account"))
     body = response.text
     me = city.users["volunteer"].person
+    assert 'data-testid="personal-card"' in body
     assert me.resident_id_masked in body and me.phone_masked in body
     assert crypto.decrypt(me.resident_id_enc) not in body
     assert crypto.decrypt(me.phone_enc) not in body
@@ -146,7 +152,7 @@ def _grow_city(city, n: int) -> None:
         f.person(f"居民{i}乙", city.communities["盐运西"])
 
 
-@pytest.mark.parametrize("who", ["city_admin", "district_admin", "station_worker", "volunteer"])
+@pytest.mark.parametrize("who", ["city_admin", "district_admin", "station_worker", "finance", "expert"])
 def test_home_runs_a_fixed_number_of_queries(login, city, who):
     client = login(who)
     before = queries(client, HOME)

@@ -16,17 +16,18 @@ from django.views.decorators.http import require_GET
 
 from shanlian.core.errors import PermissionDenied, field_error
 from shanlian.core.pagination import CappedPaginator
-from shanlian.core.scoping import Role, Scope
+from shanlian.core.scoping import Scope
 from shanlian.people.selectors import actor_scope
 
 from .forms_public import YearForm, years_choice
+from .permissions import may_see_compliance
 from .selectors import ComplianceReport, compliance, compliance_federation_get, compliance_federations, compliance_many
 
 PAGE_SIZE = 10
 
 
 def _require_role(scope: Scope) -> None:
-    if not (scope.is_superuser or scope.has(Role.FEDERATION_FINANCE, Role.CITY_ADMIN, Role.DISTRICT_ADMIN)):
+    if not may_see_compliance(scope):
         raise PermissionDenied("compliance_not_allowed",
                                _("Only federation finance officers and city or district administrators see compliance."))
 

@@ -45,6 +45,7 @@ from .forms import (
     payout_lines,
 )
 from .models import Channel, CommunityFund, Donation, DonationStatus, FundStatus, Payout, PayoutStatus, ReceiptStatus
+from .permissions import may_keep_receipts
 from .selectors import staff as selectors
 from .selectors.disclosure import MAX_LIMIT, fund_statement
 from .services._access import is_custodian_finance, is_fund_raiser
@@ -494,7 +495,7 @@ def receipt_void(request: HttpRequest, receipt_id: int) -> HttpResponse:
 @login_required
 def receipt_list(request: HttpRequest) -> HttpResponse:
     scope = _staff_scope(request)
-    if not (scope.is_superuser or scope.has("federation_finance")):
+    if not may_keep_receipts(scope):
         raise PermissionDenied("not_finance", _("Only federation finance officers keep the receipt books."))
     form = ReceiptFilterForm(request.GET or None, years=selectors.receipt_years(scope=scope))
     year, status = None, ""

@@ -14,10 +14,11 @@ from shanlian.people.selectors import actor_scope
 
 from . import selectors
 from .forms import OrganizationSearchForm
+from .permissions import may_list_stations
 
 
 def _require_area_role(scope: Scope) -> None:
-    if not scope.is_staff_role:
+    if not may_list_stations(scope):
         raise PermissionDenied("stations_not_allowed", _("Only staff with an area role can see stations."))
 
 

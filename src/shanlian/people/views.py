@@ -16,16 +16,17 @@ from django.views.decorators.http import require_POST
 
 from shanlian.core.errors import DomainError, PermissionDenied
 from shanlian.core.pages import add_domain_error, flash_error, paginate
-from shanlian.core.scoping import ADMIN_ROLES, PEOPLE_ROLES, ROLE_SCOPE_KIND, Scope
+from shanlian.core.scoping import PEOPLE_ROLES, ROLE_SCOPE_KIND, Scope
 
 from . import selectors, services
 from .forms import PersonForm, PersonSearchForm, RoleGrantForm
+from .permissions import may_manage_roles, may_open_people
 
 REVEAL_PERMISSION = "people.reveal_sensitive"
 
 
 def _require_people_role(scope: Scope) -> None:
-    if not (scope.is_superuser or scope.roles & PEOPLE_ROLES):
+    if not may_open_people(scope):
         raise PermissionDenied("people_not_allowed", _("Only staff working with residents can open people's records."))
 
 
@@ -60,6 +61,7 @@ def _detail_context(request: HttpRequest, scope: Scope, person: Any, revealed: d
         "roles": selectors.person_roles(person=person),
         "can_reveal": request.user.has_perm(REVEAL_PERMISSION),
         "can_edit": _may_edit(scope),
+        "can_manage_login": may_manage_roles(scope),
         "revealed": revealed or {},
     }
 
@@ -130,7 +132,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def _require_admin(scope: Scope) -> None:
-    if not (scope.is_superuser or scope.roles & ADMIN_ROLES):
+    if not may_manage_roles(scope):
         raise PermissionDenied("not_admin", _("Only administrators manage roles."))
 
 

@@ -56,9 +56,8 @@ from .models import (
     SignupStatus,
     Volunteer,
 )
+from .permissions import ORGANIZER_ROLES, READER_ROLES, may_organize, may_read_stations
 
-ORGANIZER_ROLES = (Role.STATION_WORKER, Role.AGENCY_MANAGER)
-READER_ROLES = (Role.STREET_OFFICER, Role.DISTRICT_ADMIN, Role.CITY_ADMIN)
 LATE_ENTRY_DAYS = 90
 LATE_ENTRY_SHIFTS = 200
 
@@ -69,7 +68,7 @@ LATE_ENTRY_SHIFTS = 200
 def organizer_scope(actor: Any) -> Scope:
     """The caller's scope if they organize activities somewhere (a station worker, an agency manager)."""
     scope = actor_scope(actor)
-    if not (scope.is_superuser or scope.has(*ORGANIZER_ROLES)):
+    if not may_organize(scope):
         raise PermissionDenied("not_organizer", _("Only the station's social workers and its agency's managers manage its activities."))
     return scope
 
@@ -77,7 +76,7 @@ def organizer_scope(actor: Any) -> Scope:
 def reader_scope(actor: Any) -> Scope:
     """The caller's scope if they may read stations' time-bank figures (organizers, street, district and city)."""
     scope = actor_scope(actor)
-    if not (scope.is_superuser or scope.has(*ORGANIZER_ROLES, *READER_ROLES)):
+    if not may_read_stations(scope):
         raise PermissionDenied("not_station_reader", _("Only station staff and the area's officers see a station's time bank."))
     return scope
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound
 from shanlian.core.money import Money, fen_sum
-from shanlian.core.scoping import AREA_ROLES, Role, Scope
+from shanlian.core.scoping import Role, Scope
 from shanlian.orgs.models import DonationPoint
 
 from ..models import (
@@ -52,6 +52,7 @@ from ..models import (
     ReceiptSequence,
     ReceiptStatus,
 )
+from ..permissions import may_open_staff_pages
 
 __all__ = [
     "FundMoney",
@@ -85,9 +86,7 @@ __all__ = [
 STATION_SIDE = (Role.STATION_WORKER, Role.AGENCY_MANAGER)
 
 
-def staff_may_open(scope: Scope) -> bool:
-    """The charity staff pages are for the roles that work with a fund: area staff and finance officers."""
-    return scope.is_superuser or bool(scope.roles & AREA_ROLES)
+staff_may_open = may_open_staff_pages  # (the one rule, in charity.permissions)
 
 
 def fund_scope_q(scope: Scope, prefix: str = "") -> Q:
