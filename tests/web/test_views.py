@@ -41,10 +41,11 @@ def queries(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-def test_anonymous_is_sent_to_login(client, db):
+def test_anonymous_gets_the_front_door_and_staff_pages_send_them_to_login(client, db):
     response = client.get(HOME)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response.status_code == 200 and 'data-testid="front-door"' in response.text
+    response = client.get(reverse("people:person_list"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_city_admin_sees_the_whole_city(login, city):

@@ -64,3 +64,14 @@ def station_donation_points(*, station: Station) -> QuerySet[DonationPoint]:
 
 def organization_stations(*, scope: Scope, organization: Organization) -> QuerySet[Station]:
     return station_list(scope=scope).filter(agency=organization)
+
+
+def stations_public(*, district_id: int | None = None, street_id: int | None = None) -> QuerySet[Station]:
+    """Stations as the public finds them (their names, addresses and office phones are public facts), in a district
+    or a street, by district and street name."""
+    qs = Station.objects.select_related("street__parent", "agency").order_by("street__parent__name", "street__name")
+    if street_id is not None:
+        qs = qs.filter(street_id=street_id)
+    elif district_id is not None:
+        qs = qs.filter(street__parent_id=district_id)
+    return qs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.db.models.functions import Length
 
 from shanlian.core.errors import NotFound
 from shanlian.core.scoping import Scope
@@ -44,3 +45,21 @@ def streets_in(*, paths: tuple[str, ...]) -> QuerySet[Division]:
     for p in paths:
         q |= Q(path__startswith=p)
     return Division.objects.filter(q, level=Level.STREET)
+
+
+def districts_with_stations() -> QuerySet[Division]:
+    """Districts that have a station, for the public station finder."""
+    return Division.objects.filter(level="district", children__station__isnull=False).distinct().order_by("code")
+
+
+def streets_with_stations(*, district_id: int) -> QuerySet[Division]:
+    return Division.objects.filter(level="street", parent_id=district_id, station__isnull=False).order_by("code")
+
+
+def places_named(*, query: str, limit: int = 8) -> list[Division]:
+    """Districts, streets and communities whose name holds the query (public search: "越秀区" finds the district)."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    return list(Division.objects.filter(name__icontains=query).exclude(level="city").select_related("parent")
+                .order_by(Length("code"), "code")[:limit])

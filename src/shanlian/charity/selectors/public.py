@@ -13,6 +13,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import NotFound
+from shanlian.places.selectors import places_named
 
 from ..models import (
     Campaign,
@@ -51,8 +52,11 @@ def public_funds(*, query: str = "") -> QuerySet[CommunityFund]:
              .order_by("code"))
     query = (query or "").strip()
     if query:
-        funds = funds.filter(Q(name__icontains=query) | Q(code__icontains=query) | Q(division__name__icontains=query)
-                             | Q(custodian__name__icontains=query))
+        q = (Q(name__icontains=query) | Q(code__icontains=query) | Q(custodian__name__icontains=query)
+             | Q(projects__title__icontains=query))
+        for place in places_named(query=query, limit=20):  # a district or street finds the funds in it
+            q |= Q(division__path__startswith=place.path)
+        funds = funds.filter(q).distinct()
     return funds
 
 
