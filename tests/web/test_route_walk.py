@@ -275,13 +275,15 @@ PAGE_ROUTES = [r for r in URL_ROUTES if r.kind == "page"]
 ADMIN_ROUTES = [r for r in URL_ROUTES if r.kind == "admin"]
 API_ROUTES = api_routes()
 
-# Pages that need no login: the disclosure pages and the donor's pages (their modules say so) but the donor's
-# own list, the certificate check, the login page and what it takes to leave or to change the language, and
+# Pages that need no login: the front door and its code box, the disclosure pages and the donor's pages (their
+# modules say so) but the donor's own list, the certificate check, the login page, signing up and resetting a
+# password, what it takes to leave or to change the language, and
 # the API's schema, its viewer and django-ninja's root (a 404 that only names the docs).
 PUBLIC_NAMESPACES = {"public", "give"}
 LOGIN_IN_PUBLIC_NAMESPACES = {"give:mine"}
 NINJA_PAGES = {"api:openapi-json", "api:openapi-view", "api:api-root"}
-PUBLIC_NAMES = {"login", "logout", "set_language", "timebank:certificate_verify", *NINJA_PAGES}
+PUBLIC_NAMES = {"login", "logout", "set_language", "timebank:certificate_verify", "web:home", "web:verify", "accounts:signup",
+                "accounts:reset", *NINJA_PAGES}
 ADMIN_OPEN = {"admin:login", "admin:logout"}
 
 

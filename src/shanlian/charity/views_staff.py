@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import DomainError, PermissionDenied, ValidationFailed, field_error
-from shanlian.core.inputs import date_window
+from shanlian.core.inputs import date_window, id_param
 from shanlian.core.pages import add_domain_error, paginate
 from shanlian.core.scoping import Scope
 from shanlian.people.selectors import actor_scope
@@ -97,7 +97,7 @@ def _statement(fund: CommunityFund, request: HttpRequest) -> tuple[Any, dict[str
     """The fund statement for the page's period and cursor (keyset "more")."""
     start, end = _date_param(request, "start"), _date_param(request, "end")
     cursor_raw = request.GET.get("cursor", "")
-    cursor = int(cursor_raw) if cursor_raw.isdigit() and len(cursor_raw) < 19 else None
+    cursor = id_param(cursor_raw)
     statement = fund_statement(fund=fund, start=start, end=end, cursor=cursor, limit=50)
     return statement, {"start": start, "end": end, "cursor": cursor}
 

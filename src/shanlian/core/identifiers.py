@@ -68,7 +68,7 @@ def clean_phone(value: str) -> str:
 
 def clean_division_code(value: str, *, level_digits: int) -> str:
     code = (value or "").strip()
-    if not code.isdigit() or len(code) != level_digits:
+    if not (code.isascii() and code.isdigit()) or len(code) != level_digits:
         raise ValidationFailed(
             "invalid_division_code",
             lazy_format(_("A division code here has %(n)d digits."), {"n": level_digits}),

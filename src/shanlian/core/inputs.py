@@ -66,6 +66,16 @@ def number_text(value: Any, *, field: str = "amount", currency: bool = False) ->
         raise field_error(field, "invalid_number", lazy_format(NOT_A_NUMBER, {"value": _shown(value)})) from None
 
 
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def id_param(raw: Any) -> int | None:
+    """A row id from a query or a form: 1 to 18 ASCII digits, or None (str.isdigit() also takes "²" and "٣", which
+    int() then refuses, and a 20-digit number fits no column)."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    return int(text) if _ID.fullmatch(text) else None
+
+
 def limit(name: str) -> Decimal:
     """An upper bound from settings (SHANLIAN['LIMITS']), as a Decimal."""
     return Decimal(str(settings.SHANLIAN["LIMITS"][name]))

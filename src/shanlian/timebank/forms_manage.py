@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core import fields
+from shanlian.core.inputs import id_param
 from shanlian.orgs.models import Station
 from shanlian.places.models import Division
 
@@ -111,7 +112,7 @@ class HoursActionForm(forms.Form):
         self.record_ids: list[int] = []
         if self.data:
             raw = self.data.getlist("record") if hasattr(self.data, "getlist") else self.data.get("record", [])
-            self.record_ids = sorted({int(x) for x in raw if str(x).isdigit()})[:500]
+            self.record_ids = sorted({i for i in map(id_param, raw) if i is not None})[:500]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

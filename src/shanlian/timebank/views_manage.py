@@ -33,6 +33,7 @@ from shanlian.core.conf import domain_setting
 from shanlian.core.crypto import mask_name
 from shanlian.core.documents import qr_svg
 from shanlian.core.errors import DomainError
+from shanlian.core.inputs import id_param
 from shanlian.core.pages import add_domain_error, flash_error, paginate
 from shanlian.core.scoping import Role
 
@@ -47,7 +48,7 @@ PUBLISHED_KEY = "timebank_published_tokens"  # form token → the activity it pu
 
 def _station_param(request: HttpRequest) -> int | None:
     raw = request.GET.get("station", "")
-    return int(raw) if raw.isdigit() else None
+    return id_param(raw)
 
 
 # --- activities ----------------------------------------------------------------------------------------
@@ -282,9 +283,9 @@ def hours_queue(request: HttpRequest) -> HttpResponse:
 def late_entry(request: HttpRequest) -> HttpResponse:
     scope = sm.organizer_scope(request.user)
     initial: dict[str, Any] = {}
-    raw = request.GET.get("shift", "")
-    if raw.isdigit():
-        initial["shift"] = sm.shift_get(scope=scope, shift_id=int(raw))
+    shift_id = id_param(request.GET.get("shift", ""))
+    if shift_id is not None:
+        initial["shift"] = sm.shift_get(scope=scope, shift_id=shift_id)
     form = LateEntryForm(request.POST or None, shifts=sm.shifts_for_late_entry(scope=scope), initial=initial)
     status = 200
     if request.method == "POST":

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import DomainError, NotFound, ValidationFailed
+from shanlian.core.inputs import int_in
 from shanlian.core.pages import add_domain_error, flash_error, paginate
 from shanlian.places.models import Division, Level
 
@@ -124,7 +125,7 @@ def quiz(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
             if state["open"] is None:
                 return redirect("timebank:quiz")
             answers = {str(q.pk): request.POST.get(f"q{q.pk}", "") for q in state["questions"]}
-            parsed = {k: int(v) for k, v in answers.items() if v.isdigit()}
+            parsed = {k: int(v) for k, v in answers.items() if v in {str(i) for i in range(10)}}
             missing = len(parsed) < len(answers)
             attempt = services.quiz_submit(actor=request.user, attempt=state["open"], answers=parsed)
         except DomainError as exc:
@@ -266,11 +267,9 @@ def catalog(request: HttpRequest, got: Volunteer) -> HttpResponse:
 def redeem(request: HttpRequest, got: Volunteer, item_id: int) -> HttpResponse:
     try:
         item = vsel.catalog_item(item_id=item_id)
-        raw = request.POST.get("quantity", "1")
-        if not raw.isdigit():
-            raise ValidationFailed("invalid_quantity", _("Enter a quantity."))
+        quantity = int_in(request.POST.get("quantity", "1"), field="quantity", minimum=1, maximum=99)
         key = (request.POST.get("idempotency_key") or "")[:128]
-        redemption = services.redemption_create(actor=request.user, volunteer=got, item=item, quantity=int(raw),
+        redemption = services.redemption_create(actor=request.user, volunteer=got, item=item, quantity=quantity,
                                                 idempotency_key=f"web:{key}" if key else "")
     except NotFound:
         raise Http404 from None

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core.inputs import id_param
 from shanlian.places.models import Division
 from shanlian.places.selectors import districts_with_stations, streets_with_stations
 
@@ -30,8 +31,9 @@ class StationFinderForm(forms.Form):
         chosen = self.data.get("district") if self.is_bound else None
         street = self.fields["street"]
         assert isinstance(street, forms.ModelChoiceField)
-        if chosen and str(chosen).isdigit() and len(str(chosen)) < 19:
-            street.queryset = streets_with_stations(district_id=int(chosen))
+        district_id = id_param(chosen)
+        if district_id is not None:
+            street.queryset = streets_with_stations(district_id=district_id)
 
     def chosen(self) -> tuple[int | None, int | None]:
         if not self.is_bound or not self.is_valid():

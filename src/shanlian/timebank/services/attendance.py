@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
+from shanlian.core.inputs import id_param
 from shanlian.core.money import Hours, fen_sum
 from shanlian.ledger.models import Account
 from shanlian.ledger.services import entry_post
@@ -42,7 +43,7 @@ def qr_token(*, shift: Shift) -> str:
 def qr_check(token: str) -> Shift:
     """The shift a scanned code belongs to; a forged, altered or expired code is refused."""
     head, _sep, signed = (token or "").partition(":")
-    if not head.isdigit() or not signed:
+    if id_param(head) is None or not signed:
         raise ValidationFailed("qr_invalid", _("This QR code is not valid. Scan the code on the organizer's screen."))
     shift = Shift.objects.select_related("activity__station").filter(pk=int(head)).first()
     if shift is None:
