@@ -234,10 +234,13 @@ def _apply(request: HttpRequest, scope: Any, form: HoursActionForm) -> list[Outc
                                 "name": mask_name(record.volunteer.person.real_name), "day": record.day, "hours": record.hours}
         try:
             with transaction.atomic():
-                if action == "approve":
-                    done = services.hours_approve(actor=request.user, record=record)
-                elif action == "agency_approve":
-                    done = services.hours_agency_approve(actor=request.user, record=record)
+                if action in ("approve", "agency_approve"):
+                    # One button does what this user may do with this row: the organizer's approval of a pending
+                    # row, the agency's of a row waiting for it (an organizer's "approve" on it changed nothing).
+                    if record.status == HoursStatus.NEEDS_AGENCY:
+                        done = services.hours_agency_approve(actor=request.user, record=record)
+                    else:
+                        done = services.hours_approve(actor=request.user, record=record)
                 else:
                     done = services.hours_decline(actor=request.user, record=record, reason=reason)
         except DomainError as exc:

@@ -161,6 +161,11 @@ def credits_give(*, actor: Any, volunteer: Volunteer, to: Volunteer | None, amou
     zero (the ledger's guarded account refuses), never above the receiver's cap."""
     require_self(actor, volunteer)
     hours = positive_hours(amount)
+    own = volunteer.account
+    own.refresh_from_db(fields=["balance", "held"])
+    if own.balance - own.held < hours.value:  # (the ledger refuses it too; this says why, in the giver's words)
+        raise field_error("amount", "insufficient_balance", lazy_format(
+            _("Your balance is too low: you have %(balance)s credits."), {"balance": f"{own.balance - own.held:.1f}"}))
     if to is not None:
         if not FamilyLink.objects.filter(volunteer=volunteer, member=to).exists():
             raise field_error("to", "not_family", _("Credits can be given only to family members you have registered."))
