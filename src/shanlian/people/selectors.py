@@ -47,7 +47,8 @@ def actor_scope(user: Any) -> Scope:
         if g.division is not None:
             paths.append(g.division.path)
         if g.station is not None:
-            station_ids.add(g.station.pk)
+            if g.role == Role.STATION_WORKER:  # the station's own staff (Scope.is_station_staff)
+                station_ids.add(g.station.pk)
             paths.append(g.station.street.path)
         if g.organization is not None:
             org_ids.add(g.organization.pk)
