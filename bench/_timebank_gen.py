@@ -135,10 +135,10 @@ NAMES = ("substr('王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗',
 
 LOAD = [
     ("people", """
-    INSERT INTO people_person (id, real_name, name_initials, gender, birth_year, division_id, resident_id_enc, resident_id_hash,
-                               phone_enc, phone_hash, user_id, created_at, updated_at)
-    SELECT person_id, {names}, '', CASE WHEN i %% 2 = 0 THEN 'F' ELSE 'M' END, 1950 + (i %% 55), community_id, '', '', '', '', NULL,
-           now(), now()
+    INSERT INTO people_person (id, real_name, name_initials, name_pinyin, gender, birth_year, division_id, resident_id_enc,
+                               resident_id_hash, phone_enc, phone_hash, phone_last4_hash, user_id, created_at, updated_at)
+    SELECT person_id, {names}, '', '', CASE WHEN i %% 2 = 0 THEN 'F' ELSE 'M' END, 1950 + (i %% 55), community_id, '', '', '', '', '',
+           NULL, now(), now()
       FROM bench_vol"""),
     ("accounts", """
     INSERT INTO ledger_account (id, code, name, unit, type, guarded, balance, held, created_at)

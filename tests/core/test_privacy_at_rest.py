@@ -1,15 +1,25 @@
 """No resident ID or phone number is stored in plain text: not in the raw SQLite file, not in any
-column of any table on whichever database the suite runs on."""
+column of any table on whichever database the suite runs on. Nor are a phone's last four digits, a search
+key of their own (people.search): only their keyed blind index is kept, and audit rows do not carry the
+masked number (139****5678) either."""
 
+import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from django.db import connection
 
+from shanlian.core import crypto
+
 ID = "440100195203150026"
 PHONE = "13912345678"
+LAST4 = PHONE[-4:]
+# The last four standing alone: not inside a longer number, a hex digest or a base64 ciphertext.
+ALONE = rf"(?<![0-9A-Za-z_\-=+/]){LAST4}(?![0-9A-Za-z_\-=+/])"
 
 SCRIPT = f"""
 from shanlian.places import services as p
@@ -36,6 +46,7 @@ def test_raw_sqlite_file_has_no_plain_identifiers(tmp_path: Path):
     for secret in (ID, PHONE, ID[-8:], PHONE[3:]):
         assert secret.encode() not in raw, f"{secret} found in plain text in the database file"
         assert secret.encode("utf-16-le") not in raw
+    assert not re.search(ALONE.encode(), raw), f"{LAST4} (the phone's last four) found in plain text in the database file"
 
 
 def test_no_table_holds_plain_identifiers(city):
@@ -49,4 +60,17 @@ def test_no_table_holds_plain_identifiers(city):
                     text = str(value)
                     if ID in text or PHONE in text:
                         found.append((table, col))
+                    if isinstance(value, (dict, list)):
+                        text = json.dumps(value, ensure_ascii=False)
+                    if isinstance(value, (str, dict, list)) and re.search(ALONE, text):
+                        found.append((table, col, text))
     assert not found, found
+
+
+def test_the_last_four_are_kept_only_as_a_keyed_index(city):
+    from shanlian.people.models import Person
+
+    person = Person.objects.get(pk=city.people["陈秀英"].pk)
+    assert person.phone_last4_hash == crypto.blind_index(LAST4, purpose="phone_last4")
+    assert person.phone_last4_hash not in (hashlib.sha256(LAST4.encode()).hexdigest(), hashlib.md5(LAST4.encode()).hexdigest(),  # noqa: S324
+                                          crypto.blind_index(LAST4, purpose="phone"))

@@ -58,6 +58,8 @@ PEOPLE_ROLES = frozenset(
 )
 # Roles that see stations and the dashboard of an area.
 AREA_ROLES = PEOPLE_ROLES | {Role.FEDERATION_FINANCE}
+# A station's own staff: its social workers and the managers of the agency running it.
+STATION_STAFF_ROLES = frozenset({Role.STATION_WORKER, Role.AGENCY_MANAGER})
 # Roles that may grant and revoke roles, within their own division subtree.
 ADMIN_ROLES = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN})
 # Roles an admin of each kind may hand out.
@@ -89,6 +91,13 @@ class Scope:
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
+
+    def is_station_staff(self, station_id: int) -> bool:
+        """The station's own staff: a social worker granted over that station, or a manager of the agency that
+        runs it (`station_ids` holds exactly those stations: `actor_scope` fills it from station grants and from
+        the agencies' stations), and the superuser. Street, district and city officers oversee a station but
+        are not its staff; neither is the staff of another station or of another agency."""
+        return self.is_superuser or (bool(self.roles & STATION_STAFF_ROLES) and station_id in self.station_ids)
 
     def path_q(self, lookup: str, paths: tuple[str, ...]) -> Q:
         """A filter matching rows whose division path (at `lookup`) is inside one of `paths`."""

@@ -43,7 +43,8 @@ class PersonPage(PageOut):
 
 
 class PeopleFilter(PageIn):
-    q: str = Field("", description="Part of the name, pinyin initials, or a full resident ID or phone number.")
+    q: str = Field("", max_length=64, description="Part of the name; its pinyin initials or full pinyin (a prefix); the last "
+                                                 "four digits of a phone; or a full resident ID or phone number.")
     division_id: int | None = Field(None, description="Only people living in this division's subtree.")
 
 

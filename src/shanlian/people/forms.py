@@ -10,7 +10,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from shanlian.core import crypto
 from shanlian.core.errors import DomainError
 from shanlian.core.identifiers import clean_phone, clean_resident_id
 from shanlian.core.scoping import ROLE_SCOPE_KIND, Role, Scope, ScopeKind
@@ -18,6 +17,7 @@ from shanlian.places.models import Division, Level
 
 from . import selectors
 from .models import Gender
+from .search import masked_echo
 
 TEXT = {"class": "form-control"}
 SELECT = {"class": "form-select"}
@@ -43,7 +43,7 @@ class PersonSearchForm(forms.Form):
         label=_("Search"), required=False, max_length=64,
         widget=forms.TextInput(attrs={
             **TEXT, "type": "search", "autocomplete": "off",
-            "placeholder": _("Name, initials, full resident ID or phone"),
+            "placeholder": _("Name, pinyin, phone (or last 4), resident ID"),
         }),
     )
     division = DivisionChoiceField(
@@ -61,13 +61,8 @@ class PersonSearchForm(forms.Form):
         repeats an unmasked identifier (the search itself used the full value)."""
         if not self.is_bound:
             return self
-        term = str(self.data.get("q", ""))
-        digits = term.replace(" ", "").upper()
-        if len(digits) == 18:
-            shown = crypto.mask_resident_id(digits)
-        elif digits.isdigit() and len(digits) >= 11:
-            shown = crypto.mask_phone(digits)
-        else:
+        shown = masked_echo(str(self.data.get("q", "")))
+        if shown is None:
             return self
         data = {key: self.data.get(key) for key in ("q", "division")}
         data["q"] = shown

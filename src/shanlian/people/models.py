@@ -2,7 +2,8 @@
 
 Resident ID and phone are stored only encrypted (`*_enc`) with a keyed blind index (`*_hash`) for
 equality; the model exposes masked values, and the unmasked read goes through
-`people.selectors.person_reveal`, which checks a permission and writes an audit row.
+`people.selectors.person_reveal`, which checks a permission and writes an audit row. The search keys
+(pinyin, the blind index of the phone's last four digits) are described in `people.search`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Gender(models.TextChoices):
 class Person(models.Model):
     real_name = models.CharField(_("real name"), max_length=32)
     name_initials = models.CharField(_("pinyin initials"), max_length=32, blank=True, editable=False)
+    name_pinyin = models.CharField(_("pinyin"), max_length=192, blank=True, editable=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     division = models.ForeignKey(
@@ -37,6 +39,7 @@ class Person(models.Model):
     resident_id_hash = models.CharField(max_length=64, blank=True, editable=False)
     phone_enc = models.TextField(_("phone (encrypted)"), blank=True, editable=False)
     phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    phone_last4_hash = models.CharField(max_length=64, blank=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("login account"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="person",
@@ -56,6 +59,12 @@ class Person(models.Model):
                 condition=Q(resident_id_hash="", resident_id_enc="") | (~Q(resident_id_hash="") & ~Q(resident_id_enc="")),
                 name="person_resident_id_pair",
             ),
+        ]
+        indexes = [
+            # Prefix searches (LIKE 'zs%'): pattern operators on PostgreSQL, a plain index elsewhere.
+            models.Index(fields=["name_initials"], name="person_name_initials", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["name_pinyin"], name="person_name_pinyin", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["phone_last4_hash"], name="person_phone_last4"),
         ]
         permissions = [("reveal_sensitive", _("Can read unmasked resident ID and phone (each read is logged)"))]
 

@@ -16,6 +16,7 @@ from shanlian.places.models import Division, Level
 from shanlian.places.services import pinyin_initials
 
 from .models import Person, RoleGrant
+from .search import Term, search_term
 
 SCOPE_CACHE_ATTR = "_shanlian_scope"
 
@@ -47,7 +48,8 @@ def actor_scope(user: Any) -> Scope:
         if g.division is not None:
             paths.append(g.division.path)
         if g.station is not None:
-            station_ids.add(g.station.pk)
+            if g.role == Role.STATION_WORKER:  # the station's own staff (Scope.is_station_staff)
+                station_ids.add(g.station.pk)
             paths.append(g.station.street.path)
         if g.organization is not None:
             org_ids.add(g.organization.pk)
@@ -107,23 +109,29 @@ def people_list(*, scope: Scope, query: str = "", division_id: int | None = None
     if scope.user_id is None:
         return Person.objects.none()
     qs = Person.objects.filter(_people_visible_q(scope)).select_related("division", "division__parent")
-    term = query.strip()
-    if term:
-        q = Q(real_name__icontains=term)
-        if term.isascii() and term.isalpha():
-            q |= Q(name_initials__startswith=term.lower())
-        digits = term.replace(" ", "").upper()
-        if len(digits) == 18:
-            q |= Q(resident_id_hash=crypto.blind_index(digits, purpose="resident_id"))
-        elif digits.isdigit() and len(digits) >= 11:
-            q |= Q(phone_hash=crypto.blind_index(digits, purpose="phone"))
-        qs = qs.filter(q)
+    term = search_term(query)
+    if term.kind:
+        qs = qs.filter(_search_q(term))
     if division_id is not None:
         from shanlian.places.models import Division
 
         division = Division.objects.filter(pk=division_id).only("path").first()
         qs = qs.filter(division__path__startswith=division.path) if division else qs.none()
     return qs.order_by("division__code", "real_name", "id")
+
+
+def _search_q(term: Term) -> Q:
+    """Each kind of query compares its own key, so no row is decrypted: the blind indexes by equality, the pinyin
+    keys by prefix (both indexed); a part of a name is a substring of the name within the actor's scope."""
+    if term.kind == "resident_id":
+        return Q(resident_id_hash=term.value)
+    if term.kind == "phone":
+        return Q(phone_hash=term.value)
+    if term.kind == "phone_last4":
+        return Q(phone_last4_hash=term.value)
+    if term.kind == "pinyin":
+        return Q(name_initials__startswith=term.value) | Q(name_pinyin__startswith=term.value)
+    return Q(real_name__icontains=term.value)
 
 
 def person_get(*, scope: Scope, person_id: int) -> Person:

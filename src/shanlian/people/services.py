@@ -21,12 +21,17 @@ from shanlian.core.identifiers import clean_phone, clean_resident_id
 from shanlian.core.scoping import GRANTABLE_BY, ROLE_DIVISION_LEVEL, ROLE_SCOPE_KIND, Role, Scope, ScopeKind
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division, Level
-from shanlian.places.services import pinyin_initials
 
 from .models import ApiToken, Gender, Person, RoleGrant
+from .search import name_keys, phone_last4_index
 
 PERSON_AUDIT_FIELDS = ["real_name", "gender", "birth_year", "division"]
 
+
+def _phone_note(person: Person) -> str:
+    """The phone in an audit row: a short piece of its keyed blind index, enough to see that it changed. Not the
+    masked number: 139****5678 would put the last four digits, a search key, in the log in clear."""
+    return f"#{person.phone_hash[:8]}" if person.phone_hash else ""
 
 
 def _clean_person_fields(*, real_name: str, division: Division, resident_id: str, phone: str, gender: str) -> dict[str, Any]:
@@ -101,9 +106,11 @@ def person_create(
             fields={"resident_id": [("duplicate_resident_id", _("A person with this resident ID is already registered."))]},
         )
     gender, birth_year = _gender_and_birth_year(clean["resident_id"], gender)
+    initials, pinyin = name_keys(clean["real_name"])
     person = Person(
         real_name=clean["real_name"],
-        name_initials=pinyin_initials(clean["real_name"])[:32],
+        name_initials=initials,
+        name_pinyin=pinyin,
         gender=gender,
         birth_year=birth_year,
         division=division,
@@ -111,6 +118,7 @@ def person_create(
         resident_id_hash=rid_hash,
         phone_enc=crypto.encrypt(clean["phone"]),
         phone_hash=crypto.blind_index(clean["phone"], purpose="phone"),
+        phone_last4_hash=phone_last4_index(clean["phone"]),
         user=user,
     )
     try:
@@ -120,7 +128,7 @@ def person_create(
         raise Conflict("duplicate_resident_id", _("A person with this resident ID is already registered.")) from None
     after = snapshot(person, PERSON_AUDIT_FIELDS) | {
         "resident_id": person.resident_id_masked,
-        "phone": person.phone_masked,
+        "phone": _phone_note(person),
     }
     audit_log(actor=actor, action="person.create", obj=person, after=after)
     return person
@@ -143,17 +151,19 @@ def person_update(
     locked = Person.objects.select_for_update().get(pk=person.pk)
     keep_phone = phone is None
     clean = _clean_person_fields(real_name=real_name, division=division, resident_id="", phone=phone or "", gender=gender)
-    before = snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": locked.phone_masked}
+    before = snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": _phone_note(locked)}
     locked.real_name = clean["real_name"]
-    locked.name_initials = pinyin_initials(clean["real_name"])[:32]
+    locked.name_initials, locked.name_pinyin = name_keys(clean["real_name"])
     locked.division = division
     locked.gender = gender or locked.gender
     if not keep_phone:
         locked.phone_enc = crypto.encrypt(clean["phone"])
         locked.phone_hash = crypto.blind_index(clean["phone"], purpose="phone")
-    locked.save(update_fields=["real_name", "name_initials", "division", "gender", "phone_enc", "phone_hash", "updated_at"])
+        locked.phone_last4_hash = phone_last4_index(clean["phone"])
+    locked.save(update_fields=["real_name", "name_initials", "name_pinyin", "division", "gender", "phone_enc", "phone_hash",
+                               "phone_last4_hash", "updated_at"])
     audit_log(actor=actor, action="person.update", obj=locked, before=before,
-              after=snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": locked.phone_masked})
+              after=snapshot(locked, PERSON_AUDIT_FIELDS) | {"phone": _phone_note(locked)})
     return locked
 
 

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
-from shanlian.core.crypto import mask_name
 from shanlian.core.errors import NotFound, PermissionDenied, ValidationFailed, field_error
 from shanlian.core.idempotency import was_replayed
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
@@ -54,7 +53,8 @@ class VolunteerRef(Schema):
 
 
 def volunteer_ref(v: Volunteer) -> dict[str, str]:
-    return {"number": v.number, "name_masked": mask_name(v.person.real_name)}
+    """The API names volunteers masked for every caller (`name_masked` is its contract)."""
+    return {"number": v.number, "name_masked": selectors.volunteer_name(scope=None, station_id=v.station_id, name=v.person.real_name)}
 
 
 class ShiftOut(Schema):

@@ -17,17 +17,17 @@ from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core.crypto import mask_name
 from shanlian.core.errors import NotFound, PermissionDenied
 from shanlian.core.money import fen_sum
-from shanlian.core.scoping import Role, Scope
+from shanlian.core.scoping import Scope
 from shanlian.orgs.models import Station
 
 from .models import Activity, ActivityStatus, Category, HoursRecord, HoursStatus, Shift, Signup, SignupStatus, Volunteer
+from .permissions import ORGANIZER_ROLES
 from .services.volunteers import next_star, star_level
 
 LATEST_RECORDS = 10
-ORGANIZER_ROLES = (Role.STATION_WORKER, Role.AGENCY_MANAGER)
-
 
 # -- scope ---------------------------------------------------------------------------------------------
 
@@ -38,7 +38,20 @@ def is_station_staff(scope: Scope) -> bool:
 
 
 def sees_station(scope: Scope, station_id: int) -> bool:
-    return scope.is_superuser or (scope.has(*ORGANIZER_ROLES) and station_id in scope.station_ids)
+    return scope.is_station_staff(station_id)
+
+
+def volunteer_name(*, scope: Scope | None, station_id: int, name: str) -> str:
+    """A volunteer's name as this viewer may see it, on every page that shows one.
+
+    In full for the own staff of the station whose page or record it is (`Scope.is_station_staff`: they work
+    with the person, and an attendance sheet of masked names is useless); masked (张**) for everyone else: the
+    area's officers reading a station's figures, and the public. `scope=None` is a screen the public sees (the
+    QR code on the table, a certificate's verification, the API's `name_masked`). Resident ID and phone are
+    not names: they stay masked for everyone, and unmasking them is `people.selectors.person_reveal`'s."""
+    if scope is not None and scope.is_station_staff(station_id):
+        return name
+    return mask_name(name)
 
 
 def volunteer_of(scope: Scope) -> Volunteer | None:

@@ -35,7 +35,6 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import access_denied
 from shanlian.core.conf import domain_setting
-from shanlian.core.crypto import mask_name
 from shanlian.core.errors import NotFound, PermissionDenied
 from shanlian.core.money import fen_sum
 from shanlian.core.scoping import Role, Scope
@@ -57,6 +56,7 @@ from .models import (
     Volunteer,
 )
 from .permissions import ORGANIZER_ROLES, READER_ROLES, may_organize, may_read_stations
+from .selectors import volunteer_name
 
 LATE_ENTRY_DAYS = 90
 LATE_ENTRY_SHIFTS = 200
@@ -82,7 +82,7 @@ def reader_scope(actor: Any) -> Scope:
 
 
 def is_organizer_of(scope: Scope, station_id: int) -> bool:
-    return scope.is_superuser or (scope.has(*ORGANIZER_ROLES) and station_id in scope.station_ids)
+    return scope.is_station_staff(station_id)
 
 
 def is_agency_of(scope: Scope, station: Station) -> bool:
@@ -192,7 +192,7 @@ def shift_get(*, scope: Scope, shift_id: int) -> Shift:
 @dataclass(frozen=True)
 class Checkin:
     number: str
-    name: str  # masked
+    name: str  # masked: the screen lies on a table in public
     checked_in_at: dt.datetime
     checked_out_at: dt.datetime | None
 
@@ -200,7 +200,9 @@ class Checkin:
 def shift_checkins(*, shift: Shift) -> list[Checkin]:
     """Who checked in to a shift, latest first, names masked (the screen lies on a table in public)."""
     rows = Attendance.objects.filter(shift=shift).select_related("volunteer__person").order_by("-checked_in_at", "-id")
-    return [Checkin(number=a.volunteer.number, name=mask_name(a.volunteer.person.real_name), checked_in_at=a.checked_in_at,
+    return [Checkin(number=a.volunteer.number, name=volunteer_name(scope=None, station_id=shift.activity.station_id,
+                                                                   name=a.volunteer.person.real_name),
+                    checked_in_at=a.checked_in_at,
                     checked_out_at=a.checked_out_at) for a in rows]
 
 
@@ -215,7 +217,7 @@ def shift_confirmed_count(*, shift: Shift) -> int:
 class SheetRow:
     shift: Shift
     number: str
-    name: str  # masked
+    name: str  # as the viewer may see it (`volunteer_name`)
     signup: str  # status label, "" without a sign-up (a late entry)
     first_in: dt.datetime | None
     last_out: dt.datetime | None
@@ -224,8 +226,9 @@ class SheetRow:
     hours_status: str  # label, "" without a record
 
 
-def attendance_sheet(*, activity: Activity) -> Iterator[SheetRow]:
-    """One row per volunteer and shift who signed up, checked in or has hours: four queries."""
+def attendance_sheet(*, scope: Scope, activity: Activity) -> Iterator[SheetRow]:
+    """One row per volunteer and shift who signed up, checked in or has hours: four queries. The station's own
+    staff read full names (they take the roll with it)."""
     shifts = {s.pk: s for s in activity.shifts.order_by("starts_at", "id")}
     people: dict[tuple[int, int], Volunteer] = {}
     signups: dict[tuple[int, int], str] = {}
@@ -246,7 +249,8 @@ def attendance_sheet(*, activity: Activity) -> Iterator[SheetRow]:
     for key in sorted(people, key=lambda k: (order.get(k[0], 0), people[k].number)):
         vol, att, rec = people[key], spans.get(key, []), hours.get(key)
         outs = [a.checked_out_at for a in att if a.checked_out_at is not None]
-        yield SheetRow(shift=shifts[key[0]], number=vol.number, name=mask_name(vol.person.real_name), signup=signups.get(key, ""),
+        name = volunteer_name(scope=scope, station_id=activity.station_id, name=vol.person.real_name)
+        yield SheetRow(shift=shifts[key[0]], number=vol.number, name=name, signup=signups.get(key, ""),
                        first_in=att[0].checked_in_at if att else None, last_out=max(outs) if outs else None, checkins=len(att),
                        hours=rec.hours.value if rec else None, hours_status=str(rec.get_status_display()) if rec else "")
 
@@ -272,7 +276,7 @@ def hours_queue(*, scope: Scope, station_id: int | None = None) -> QuerySet[Hour
 @dataclass(frozen=True)
 class QueueRow:
     record: HoursRecord
-    name: str  # masked
+    name: str  # as the viewer may see it (`volunteer_name`)
     day_total: Decimal  # with this record
     needs_agency: bool  # the agency must approve too (8–12 h a day, or a late entry)
     over_limit: bool  # more than the daily maximum: approval will be refused
@@ -287,7 +291,8 @@ def queue_rows(*, scope: Scope, records: Any) -> list[QueueRow]:
         total = Decimal(r.day_other_fen) / 100 + r.hours.value
         waits = r.status == HoursStatus.NEEDS_AGENCY and r.approved_by_id is not None
         rows.append(QueueRow(
-            record=r, name=mask_name(r.volunteer.person.real_name), day_total=total,
+            record=r, name=volunteer_name(scope=scope, station_id=r.shift.activity.station_id, name=r.volunteer.person.real_name),
+            day_total=total,
             needs_agency=waits or r.late_entry or total > limit, over_limit=total > hard, waits_for_agency=waits,
             agency_may_act=waits and is_agency_of(scope, r.shift.activity.station) and scope.user_id not in (
                 r.approved_by_id, r.recorded_by_id),
@@ -330,8 +335,8 @@ def communities_of(stations: QuerySet[Station]) -> QuerySet[Division]:
 @dataclass(frozen=True)
 class VolunteerRow:
     number: str
-    name: str  # masked
-    phone: str  # masked
+    name: str  # as the viewer may see it (`volunteer_name`)
+    phone: str  # masked for everyone
     hours: Decimal
     registered_at: dt.datetime
 
@@ -340,9 +345,11 @@ def station_volunteers(*, station: Station) -> QuerySet[Volunteer]:
     return Volunteer.objects.filter(station=station).select_related("person").order_by("number")
 
 
-def volunteer_rows(volunteers: Any) -> list[VolunteerRow]:
-    """Rows of the volunteer list, masked by the house rules (name 张**, phone 139****5678)."""
-    return [VolunteerRow(number=v.number, name=mask_name(v.person.real_name), phone=v.person.phone_masked,
+def volunteer_rows(volunteers: Any, *, scope: Scope, station: Station) -> list[VolunteerRow]:
+    """Rows of a station's volunteer list: full names for the station's own staff, 张** for the area's officers;
+    phones masked for everyone (139****5678)."""
+    return [VolunteerRow(number=v.number, name=volunteer_name(scope=scope, station_id=station.pk, name=v.person.real_name),
+                         phone=v.person.phone_masked,
                          hours=v.approved_hours.value, registered_at=v.registered_at) for v in volunteers]
 
 

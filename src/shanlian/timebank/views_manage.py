@@ -30,7 +30,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shanlian.core.conf import domain_setting
-from shanlian.core.crypto import mask_name
 from shanlian.core.documents import qr_svg
 from shanlian.core.errors import DomainError
 from shanlian.core.inputs import id_param
@@ -115,10 +114,8 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = sm.activity_get(scope=scope, activity_id=activity_id)
     shifts = sm.activity_shifts(activity=activity)
     for shift in shifts:
-        for s in shift.active_signups:  # type: ignore[attr-defined]
-            s.masked = mask_name(s.volunteer.person.real_name)
-        for a in shift.checkins:  # type: ignore[attr-defined]
-            a.masked = mask_name(a.volunteer.person.real_name)
+        for row in (*shift.active_signups, *shift.checkins):  # type: ignore[attr-defined]
+            row.shown_name = selectors.volunteer_name(scope=scope, station_id=activity.station_id, name=row.volunteer.person.real_name)
     labels = dict(Skill.choices)
     return render(request, "timebank/manage/activity_detail.html", {
         "activity": activity, "shifts": shifts, "now": timezone.now(), "skills": [labels.get(s, s) for s in activity.skills]})
@@ -127,7 +124,8 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
 @never_cache
 @login_required
 def attendance_xlsx(request: HttpRequest, activity_id: int) -> HttpResponse:
-    """The attendance sheet: one row per volunteer and shift; names masked, no ID numbers, no phones."""
+    """The attendance sheet: one row per volunteer and shift; full names (only the station's own staff open it),
+    no ID numbers, no phones."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -146,7 +144,7 @@ def attendance_xlsx(request: HttpRequest, activity_id: int) -> HttpResponse:
         cell.font = Font(bold=True)
         cells.append(cell)
     sheet.append(cells)
-    for row in sm.attendance_sheet(activity=activity):
+    for row in sm.attendance_sheet(scope=scope, activity=activity):
         sheet.append([_when(row.shift.starts_at), _when(row.shift.ends_at), row.number, _text(row.name), row.signup,
                       _when(row.first_in), _when(row.last_out), row.checkins, row.hours, row.hours_status])
     out = io.BytesIO()
@@ -230,8 +228,9 @@ def _apply(request: HttpRequest, scope: Any, form: HoursActionForm) -> list[Outc
         if record is None:
             out.append(Outcome(pk, "", "", None, None, False, "", "not_found", gettext("Not found")))
             continue
-        base: dict[str, Any] = {"record_id": pk, "number": record.volunteer.number,
-                                "name": mask_name(record.volunteer.person.real_name), "day": record.day, "hours": record.hours}
+        name = selectors.volunteer_name(scope=scope, station_id=record.shift.activity.station_id, name=record.volunteer.person.real_name)
+        base: dict[str, Any] = {"record_id": pk, "number": record.volunteer.number, "name": name, "day": record.day,
+                                "hours": record.hours}
         try:
             with transaction.atomic():
                 if action in ("approve", "agency_approve"):
@@ -341,7 +340,8 @@ def catalog(request: HttpRequest) -> HttpResponse:
     pending = paginate(request, sm.redemptions_pending(scope=scope))
     return render(request, "timebank/manage/catalog.html", {
         "form": form, "items": sm.catalog_managed(scope=scope), "page_obj": pending,
-        "pending": [(r, mask_name(r.volunteer.person.real_name)) for r in pending.object_list],
+        "pending": [(r, selectors.volunteer_name(scope=scope, station_id=r.item.station_id, name=r.volunteer.person.real_name))
+                    for r in pending.object_list],
     }, status=status)
 
 
@@ -403,8 +403,10 @@ def station_detail(request: HttpRequest, station_id: int) -> HttpResponse:
     return render(request, "timebank/manage/station_detail.html", {
         "station": station, "figures": figures, "year": year, "years": list(range(this_year, this_year - 5, -1)),
         "party_percent": (figures.party_share * 100).quantize(Decimal("0.1")),
-        "leaderboard": [(n + 1, v.number, mask_name(v.person.real_name), v.approved_hours.value) for n, v in enumerate(board)],
-        "page_obj": page, "volunteers": sm.volunteer_rows(page.object_list), "chart": chart, "has_chart": figures.person_times > 0,
+        "leaderboard": [(n + 1, v.number, selectors.volunteer_name(scope=scope, station_id=station.pk, name=v.person.real_name),
+                         v.approved_hours.value) for n, v in enumerate(board)],
+        "page_obj": page, "volunteers": sm.volunteer_rows(page.object_list, scope=scope, station=station), "chart": chart,
+        "has_chart": figures.person_times > 0,
         "organizer": organizer,
         "upcoming": sm.station_upcoming(station=station) if organizer else [],
         "pending": sm.station_pending_hours(station=station) if organizer else 0,

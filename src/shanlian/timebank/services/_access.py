@@ -22,8 +22,8 @@ def scope_of(actor: Any) -> Scope:
 
 
 def is_organizer(scope: Scope, station: Station) -> bool:
-    """Station workers of the station and its agency's managers organize its activities."""
-    return scope.is_superuser or (scope.has(Role.STATION_WORKER, Role.AGENCY_MANAGER) and station.pk in scope.station_ids)
+    """The station's own staff (its social workers, its agency's managers) organize its activities."""
+    return scope.is_station_staff(station.pk)
 
 
 def is_agency(scope: Scope, station: Station) -> bool:
