@@ -35,7 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if scope.is_superuser or scope.has(Role.STATION_WORKER, Role.AGENCY_MANAGER):
         items.append(("timebank:manage_activities", _("Time bank"), "timebank:manage"))
     elif scope.has(Role.STREET_OFFICER, Role.DISTRICT_ADMIN, Role.CITY_ADMIN):
-        items.append(("timebank:manage_stations", _("Time bank"), "timebank:manage_station"))
+        items.append(("timebank:manage_stations", _("Time bank"), "timebank:manage"))
     if scope.is_superuser or scope.has(Role.FEDERATION_FINANCE):
         items.append(("charity:receipt_list", _("Receipts"), "charity:receipt"))
     if scope.is_superuser or scope.roles & (AREA_ROLES - {Role.STATION_WORKER, Role.AGENCY_MANAGER}):
