@@ -1,13 +1,16 @@
 from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for operators who want /en/ URLs)
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 import shanlian.core.converters  # noqa: F401  (registers the `id` path converter)
 from shanlian.api import api
 
 urlpatterns = [
     path("", include("shanlian.web.urls")),
+    path("favicon.ico", RedirectView.as_view(url=static("shanlian/favicon.svg"), permanent=True)),
     path("orgs/", include("shanlian.orgs.urls")),
     path("people/", include("shanlian.people.urls")),
     path("account/", include("shanlian.accounts.urls")),

@@ -18,9 +18,10 @@ from django.db.models import Sum
 from django.test import override_settings
 from django.utils import timezone
 
+from shanlian.core.models import AuditLog
 from shanlian.core.scoping import Role
 from shanlian.demo import seed as demo_seed
-from shanlian.demo.timebank import CATALOG, QUESTIONS, SimulatedClock, timebank_totals
+from shanlian.demo.timebank import CATALOG, CITY_QUESTIONS, QUESTIONS, SimulatedClock, timebank_totals
 from shanlian.ledger.models import Account, Entry, Posting
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
 from shanlian.people.selectors import actor_scope
@@ -103,9 +104,23 @@ def test_quiz_banks_for_every_station_with_activities(seeded, db):
         assert all(2 <= len(q.choices) <= 6 and 0 <= q.answer < len(q.choices) for q in bank)
         assert len({q.answer for q in bank}) > 1  # the right answer is not always in the same place
     # Rotating the choices kept every right answer right.
-    for text, choices, answer in QUESTIONS:
+    for text, choices, answer in (*QUESTIONS, *CITY_QUESTIONS):
         q = QuizQuestion.objects.filter(text=text).first()
         assert q is not None and q.choices[q.answer] == choices[answer]
+
+
+def test_a_city_bank_every_station_draws_from(seeded, db):
+    city = list(QuizQuestion.objects.filter(station__isnull=True, active=True))
+    assert len(city) >= 30 and len(city) == len(CITY_QUESTIONS)
+    assert all(2 <= len(q.choices) <= 6 and 0 <= q.answer < len(q.choices) for q in city)
+    assert len({q.answer for q in city}) > 1
+    assert not {q.text for q in city} & {text for text, _c, _a in QUESTIONS}  # the stations' own stay their own
+    assert AuditLog.objects.filter(action="timebank.quiz_question.create", actor__username="city_admin").count() == len(city)
+    # The app volunteers' papers drew from both banks.
+    drawn = {qid for ids in QuizAttempt.objects.values_list("question_ids", flat=True) for qid in ids}
+    stations = set(QuizQuestion.objects.filter(pk__in=drawn).values_list("station_id", flat=True))
+    assert None in stations and len(stations) > 1
+    assert QuizQuestion.objects.filter(pk__in=drawn, drawn_at__isnull=True).count() == 0
 
 
 def test_a_few_hundred_volunteers(seeded, db):

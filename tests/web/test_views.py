@@ -171,3 +171,19 @@ def test_unknown_page_is_a_404_page(login, city):
     response = login("volunteer").get("/no-such-page/")
     assert response.status_code == 404
     assert 'data-error-code="not_found"' in response.text
+
+
+def test_pages_number_their_pages_print_as_documents_and_have_a_favicon(login, city, client, settings):
+    from tests import factories as f
+
+    settings.SHANLIAN = {**settings.SHANLIAN, "PAGE_SIZE": 1}
+    for i in range(6):
+        f.person(f"翻页{i}", city.communities["盐运西"])
+    page = login("station_worker").get(reverse("people:person_list"), {"page": 4})
+    body = page.content.decode()
+    assert 'data-testid="pagination"' in body and 'data-testid="page-link"' in body and "…" in body
+    assert 'aria-current="page"><span class="page-link">4<' in body
+    assert "favicon.svg" in body and "d-print-none" in body
+    css = client.get("/static/shanlian/site.css")
+    assert b"@media print" in b"".join(css.streaming_content)
+    assert client.get("/favicon.ico").status_code == 301

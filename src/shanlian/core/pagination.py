@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 
 from .conf import domain_setting
 
@@ -25,3 +25,13 @@ class CappedPaginator(Paginator):
         n = object_list[: cap + 1].count() if hasattr(object_list, "query") else len(object_list)
         self.capped = n > cap
         return min(n, cap)
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> Page:
+        return NumberedPage(*args, **kwargs)
+
+
+class NumberedPage(Page):
+    @property
+    def page_range(self) -> Any:
+        """The page numbers to show around this one (1 2 … 7 8 [9] 10 11 … 40 41), for the page links."""
+        return self.paginator.get_elided_page_range(self.number, on_each_side=2, on_ends=1)

@@ -1,16 +1,16 @@
 """The demo city's time bank, written through the time-bank services as real use would.
 
-Four stations run activities (北京街道 and 石牌街道 fully, 人民街道 and 五山街道 lightly): quiz
-banks, a few hundred volunteers (registered by the station's social worker, or by themselves in
-the app), quiz attempts, weekly activities across categories with months of past shifts (check-in
-and check-out by QR code, hours approved, some waiting, some declined, paper sign-in sheets entered
-late with the agency's approval, one long day above 8 h), upcoming shifts with sign-ups and a wait
-list, one shift under way now, a catalog with redemptions, credits given to family and to the
+Four stations run activities (北京街道 and 石牌街道 fully, 人民街道 and 五山街道 lightly): a city quiz
+bank every station draws from and the four stations' own questions, a few hundred volunteers (registered by
+the station's social worker, or by themselves in the app), quiz attempts, weekly activities across categories
+with months of past shifts (check-in and check-out by QR code, hours approved, some waiting, some declined,
+paper sign-in sheets entered late with the agency's approval, one long day above 8 h), upcoming shifts with
+sign-ups and a wait list, one shift under way now, a catalog with redemptions, credits given to family and to the
 community pool, and a service certificate. A second run writes nothing.
 
 The services check times against "now" (no shift can be published in the past, check-in uses the
 server clock), so the past is written under a simulated clock (`SimulatedClock`): the same calls,
-made as if on the day. Quiz questions have no service yet; they are the one kind written as rows.
+made as if on the day. The quiz draws from the city bank (CITY_QUESTIONS, no station) and each station's own.
 """
 
 from __future__ import annotations
@@ -126,6 +126,83 @@ QUESTIONS: tuple[tuple[str, tuple[str, ...], int], ...] = (
         0,
     ),
     ("参与垃圾分类督导时，废旧电池应当投放到？", ("有害垃圾", "可回收物", "厨余垃圾", "其他垃圾"), 0),
+)
+
+
+# The city bank (no station): drawn at every station together with the station's own questions above. Conduct
+# in Guangdong/Guangzhou practice: stars, credits and their limits, check-in and check-out, the volunteer number,
+# privacy of those served, safety. (question, choices, index of the right one)
+CITY_QUESTIONS: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("广州公益时间银行倡导的“时间换服务”是指？",
+     ("以志愿服务积累时间积分，再用积分兑换社区服务和资源", "花钱购买志愿服务时间", "加班换调休", "用积分兑换现金"), 0),
+    ("累计认证服务时长达到多少小时，可以成为一星志愿者？", ("100小时", "50小时", "200小时", "300小时"), 0),
+    ("五星志愿者需要累计多少小时认证服务时长？", ("1500小时", "1000小时", "600小时", "2000小时"), 0),
+    ("使用时间积分兑换服务或物品，需要满足什么条件？",
+     ("达到一星（累计100小时认证服务时长）", "注册成为志愿者即可", "必须是五星志愿者", "必须是党员"), 0),
+    ("个人时间积分余额的上限是多少？超出部分怎样处理？",
+     ("1500积分，超出部分自动捐入社区积分池", "没有上限", "1000积分，超出部分作废", "超出部分可以兑换现金"), 0),
+    ("时间积分可以出售或者换成现金吗？",
+     ("不可以，积分不能买卖，只能兑换服务物品、赠予家人或捐入积分池", "可以按1元1分出售", "可以在二手平台转让", "经社工同意即可出售"), 0),
+    ("把积分赠予家人之前，需要先做什么？",
+     ("在平台上登记与家人的关系", "把自己的登录密码告诉家人", "请社工把积分代转", "不需要任何手续"), 0),
+    ("从签到到签退的时长至少要覆盖班次的多少，这次服务时长才被认可？", ("60%", "30%", "100%", "签到即可，不看时长"), 0),
+    ("同一活动同一天，每人最多可以扫码签到几次？", ("3次", "1次", "不限次数", "10次"), 0),
+    ("一天的服务时长超过12小时，会怎样处理？",
+     ("超出部分不予记录，每人每天最多记录12小时", "全部自动记录", "折半记录", "由居委会盖章后记录"), 0),
+    ("服务时长按什么单位记录？", ("每0.5小时为一档", "精确到分钟", "按整天计算", "按参加次数计算"), 0),
+    ("你的班次是9:00—12:00，10:00才赶到现场，正确的做法是？",
+     ("到场时本人扫码签到，按实际在岗时长记录", "请社工把签到时间改成9:00", "请同伴9:00先帮你扫码", "不签到，事后再补"), 0),
+    ("可以替没到场的志愿者扫码签到吗？",
+     ("不可以，签到签退须本人在现场扫码", "可以，朋友之间互相帮忙", "社工不在场时可以", "只要对方事后来补时长就可以"), 0),
+    ("报名活动后因事不能参加，应当？",
+     ("尽早在平台上取消报名，让候补的志愿者递补", "不用理会", "等活动开始后再说", "让别人用自己的名义参加"), 0),
+    ("活动名额已满，报名后显示“候补”，意思是？",
+     ("有人取消时按报名先后顺序递补", "不可能参加了", "可以直接到现场参加", "需要交费才能参加"), 0),
+    ("在志愿者名单、服务证明和排行榜上，用什么标识志愿者身份？",
+     ("志愿者编号", "身份证号码", "手机号码", "家庭住址"), 0),
+    ("为什么服务证明和公示名单上不出现志愿者的身份证号码？",
+     ("身份证号属于敏感个人信息，国家规定志愿者以志愿者编号对外标识", "因为号码太长", "因为打印不清楚", "没有什么原因"), 0),
+    ("协助社工整理服务对象名单时，名单上的身份证号和电话应当？",
+     ("只在工作需要的范围内使用，不拍照、不转发、不带离服务场所", "存到自己手机里备用", "发到家庭群里请家人帮忙核对",
+      "用完随手丢进垃圾桶"), 0),
+    ("服务对象的健康状况、残疾情况、低保或特困身份属于？",
+     ("敏感个人信息，必须严格保密", "可以公开的信息", "可以在志愿者群里讨论的话题", "可以写进朋友圈的素材"), 0),
+    ("为不满14周岁的儿童登记信息或拍照，需要？",
+     ("取得其父母或其他监护人的同意", "孩子本人同意即可", "学校老师同意即可", "不需要任何人同意"), 0),
+    ("在“微心愿”墙上公开展示服务对象的心愿时，应当？",
+     ("不显示姓名和详细住址，只写到所在社区", "写上全名和门牌号，方便认领", "附上身份证照片以示真实", "附上联系电话方便直接联系"), 0),
+    ("发现自己的服务时长记录有误（例如多记了时长），应当？",
+     ("向活动组织方说明，由组织方驳回或冲正，原记录保留可查", "请人把原记录删除", "自己在系统里改掉", "多记了也不用管"), 0),
+    ("“谁记录谁证明，谁证明谁负责”是指？",
+     ("记录和审核服务时长的人要对记录的真实性负责", "志愿者自己对一切负责", "由系统自动负责", "出了问题谁都不负责"), 0),
+    ("标注“仅限认证志愿者”的活动，报名前需要？",
+     ("通过志愿者认证考试", "达到五星", "具有党员身份", "缴纳押金"), 0),
+    ("认证考试没有通过，应当怎么办？",
+     ("复习志愿者手册，在剩余次数内重考，次数用完联系社工站", "请别人代考", "从此放弃志愿服务", "花钱购买证书"), 0),
+    ("服务证明上的核验码有什么用？",
+     ("任何人都可以凭它在平台上核验证明的真伪和服务时长", "可以兑换现金", "可以参加抽奖", "没有作用"), 0),
+    ("服务中，服务对象要送你礼物或红包，应当？",
+     ("婉言谢绝，并如实告诉社工", "收下以免对方不高兴", "只收礼物不收红包", "暗示对方再多给一些"), 0),
+    ("志愿服务遵循自愿、无偿原则，下列哪种做法违背了这一原则？",
+     ("向服务对象收取服务费", "利用业余时间参加服务", "如实记录服务时长", "用积分兑换社区服务"), 0),
+    ("在慈善捐赠站点协助居民捐款时，应当？",
+     ("当面清点，由站点登记并开具票据，不私自收存现金", "先放进自己口袋，活动结束再上交", "为省事不登记", "用自己的微信收款码代收"), 0),
+    ("高温天气在户外服务（如交通劝导、垃圾分类督导），应当？",
+     ("做好防暑，适时补水休息，出现头晕恶心立即停止并告诉负责人", "坚持到底，中途不休息", "不戴帽子也不带水", "空腹上岗"), 0),
+    ("台风红色预警期间，原定的户外志愿活动应当？",
+     ("按通知暂停或取消，留在安全的室内", "照常进行", "自行前往活动地点等候", "到江边海边拍照记录"), 0),
+    ("服务中自己受了轻伤，应当？",
+     ("立即告诉负责的社工，及时处理，并按保险要求保留就医凭证", "忍着不说", "一声不响地离开", "要求服务对象赔偿"), 0),
+    ("开展防诈骗宣传时，长者说接到“中奖”“退款”电话要他转账，应当？",
+     ("提醒他不要转账，告诉家属或社工，必要时拨打96110反诈专线", "帮他操作转账", "劝他先转一部分试试", "不予理会"), 0),
+    ("教长者用智能手机（如网上挂号、缴费）时，正确的做法是？",
+     ("耐心示范，由长者本人操作，不索要密码和验证码", "要来密码替他操作", "顺便帮他转账", "给他安装来源不明的软件"), 0),
+    ("推轮椅下坡时，正确的做法是？",
+     ("倒退下坡，握紧把手控制速度", "正向快速冲下坡", "让长者自己推着走", "抬起前轮冲下去"), 0),
+    ("与听障人士交流时，恰当的做法是？",
+     ("面对对方，语速适中、口型清楚，必要时用文字或手语", "在对方耳边大声喊", "背对对方讲话", "干脆不交流"), 0),
+    ("探访中发现服务对象疑似遭受家庭暴力或虐待，应当？",
+     ("及时告诉社工，由社工依程序处理，情况紧急时报警", "当作没看见", "拍视频发到网上", "自己去找施暴者理论"), 0),
 )
 
 
@@ -366,7 +443,8 @@ class TimebankSeeder:
         User = get_user_model()
         self.users = {
             u.username: u
-            for u in User.objects.filter(username__in=["admin", "agency_manager", "station_worker", "station_worker2", "volunteer"])
+            for u in User.objects.filter(
+                username__in=["admin", "city_admin", "agency_manager", "station_worker", "station_worker2", "volunteer"])
         }
         self.admin = self.users["admin"]
         self.clock = SimulatedClock()
@@ -440,8 +518,10 @@ class TimebankSeeder:
             self.sites[name] = Site(station=station, organizer=organizer, agency=agency, communities=communities)
 
     def questions(self) -> None:
-        """No service writes quiz questions yet (they are managed in the admin): written as rows."""
-        rows = []
+        """The city bank, written by the city administrator, then the stations' own questions by their organizers."""
+        city_admin = self.users.get("city_admin") or self.admin
+        for i, (text, choices, answer) in enumerate(CITY_QUESTIONS):
+            self._question(actor=city_admin, station=None, text=text, choices=choices, answer=answer, turn=i)
         for name, site in self.sites.items():
             bank = [
                 *QUESTIONS,
@@ -452,11 +532,13 @@ class TimebankSeeder:
                 ),
             ]
             for i, (text, choices, answer) in enumerate(bank):
-                k = i % len(choices)  # the right answer is not always the first choice
-                rows.append(QuizQuestion(station=site.station, text=text, choices=[*choices[k:], *choices[:k]],
-                                         answer=(answer - k) % len(choices)))
-        QuizQuestion.objects.bulk_create(rows)
-        self.counts["timebank_questions"] += len(rows)
+                self._question(actor=site.organizer, station=site.station, text=text, choices=choices, answer=answer, turn=i)
+
+    def _question(self, *, actor: Any, station: Station | None, text: str, choices: tuple[str, ...], answer: int, turn: int) -> None:
+        k = turn % len(choices)  # the right answer is not always the first choice
+        tb.quiz_question_create(actor=actor, station=station, text=text, choices=[*choices[k:], *choices[:k]],
+                                answer=(answer - k) % len(choices))
+        self.counts["timebank_questions"] += 1
 
     def _register(self, *, actor: Any, person: Person, station: Station, at: dt.datetime, areas: list[Division]) -> Volunteer:
         self.clock.at(at)

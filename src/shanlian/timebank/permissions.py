@@ -30,6 +30,6 @@ def volunteers_here(scope: Scope) -> bool:
 
 PAGES = [
     Page("timebank:manage_activities", _("Time bank"), may_organize, "timebank:manage", 70),
-    Page("timebank:manage_stations", _("Time bank"), reads_only, "timebank:manage_station", 70),
+    Page("timebank:manage_stations", _("Time bank"), reads_only, "timebank:manage", 70),
     Page("timebank:home", _("Time bank"), volunteers_here, "timebank:", 70),
 ]

@@ -4,7 +4,7 @@ from .activities import Activity, ActivityStatus, Category, Shift, Signup, Signu
 from .attendance import Attendance, HoursRecord, HoursStatus
 from .catalog import CatalogItem, Redemption, RedemptionStatus
 from .certificates import ServiceCertificate
-from .volunteers import FamilyLink, Notification, QuizAttempt, QuizQuestion, Skill, Volunteer
+from .volunteers import FamilyLink, Notification, QuizAttempt, QuizQuestion, Skill, Volunteer, quiz_pool
 
 __all__ = [
     "Activity",
@@ -26,4 +26,5 @@ __all__ = [
     "SignupStatus",
     "Skill",
     "Volunteer",
+    "quiz_pool",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.money import HoursField
@@ -84,21 +85,37 @@ class FamilyLink(models.Model):
 
 
 class QuizQuestion(models.Model):
-    """A question in a station's bank: a text, 2-6 choices, the index of the right one."""
+    """A question of the certification quiz: a text, 2-6 choices, the index of the right one.
 
-    station = models.ForeignKey("orgs.Station", on_delete=models.PROTECT, related_name="quiz_questions")
+    Without a station it is in the city bank, which every station's quiz draws from together with the
+    station's own questions. Once drawn into a paper it is part of a record (the paper keeps its id and the
+    volunteer's answer): never deleted, only retired, and an edit puts a new version in its place."""
+
+    station = models.ForeignKey("orgs.Station", verbose_name=_("station"), on_delete=models.PROTECT, related_name="quiz_questions",
+                                null=True, blank=True, help_text=_("Empty: the city bank, drawn for every station."))
     text = models.CharField(_("question"), max_length=300)
     choices = models.JSONField(_("choices"))
     answer = models.PositiveSmallIntegerField(_("right choice"))
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(_("in use"), default=True)
+    drawn_at = models.DateTimeField(_("first drawn into a paper"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("quiz question")
         verbose_name_plural = _("quiz questions")
         ordering = ["id"]
+        constraints = [
+            # The same question once in a bank (the city bank's station is NULL, hence the Coalesce).
+            models.UniqueConstraint(Coalesce("station", Value(0)), "text", condition=Q(active=True),
+                                    name="timebank_quiz_question_once"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+def quiz_pool(station_id: int) -> Q:
+    """The questions a station's quiz draws from: the city bank and the station's own, those in use."""
+    return (Q(station_id=station_id) | Q(station__isnull=True)) & Q(active=True)
 
 
 class QuizAttempt(models.Model):

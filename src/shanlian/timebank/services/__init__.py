@@ -14,10 +14,24 @@ from .attendance import (
 )
 from .catalog import catalog_item_create, redemption_cancel, redemption_create, redemption_fulfil
 from .certificates import certificate_issue
+from .quiz import (
+    ImportRefused,
+    ImportResult,
+    RowProblem,
+    question_clean,
+    quiz_question_create,
+    quiz_question_edit,
+    quiz_question_reactivate,
+    quiz_question_retire,
+    quiz_questions_import,
+)
 from .volunteers import credits_give, family_link, is_certified, next_star, quiz_start, quiz_submit, star_level, volunteer_register
 
 __all__ = [
     "ConsoleNotifier",
+    "ImportRefused",
+    "ImportResult",
+    "RowProblem",
     "activity_publish",
     "catalog_item_create",
     "certificate_issue",
@@ -34,6 +48,12 @@ __all__ = [
     "next_star",
     "qr_check",
     "qr_token",
+    "question_clean",
+    "quiz_question_create",
+    "quiz_question_edit",
+    "quiz_question_reactivate",
+    "quiz_question_retire",
+    "quiz_questions_import",
     "quiz_start",
     "quiz_submit",
     "redemption_cancel",

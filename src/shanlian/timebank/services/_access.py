@@ -49,3 +49,23 @@ def require_self(actor: Any, volunteer: Volunteer) -> Scope:
     if scope.person_id != volunteer.person_id:
         raise PermissionDenied("not_yourself", _("Only the volunteer themself may do this."))
     return scope
+
+
+def may_edit_quiz_bank(scope: Scope, station: Station | None) -> bool:
+    """Who writes a quiz bank. A station's own questions: its organizers (its social workers and its agency's
+    managers), as for its activities. The city bank (no station), drawn at every station of the city: city
+    administrators only. District administrators and street officers read it but do not change it, since a
+    change reaches every station beyond their district; what is particular to a district or a station goes into
+    the stations' own banks."""
+    if station is None:
+        return scope.is_superuser or scope.has(Role.CITY_ADMIN)
+    return is_organizer(scope, station)
+
+
+def require_quiz_editor(actor: Any, station: Station | None) -> Scope:
+    scope = scope_of(actor)
+    if not may_edit_quiz_bank(scope, station):
+        if station is None:
+            raise PermissionDenied("not_city_bank_editor", _("Only the city's administrators change the city question bank."))
+        raise PermissionDenied("not_organizer", _("Only the station's social workers and its agency's managers change its questions."))
+    return scope

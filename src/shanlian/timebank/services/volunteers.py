@@ -21,7 +21,7 @@ from shanlian.orgs.models import Station
 from shanlian.people.models import Person
 from shanlian.places.models import Division
 
-from ..models import FamilyLink, QuizAttempt, QuizQuestion, Skill, Volunteer
+from ..models import FamilyLink, QuizAttempt, QuizQuestion, Skill, Volunteer, quiz_pool
 from ._access import is_organizer, require_self, scope_of
 from .accounts import community_pool, volunteer_account
 
@@ -87,8 +87,8 @@ def volunteer_register(
 
 @transaction.atomic
 def quiz_start(*, actor: Any, volunteer: Volunteer, station: Station | None = None) -> QuizAttempt:
-    """Draw a random paper from the station's bank. A volunteer who passed does not sit it again;
-    retakes are limited."""
+    """Draw a random paper from the city bank and the station's own questions together. A volunteer who passed
+    does not sit it again; retakes are limited."""
     require_self(actor, volunteer)
     station = station or volunteer.station
     Volunteer.objects.select_for_update().get(pk=volunteer.pk)
@@ -100,12 +100,15 @@ def quiz_start(*, actor: Any, volunteer: Volunteer, station: Station | None = No
         return open_attempt
     if attempts.count() >= domain_setting("TIMEBANK_QUIZ_MAX_ATTEMPTS"):
         raise ValidationFailed("quiz_attempts_exhausted", _("You have used all your attempts; ask the station for help."))
-    ids = list(QuizQuestion.objects.filter(station=station, active=True).values_list("pk", flat=True))
+    ids = list(QuizQuestion.objects.filter(quiz_pool(station.pk)).values_list("pk", flat=True))
     size = domain_setting("TIMEBANK_QUIZ_QUESTIONS")
     if len(ids) < min(size, 3):
         raise ValidationFailed("quiz_bank_empty", _("This station has no quiz questions yet."))
     paper = random.SystemRandom().sample(ids, min(size, len(ids)))
-    return QuizAttempt.objects.create(volunteer=volunteer, station=station, question_ids=paper)
+    attempt = QuizAttempt.objects.create(volunteer=volunteer, station=station, question_ids=paper)
+    # From now on these questions are part of a record: retired rather than deleted, a new version when edited.
+    QuizQuestion.objects.filter(pk__in=paper, drawn_at__isnull=True).update(drawn_at=attempt.started_at)
+    return attempt
 
 
 @transaction.atomic
