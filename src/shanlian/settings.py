@@ -1,6 +1,6 @@
 """Settings from the environment (12-factor), with safe defaults for the embedded demo.
 
-Every number from DOMAIN.md is a setting here, with its default, so a city can change it.
+Every number of the rules (docs/rules.md) is a setting here, with its default, so a city can change it.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ LOGGING = {
     },
 }
 
-# --- Domain settings (DOMAIN.md numbers, each overridable) ---
+# --- Domain settings (the numbers of docs/rules.md, each overridable) ---
 SHANLIAN: dict[str, Any] = {
     # Masks: how many characters to keep visible at the start and the end.
     "MASK_RESIDENT_ID": (int(os.environ.get("SHANLIAN_MASK_ID_HEAD", "6")), int(os.environ.get("SHANLIAN_MASK_ID_TAIL", "4"))),
@@ -211,7 +211,7 @@ SHANLIAN: dict[str, Any] = {
     "API_PAGE_SIZE_MAX": int(os.environ.get("SHANLIAN_API_PAGE_SIZE_MAX", "200")),
     # List totals are counted up to this many rows ("10,000+" beyond): a page costs the same in any city.
     "COUNT_CAP": int(os.environ.get("SHANLIAN_COUNT_CAP", "10000")),
-    # Charity (DOMAIN.md, Money). Charitable spending in a year >= this share of last year's income.
+    # Charity (docs/rules.md, Money). Charitable spending in a year >= this share of last year's income.
     "CHARITY_MIN_SPENDING_RATIO": Decimal(os.environ.get("SHANLIAN_MIN_SPENDING_RATIO", "0.70")),
     # Management cost <= this share of the year's spending; associations (a federation) get the higher cap.
     "CHARITY_MGMT_COST_CAP": Decimal(os.environ.get("SHANLIAN_MGMT_COST_CAP", "0.10")),
@@ -233,7 +233,7 @@ SHANLIAN: dict[str, Any] = {
     "FAKEPAY_SECRET": os.environ.get("SHANLIAN_FAKEPAY_SECRET", DEMO_KEYS["FAKEPAY_SECRET"]),
     # FakePay marks payments paid with no money moving: for the demo and tests only; off in production.
     "FAKEPAY_ENABLED": env_bool("SHANLIAN_FAKEPAY_ENABLED", True),
-    # Time bank (DOMAIN.md, Time bank): stars by cumulative approved hours, spending threshold, cap.
+    # Time bank (docs/rules.md, Time bank): stars by cumulative approved hours, spending threshold, cap.
     "TIMEBANK_STAR_HOURS": tuple(int(x) for x in os.environ.get("SHANLIAN_STAR_HOURS", "100,300,600,1000,1500").split(",")),
     "TIMEBANK_SPEND_MIN_STARS": int(os.environ.get("SHANLIAN_SPEND_MIN_STARS", "1")),
     "TIMEBANK_BALANCE_CAP": int(os.environ.get("SHANLIAN_CREDIT_CAP", "1500")),

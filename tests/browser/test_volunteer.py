@@ -135,7 +135,11 @@ def test_volunteer_from_registration_to_spent_credits(page, browser, live_server
 
     page.goto(f"{live_server.url}/timebank/catalog/")
     page.locator(f"[data-testid=redeem-{item.pk}]").click()
+    assert page.locator("[data-testid=balance-after]").inner_text() == "0.5"  # what is left, before anything is spent
+    assert Redemption.objects.count() == 0
+    page.locator("[data-testid=redeem-confirm-submit]").click()
     page.wait_for_url("**/timebank/redemptions/")
+    assert page.locator("[data-testid=pickup-code]").inner_text() == Redemption.objects.get().pickup_code
     assert page.locator("[data-testid=redemption]", has_text="长者理发券").is_visible()
     shoot(page, "redemptions")
     item.refresh_from_db()

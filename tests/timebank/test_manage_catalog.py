@@ -65,7 +65,11 @@ def test_hand_over_and_cancel_from_the_page(bank, city, login, redeemed):
     client = login("station_worker")
     page = client.get(URL).content.decode()
     assert f'data-redemption-id="{redeemed.pk}"' in page and "ZY" in page and "志愿者小何" in page  # the station's own staff
-    client.post(reverse("timebank:manage_redemption_fulfil", args=[redeemed.pk]))
+    wrong = client.post(reverse("timebank:manage_redemption_fulfil", args=[redeemed.pk]), {"pickup_code": "x"}, follow=True)
+    assert 'data-error-code="pickup_code_wrong"' in wrong.content.decode()
+    redeemed.refresh_from_db()
+    assert redeemed.status == RedemptionStatus.PENDING
+    client.post(reverse("timebank:manage_redemption_fulfil", args=[redeemed.pk]), {"pickup_code": redeemed.pickup_code})
     redeemed.refresh_from_db()
     assert redeemed.status == RedemptionStatus.FULFILLED and redeemed.fulfilled_by == city.users["station_worker"]
     resp = client.post(reverse("timebank:manage_redemption_cancel", args=[redeemed.pk]), follow=True)
@@ -94,15 +98,19 @@ def test_page_query_count_does_not_grow(bank, city, login, redeemed):
 
 def test_fulfil_through_the_api(bank, city, login, redeemed):
     path = f"/redemptions/{redeemed.pk}/fulfil"
-    assert post(login("volunteer"), path).status_code == 403
-    resp = post(login("other_worker"), path)
+    body = {"pickup_code": redeemed.pickup_code}
+    assert post(login("volunteer"), path, body).status_code == 403
+    resp = post(login("other_worker"), path, body)
     assert resp.status_code == 404
-    resp = post(login("station_worker"), path)
-    body = resp.json()
-    assert resp.status_code == 200 and body["status"] == "fulfilled" and body["volunteer"] == bank.vol.number
-    assert post(login("station_worker"), path).json()["status"] == "fulfilled"  # again: quiet
+    resp = post(login("station_worker"), path, {"pickup_code": "12345"})
+    assert resp.status_code == 400 and code(resp) == "pickup_code_wrong"
+    assert post(login("station_worker"), path).status_code == 400  # no code: refused by the schema
+    resp = post(login("station_worker"), path, body)
+    answer = resp.json()
+    assert resp.status_code == 200 and answer["status"] == "fulfilled" and answer["volunteer"] == bank.vol.number
+    assert post(login("station_worker"), path, body).json()["status"] == "fulfilled"  # again: quiet
     other = ts.redemption_create(actor=bank.vol_user, volunteer=bank.vol, item=redeemed.item, idempotency_key="r3")
     ts.redemption_cancel(actor=bank.vol_user, redemption=other)
-    resp = post(login("station_worker"), f"/redemptions/{other.pk}/fulfil")
+    resp = post(login("station_worker"), f"/redemptions/{other.pk}/fulfil", {"pickup_code": other.pickup_code})
     assert resp.status_code == 409 and code(resp) == "redemption_cancelled"
     assert Redemption.objects.get(pk=other.pk).status == RedemptionStatus.CANCELLED

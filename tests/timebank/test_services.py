@@ -248,7 +248,11 @@ def test_redemption_rules(bank, city, settings):
     item.refresh_from_db()
     assert item.stock == 1 and balance(bank.vol) == Decimal("5.00")
     red2 = ts.redemption_create(actor=bank.vol_user, volunteer=bank.vol, item=item, idempotency_key="k3")
-    assert ts.redemption_fulfil(actor=bank.organizer, redemption=red2).status == "fulfilled"
+    assert len(red2.pickup_code) == 6 and red2.pickup_code.isdigit()
+    with pytest.raises(ValidationFailed) as err:  # the station checks the code on the volunteer's phone
+        ts.redemption_fulfil(actor=bank.organizer, redemption=red2, pickup_code="000000" if red2.pickup_code != "000000" else "1")
+    assert err.value.code == "pickup_code_wrong"
+    assert ts.redemption_fulfil(actor=bank.organizer, redemption=red2, pickup_code=red2.pickup_code).status == "fulfilled"
     with pytest.raises(Conflict):
         ts.redemption_cancel(actor=bank.vol_user, redemption=red2)
     pricey = ts.catalog_item_create(actor=bank.organizer, station=city.stations["北京街"], name="按摩", price="10", stock=5)

@@ -231,19 +231,21 @@ def test_list_pages_keep_their_query_count(bank, city, login, settings):
 def test_redeem_needs_a_star_then_once_per_key_and_cancel_refunds(bank, city, login, settings):
     item = CatalogItem.objects.create(station=city.stations["北京街"], name="社区理发", price="2", stock=3, per_person_limit=2)
     client = login("volunteer")
-    resp = client.post(reverse("timebank:redeem", args=[item.pk]), {"idempotency_key": "k1"}, follow=True)
+    ask = client.post(reverse("timebank:redeem", args=[item.pk]), {"idempotency_key": "k1"})
+    assert 'data-testid="redeem-confirm"' in text(ask) and not Redemption.objects.exists()  # first, what it costs
+    resp = client.post(reverse("timebank:redeem", args=[item.pk]), {"idempotency_key": "k1", "confirm": "1"}, follow=True)
     assert "star_required" in text(resp) and not Redemption.objects.exists()
     settings.SHANLIAN = {**settings.SHANLIAN, "TIMEBANK_STAR_HOURS": (4, 10, 600, 1000, 1500)}
     approved(bank, city, bank.vol, "5")
     assert client.post(reverse("timebank:redeem", args=[item.pk]), {"quantity": "x"}, follow=True).status_code == 200
     assert not Redemption.objects.exists()
     for _ in range(2):  # a double tap
-        client.post(reverse("timebank:redeem", args=[item.pk]), {"idempotency_key": "k1"})
+        client.post(reverse("timebank:redeem", args=[item.pk]), {"idempotency_key": "k1", "confirm": "1"})
     redemption = Redemption.objects.get()
     bank.vol.account.refresh_from_db()
     assert bank.vol.account.balance == Decimal("3.00")
     page = text(client.get(reverse("timebank:redemptions")))
-    assert "社区理发" in page
+    assert "社区理发" in page and f'data-testid="pickup-code">{redemption.pickup_code}<' in page
     mum = as_mum(login, bank)
     assert mum.post(reverse("timebank:redemption_cancel", args=[redemption.pk])).status_code == 404
     assert mum.post(reverse("timebank:redeem", args=[999999])).status_code == 404
@@ -259,7 +261,8 @@ def test_redeem_without_enough_credits_is_refused(bank, city, login, settings):
     approved(bank, city, bank.vol, "4")
     item = CatalogItem.objects.create(station=city.stations["北京街"], name="家电维修", price="6", stock=3)
     entries = Entry.objects.count()
-    resp = login("volunteer").post(reverse("timebank:redeem", args=[item.pk]), {"idempotency_key": "k"}, follow=True)
+    resp = login("volunteer").post(reverse("timebank:redeem", args=[item.pk]), {"idempotency_key": "k", "confirm": "1"},
+                                   follow=True)
     assert "insufficient_balance" in text(resp)
     item.refresh_from_db()
     assert item.stock == 3 and not Redemption.objects.exists() and Entry.objects.count() == entries

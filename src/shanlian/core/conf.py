@@ -1,4 +1,4 @@
-"""Typed access to the domain settings (settings.SHANLIAN), the numbers DOMAIN.md asks to be settings."""
+"""Typed access to the domain settings (settings.SHANLIAN), the numbers of docs/rules.md."""
 
 from __future__ import annotations
 

@@ -969,7 +969,7 @@ class TimebankSeeder:
             self.counts["timebank_redemptions"] += 1
             self.clock.at(self._day_ago(days - 1, "10:00"))
             if outcome == "fulfilled":
-                tb.redemption_fulfil(actor=site.organizer, redemption=redemption)
+                tb.redemption_fulfil(actor=site.organizer, redemption=redemption, pickup_code=redemption.pickup_code)
             elif outcome == "cancelled":
                 tb.redemption_cancel(actor=user, redemption=redemption)
         # Family: the spouse also volunteers at the station.

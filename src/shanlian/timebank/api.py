@@ -151,6 +151,7 @@ class RedemptionBase(Schema):
 
 class RedemptionOut(RedemptionBase):
     balance: str = Field(..., description="The volunteer's balance after the redemption.")
+    pickup_code: str = Field(..., description="Shown to the station when collecting (POST .../fulfil checks it).")
 
 
 class LeaderRow(Schema):
@@ -315,7 +316,7 @@ def _redemption_fields(r: Redemption) -> dict[str, Any]:
 
 def _redemption_out(r: Redemption, volunteer: Volunteer) -> dict[str, Any]:
     volunteer.account.refresh_from_db(fields=["balance"])
-    return {**_redemption_fields(r), "balance": _h(volunteer.account.balance)}
+    return {**_redemption_fields(r), "balance": _h(volunteer.account.balance), "pickup_code": r.pickup_code}
 
 
 @router.post("/redemptions", response={200: RedemptionOut, 201: RedemptionOut, **errors(400, 401, 403, 409)},
@@ -350,17 +351,22 @@ class FulfilOut(RedemptionBase):
     volunteer: str = Field(..., description="The volunteer number.")
 
 
-@router.post("/redemptions/{id:redemption_id}/fulfil", response={200: FulfilOut, **errors(401, 403, 404, 409)},
+class FulfilIn(Schema):
+    pickup_code: str = Field(..., max_length=12, description="The 6-digit code on the volunteer's phone.", examples=["482913"])
+
+
+@router.post("/redemptions/{id:redemption_id}/fulfil", response={200: FulfilOut, **errors(400, 401, 403, 404, 409)},
              summary="Confirm that a redemption was handed over")
-def redemptions_fulfil(request: ApiRequest, redemption_id: int) -> Any:
-    """The station (for itself or on behalf of the partner merchant) confirms the volunteer had the service or goods.
-    Again is quiet; a cancelled redemption is `redemption_cancelled` (409). Only station staff (others 403
-    `not_station_staff`), of the item's station (else 404)."""
+def redemptions_fulfil(request: ApiRequest, redemption_id: int, payload: FulfilIn) -> Any:
+    """The station (for itself or on behalf of the partner merchant) confirms the volunteer had the service or goods,
+    with the pickup code the volunteer shows (`pickup_code_wrong`, 400, when it does not match). Again is quiet; a
+    cancelled redemption is `redemption_cancelled` (409). Only station staff (others 403 `not_station_staff`), of the
+    item's station (else 404)."""
     scope = _staff(request)
     redemption = Redemption.objects.select_related("item", "volunteer").filter(pk=redemption_id).first()
     if redemption is None or not selectors.sees_station(scope, redemption.item.station_id):
         raise NotFound()
-    done = services.redemption_fulfil(actor=request.auth, redemption=redemption)
+    done = services.redemption_fulfil(actor=request.auth, redemption=redemption, pickup_code=payload.pickup_code)
     return {**_redemption_fields(done), "volunteer": redemption.volunteer.number}
 
 

@@ -354,7 +354,7 @@ def redemption_decide(request: HttpRequest, redemption_id: int, action: str) -> 
     redemption = sm.redemption_managed_get(scope=scope, redemption_id=redemption_id)
     try:
         if action == "fulfil":
-            services.redemption_fulfil(actor=request.user, redemption=redemption)
+            services.redemption_fulfil(actor=request.user, redemption=redemption, pickup_code=request.POST.get("pickup_code", ""))
             messages.success(request, _("Handed over: %(item)s to %(number)s.")
                              % {"item": redemption.item.name, "number": redemption.volunteer.number})
         else:

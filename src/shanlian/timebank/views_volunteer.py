@@ -269,6 +269,13 @@ def redeem(request: HttpRequest, got: Volunteer, item_id: int) -> HttpResponse:
         item = vsel.catalog_item(item_id=item_id)
         quantity = int_in(request.POST.get("quantity", "1"), field="quantity", minimum=1, maximum=99)
         key = (request.POST.get("idempotency_key") or "")[:128]
+        if request.POST.get("confirm") != "1":
+            # Credits are spent only after the volunteer has seen what it costs and what is left.
+            profile = sel.volunteer_profile(volunteer=got)
+            cost = item.price.value * quantity
+            return render(request, "timebank/volunteer/redeem_confirm.html", {
+                "volunteer": got, "item": item, "quantity": quantity, "cost": cost, "balance": profile.balance,
+                "after": profile.balance - cost, "key": key})
         redemption = services.redemption_create(actor=request.user, volunteer=got, item=item, quantity=quantity,
                                                 idempotency_key=f"web:{key}" if key else "")
     except NotFound:
@@ -276,9 +283,10 @@ def redeem(request: HttpRequest, got: Volunteer, item_id: int) -> HttpResponse:
     except DomainError as exc:
         flash_error(request, exc)
         return redirect("timebank:catalog")
-    messages.success(request, _("Redeemed: %(item)s × %(n)s for %(credits)s credits. Show this page to %(where)s to collect it.")
+    messages.success(request, _("Redeemed: %(item)s × %(n)s for %(credits)s credits. Show the pickup code %(code)s to "
+                                "%(where)s to collect it.")
                      % {"item": item.name, "n": redemption.quantity, "credits": redemption.credits.value,
-                        "where": item.merchant or item.station.name})
+                        "code": redemption.pickup_code, "where": item.merchant or item.station.name})
     return redirect("timebank:redemptions")
 
 

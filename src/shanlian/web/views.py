@@ -70,7 +70,7 @@ def public_home(request: HttpRequest) -> HttpResponse:
     stations = list(stations_public(district_id=district, street_id=street)[:12]) if district or street else []
     campaigns = [(c, progress_of(c)) for c in campaigns_public().filter(status=CampaignStatus.OPEN)[:4]]
     # the soonest first (the selector orders by publication, for the volunteer's list)
-    activities = sorted(activities_upcoming(with_free_places=True)[:30], key=lambda a: a.upcoming[0].starts_at)[:6]
+    activities = sorted(activities_upcoming(with_free_places=True)[:30], key=lambda a: a.upcoming[0].starts_at)[:6]  # type: ignore[attr-defined]
     return render(request, "web/public_home.html", {
         "finder": finder, "stations": stations, "campaigns": campaigns, "activities": activities,
         "search": PublicSearchForm(), "verify": VerifyForm(),

@@ -47,6 +47,8 @@ class Redemption(models.Model):
     credits = HoursField(_("credits"))
     status = models.CharField(_("status"), max_length=10, choices=RedemptionStatus.choices, default=RedemptionStatus.PENDING)
     idempotency_key = models.CharField(max_length=128, blank=True)
+    # Shown on the volunteer's phone; the station checks it when handing over (who collects is who redeemed).
+    pickup_code = models.CharField(_("pickup code"), max_length=6, blank=True)
     entry = models.OneToOneField("ledger.Entry", on_delete=models.PROTECT, related_name="+")
     refund_entry = models.OneToOneField("ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     fulfilled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

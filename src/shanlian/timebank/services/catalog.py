@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
 from shanlian.core.idempotency import replayed
+from shanlian.core.inputs import text_in
 from shanlian.core.money import Hours
 from shanlian.ledger.services import entry_post, entry_reverse
 from shanlian.orgs.models import Station
@@ -41,6 +43,10 @@ def catalog_item_create(*, actor: Any, station: Station, name: str, price: Any, 
 
 
 @transaction.atomic
+def pickup_code() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(6))
+
+
 def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, quantity: int = 1, idempotency_key: str = "") -> Redemption:
     """Spend credits on an item. The ledger's guarded account refuses overspending, and the stock is taken
     last by one conditional UPDATE (never below zero, and a CHECK constraint on PostgreSQL as well), so the
@@ -77,7 +83,7 @@ def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, qu
     try:
         with transaction.atomic():
             redemption = Redemption.objects.create(item=current, volunteer=volunteer, quantity=quantity, credits=Hours(credits),
-                                                   idempotency_key=idempotency_key, entry=entry)
+                                                   idempotency_key=idempotency_key, entry=entry, pickup_code=pickup_code())
     except IntegrityError:
         raise Conflict("duplicate_request", _("This redemption was already made.")) from None
     audit_log(actor=actor, action="timebank.redeem", obj=redemption, after={"item": current.pk, "credits": str(credits)})
@@ -90,13 +96,18 @@ def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, qu
 
 
 @transaction.atomic
-def redemption_fulfil(*, actor: Any, redemption: Redemption) -> Redemption:
+def redemption_fulfil(*, actor: Any, redemption: Redemption, pickup_code: Any) -> Redemption:
+    """Handed over, once the volunteer shows the pickup code on their phone (whoever collects is who redeemed)."""
     locked = Redemption.objects.select_for_update().select_related("item__station").get(pk=redemption.pk)
     require_organizer(actor, locked.item.station)
     if locked.status == RedemptionStatus.FULFILLED:
         return locked
     if locked.status != RedemptionStatus.PENDING:
         raise Conflict("redemption_cancelled", _("This redemption was cancelled."))
+    typed = text_in(pickup_code, field="pickup_code", max_length=12).replace(" ", "")
+    if locked.pickup_code and not secrets.compare_digest(typed, locked.pickup_code):
+        raise field_error("pickup_code", "pickup_code_wrong",
+                          _("The pickup code does not match: ask for the code on the volunteer's phone."))
     locked.status, locked.fulfilled_by, locked.closed_at = RedemptionStatus.FULFILLED, actor, timezone.now()
     locked.save(update_fields=["status", "fulfilled_by", "closed_at"])
     audit_log(actor=actor, action="timebank.redeem.fulfil", obj=locked)
