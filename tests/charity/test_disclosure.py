@@ -189,7 +189,8 @@ def test_fees_and_leftovers(books, city):
     assert [(m.amount, m.direction) for m in p.leftovers] == [(Money("70.00"), "internal")]
     spring = fund_disclosure(fund=books.fund, start=dt.date(2025, 2, 1), end=dt.date(2025, 3, 31))
     assert spring.income == Money("1000.00") and spring.fees == Money("50.00") and spring.leftovers == []
-    assert [(m.period, m.amount) for m in spring.income_by_month] == [(dt.date(2025, 2, 1), Money("1000.00"))]
+    assert [(m.period, m.amount) for m in spring.income_by_month] == [(dt.date(2025, 2, 1), Money("1000.00")),
+                                                                       (dt.date(2025, 3, 1), Money(0))]  # March: none
 
 
 def test_campaign_and_project_disclosure(books, city):
@@ -409,3 +410,13 @@ def test_downloads_do_not_carry_spreadsheet_formulas(client, books, city):
     gift(books, city, "9.00", donor_name="=HYPERLINK(\"http://x\")", show_name=True)
     body = b"".join(client.get(reverse("public:fund", args=[books.fund.code]), {"format": "csv"}).streaming_content).decode()
     assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body
+
+
+def test_months_without_income_show_as_zero():
+    from shanlian.charity.selectors.disclosure import PeriodTotal, with_empty_months
+
+    jan, apr = PeriodTotal(dt.date(2026, 1, 1), Money("50"), 2), PeriodTotal(dt.date(2026, 4, 1), Money("20"), 1)
+    months = with_empty_months([jan, apr], dt.date(2025, 12, 15), dt.date(2026, 5, 31))
+    assert [m.period for m in months] == [dt.date(2025, 12, 1), *(dt.date(2026, n, 1) for n in range(1, 6))]
+    assert [m.amount for m in months] == [Money(0), Money("50"), Money(0), Money(0), Money("20"), Money(0)]
+    assert with_empty_months([], None, None) == []

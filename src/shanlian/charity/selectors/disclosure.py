@@ -244,10 +244,29 @@ def _fund_income(fund: CommunityFund, start: dt.date | None, end: dt.date | None
     return _income_totals(rows)
 
 
+def with_empty_months(months: list[PeriodTotal], start: dt.date | None, end: dt.date | None) -> list[PeriodTotal]:
+    """Every month of the period, a month without income as zero (a chart that skips it would read as a steady
+    income): from the period's start (or the first month with income) to its end (or this month)."""
+    if not months and start is None:
+        return months
+    first = (start or months[0].period).replace(day=1)
+    last = min(end or timezone.localdate(), timezone.localdate()).replace(day=1)
+    if months:
+        last = max(last, months[-1].period.replace(day=1))
+    have = {m.period: m for m in months}
+    out: list[PeriodTotal] = []
+    month = first
+    while month <= last and len(out) < 600:
+        out.append(have.get(month, PeriodTotal(period=month, amount=Money(0), gifts=0)))
+        month = _next_month(month)
+    return out
+
+
 def fund_disclosure(*, fund: CommunityFund, start: dt.date | None = None, end: dt.date | None = None,
                     projects: list[Project] | None = None) -> FundDisclosure:
     """What the public sees of a fund over a period (all time when open-ended)."""
     income, by_month, by_source = _fund_income(fund, start, end)
+    by_month = with_empty_months(by_month, start, end)
     projects = fund_project_accounts(fund) if projects is None else projects
     by_project = {p.pk: p for p in projects}
     account_ids = [fund.account_id, fund.goods_account_id, *(p.restricted_account_id for p in projects)]
