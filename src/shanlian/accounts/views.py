@@ -4,6 +4,7 @@ deactivation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -45,6 +46,26 @@ def _send_code(request: HttpRequest, purpose: str) -> tuple[int, PhoneForm]:
     return 200, phone_form
 
 
+def _code_page(request: HttpRequest, form_class: type[PhoneForm], purpose: str, template: str,
+               submit: Callable[[dict[str, Any]], HttpResponse]) -> HttpResponse:
+    """A page with a phone and "send the code" (its own small form), then the rest, which `submit` acts on."""
+    status, phone_form = 200, None
+    form = form_class(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "send":
+            form = form_class(initial={"phone": request.POST.get("phone", "")})
+            status, phone_form = _send_code(request, purpose)
+        elif form.is_valid():
+            try:
+                return submit(form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+        else:
+            status = 400
+    return render(request, template, {"form": form, "phone_form": phone_form}, status=status)
+
+
 @never_cache
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
@@ -52,52 +73,27 @@ def signup(request: HttpRequest) -> HttpResponse:
     """One page: the phone and "send the code", then the code, name, community and a password."""
     if request.user.is_authenticated:
         return redirect("web:home")
-    status, phone_form = 200, None
-    form = SignupForm(request.POST or None)
-    if request.method == "POST":
-        if request.POST.get("action") == "send":
-            form = SignupForm(initial={"phone": request.POST.get("phone", "")})
-            status, phone_form = _send_code(request, CodePurpose.SIGNUP)
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                user = services.resident_signup(phone=data["phone"], code=data["code"], real_name=data["real_name"],
-                                                community=data["community"], password=data["password"])
-            except DomainError as exc:
-                add_domain_error(form, exc)
-                status = exc.status
-            else:
-                login(request, user, backend=BACKEND)
-                messages.success(request, _("Welcome! Register as a volunteer at a station near you, or give to an appeal."))
-                return redirect("timebank:register")
-        else:
-            status = 400
-    return render(request, "accounts/signup.html", {"form": form, "phone_form": phone_form}, status=status)
+
+    def submit(data: dict[str, Any]) -> HttpResponse:
+        user = services.resident_signup(phone=data["phone"], code=data["code"], real_name=data["real_name"],
+                                        community=data["community"], password=data["password"])
+        login(request, user, backend=BACKEND)
+        messages.success(request, _("Welcome! Register as a volunteer at a station near you, or give to an appeal."))
+        return redirect("timebank:register")
+
+    return _code_page(request, SignupForm, CodePurpose.SIGNUP, "accounts/signup.html", submit)
 
 
 @never_cache
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def reset(request: HttpRequest) -> HttpResponse:
-    status, phone_form = 200, None
-    form = ResetForm(request.POST or None)
-    if request.method == "POST":
-        if request.POST.get("action") == "send":
-            form = ResetForm(initial={"phone": request.POST.get("phone", "")})
-            status, phone_form = _send_code(request, CodePurpose.RESET)
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.password_reset(phone=data["phone"], code=data["code"], password=data["password"])
-            except DomainError as exc:
-                add_domain_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Your password was changed: sign in with your phone number and the new password."))
-                return redirect("login")
-        else:
-            status = 400
-    return render(request, "accounts/reset.html", {"form": form, "phone_form": phone_form}, status=status)
+    def submit(data: dict[str, Any]) -> HttpResponse:
+        services.password_reset(phone=data["phone"], code=data["code"], password=data["password"])
+        messages.success(request, _("Your password was changed: sign in with your phone number and the new password."))
+        return redirect("login")
+
+    return _code_page(request, ResetForm, CodePurpose.RESET, "accounts/reset.html", submit)
 
 
 @never_cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,51 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ValidationFailed, field_error, lazy_format
-
-# Full-width forms users' input methods produce, mapped to ASCII before the strict pattern is applied.
-_FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "．": ".", "，": ",", "－": "-", "−": "-"})
-_SPACES = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
-_CURRENCY = ("¥", "￥")
-_YUAN = ("元",)
-
-NOT_A_NUMBER = _("“%(value)s” is not a number. Type digits, e.g. 1,280.50.")
-
-
-def _shown(value: Any) -> str:
-    """The value as it may be echoed in a message: printable, and short."""
-    text = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(value))
-    return text if len(text) <= 40 else text[:40] + "…"
-
-
-def number_text(value: Any, *, field: str = "amount", currency: bool = False) -> Decimal:
-    """A number typed by a person or sent by a machine, as an exact Decimal, or a field error `invalid_number`.
-
-    `currency` also allows a leading ¥/￥ and a trailing 元. Ints and Decimals pass through (finite only);
-    floats and bools are refused, since neither is what anyone typed."""
-    if isinstance(value, bool | float):
-        raise field_error(field, "invalid_number", lazy_format(NOT_A_NUMBER, {"value": _shown(value)}))
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise field_error(field, "invalid_number", lazy_format(NOT_A_NUMBER, {"value": _shown(value)}))
-        return value
-    if not isinstance(value, str):
-        raise field_error(field, "invalid_number", lazy_format(NOT_A_NUMBER, {"value": _shown(value)}))
-    text = _SPACES.sub("", value.translate(_FULLWIDTH))
-    if currency:
-        text = text.removeprefix(_CURRENCY[0]).removeprefix(_CURRENCY[1])
-        if text.startswith("-") and text[1:2] in _CURRENCY:
-            text = "-" + text[2:]
-        text = text.removesuffix(_YUAN[0])
-    if len(text) > 40 or not _NUMBER.fullmatch(text):
-        raise field_error(field, "invalid_number", lazy_format(NOT_A_NUMBER, {"value": _shown(value)}))
-    try:
-        return Decimal(text.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover (the pattern admits only what Decimal reads)
-        raise field_error(field, "invalid_number", lazy_format(NOT_A_NUMBER, {"value": _shown(value)})) from None
-
+from .money import Money
+from .numbers import number_text, shown
 
 _ID = re.compile(r"[0-9]{1,18}")
 
@@ -88,15 +45,15 @@ def decimal_in(value: Any, *, field: str, places: int, minimum: Decimal | int | 
     low, high = Decimal(str(minimum)), Decimal(str(maximum))
     if number > high:
         raise field_error(field, "too_large", lazy_format(
-            _("At most %(max)s: %(value)s is too large."), {"max": _plain(high), "value": _shown(value)}))
+            _("At most %(max)s: %(value)s is too large."), {"max": _plain(high), "value": shown(value)}))
     if number < low:
         raise field_error(field, "too_small", lazy_format(
-            _("At least %(min)s: %(value)s is too small."), {"min": _plain(low), "value": _shown(value)}))
+            _("At least %(min)s: %(value)s is too small."), {"min": _plain(low), "value": shown(value)}))
     if number.as_tuple().exponent < -places:  # type: ignore[operator]
         if places == 0:
-            raise field_error(field, "not_whole", lazy_format(_("Enter a whole number: %(value)s."), {"value": _shown(value)}))
+            raise field_error(field, "not_whole", lazy_format(_("Enter a whole number: %(value)s."), {"value": shown(value)}))
         raise field_error(field, "too_many_decimals", lazy_format(
-            _("At most %(places)s decimal places: %(value)s."), {"places": places, "value": _shown(value)}))
+            _("At most %(places)s decimal places: %(value)s."), {"places": places, "value": shown(value)}))
     return number
 
 
@@ -107,22 +64,20 @@ def _plain(number: Decimal) -> str:
 def amount_in(value: Any, *, field: str = "amount", maximum: str = "AMOUNT", positive: bool = True) -> Any:
     """An amount of yuan entering the system: at most two decimals, above zero (or zero and above with
     `positive=False`), at most the named limit (SHANLIAN['LIMITS'][maximum], e.g. ONLINE_GIFT). Returns Money."""
-    from .money import Money
-
     if isinstance(value, Money):
         value = value.amount
     high = limit(maximum)
     number = number_text(value, field=field, currency=True)
     if number > high:
         raise field_error(field, "amount_too_large", lazy_format(
-            _("At most ¥%(max)s in one go: ¥%(value)s is too much."), {"max": f"{high:,.2f}", "value": _shown(value)}))
+            _("At most ¥%(max)s in one go: ¥%(value)s is too much."), {"max": f"{high:,.2f}", "value": shown(value)}))
     if positive and number <= 0:
         raise field_error(field, "amount_not_positive", _("The amount must be more than zero."))
     if number < 0:
         raise field_error(field, "amount_negative", _("The amount cannot be negative."))
     if number.as_tuple().exponent < -2:  # type: ignore[operator]
         raise field_error(field, "money_precision", lazy_format(
-            _("An amount has at most two decimal places (fen): %(value)s."), {"value": _shown(value)}))
+            _("An amount has at most two decimal places (fen): %(value)s."), {"value": shown(value)}))
     return Money(number)
 
 

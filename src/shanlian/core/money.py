@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ValidationFailed, lazy_format
-from .inputs import number_text
+from .numbers import number_text
 
 if TYPE_CHECKING:
     from django.db.models.expressions import Combinable
