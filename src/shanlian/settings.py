@@ -246,7 +246,12 @@ SHANLIAN: dict[str, Any] = {
     "TIMEBANK_QUIZ_QUESTIONS": int(os.environ.get("SHANLIAN_QUIZ_QUESTIONS", "10")),
     "TIMEBANK_QUIZ_PASS_PERCENT": int(os.environ.get("SHANLIAN_QUIZ_PASS_PERCENT", "80")),
     "TIMEBANK_QUIZ_MAX_ATTEMPTS": int(os.environ.get("SHANLIAN_QUIZ_MAX_ATTEMPTS", "3")),
-    "PUBLIC_BASE_URL": os.environ.get("SHANLIAN_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    # The address printed on receipts', certificates' and check-in QR codes, e.g. https://shanlian.example.cn;
+    # empty: the address the page was asked for (its scheme, host and port), so a phone opens what a browser did.
+    "PUBLIC_BASE_URL": os.environ.get("SHANLIAN_PUBLIC_BASE_URL", "").strip(),
+    # Without a broker, run the periodic jobs (shanlian/schedule.py) in a thread of each app process; the demo
+    # always does. With CELERY_BROKER_URL set Celery beat runs them and this is ignored.
+    "JOBS_IN_PROCESS": env_bool("SHANLIAN_JOBS_IN_PROCESS", False),
     # Upper bounds on what enters (core.inputs): yuan for one online gift, one gift recorded by staff or imported,
     # any other amount (payouts, budgets, goals, pools, goods' value), and goods' quantities.
     "LIMITS": {

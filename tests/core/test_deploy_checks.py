@@ -9,6 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 
+@pytest.fixture(autouse=True)
+def _as_deployed(monkeypatch):
+    """The browser tests allow the ORM in Playwright's event loop (DJANGO_ALLOW_ASYNC_UNSAFE), which the deploy check
+    rightly refuses; a deployment has no such variable."""
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
+
+
 def _deploy_check() -> str:
     out = io.StringIO()
     call_command("check", "--deploy", "--fail-level", "ERROR", stdout=out, stderr=out)

@@ -86,3 +86,30 @@ def test_hold_idempotency_and_bad_input(books):
     with pytest.raises(ValidationFailed) as exc:
         hold_create(debit_account=hours, credit_account=books["vendor"], amount="1", expires_at=later())
     assert exc.value.code == "unit_mismatch"
+
+
+def test_expiry_job_passes_over_a_hold_posted_meanwhile(books, monkeypatch):
+    """The job reads the expired holds, then voids each under its lock: one posted in between (paid in its last
+    moment, committed after the job read it) is passed over, and the others are still voided."""
+    import time_machine
+
+    from shanlian.ledger import services
+
+    now = timezone.now()
+    first = hold_create(debit_account=books["fund"], credit_account=books["vendor"], amount="10.00", expires_at=later(1))
+    second = hold_create(debit_account=books["fund"], credit_account=books["vendor"], amount="20.00", expires_at=later(1))
+    real = services.hold_void
+
+    def paid_first(*, hold, actor=None):
+        if hold.pk == first.pk:
+            with time_machine.travel(now, tick=False):  # the payout was paid while the hold still held
+                hold_post(hold=hold)
+        return real(hold=hold, actor=actor)
+
+    monkeypatch.setattr(services, "hold_void", paid_first)
+    with time_machine.travel(now + dt.timedelta(minutes=2)):
+        assert holds_void_expired() == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (HoldStatus.POSTED, HoldStatus.VOIDED)
+    assert state(books["fund"]) == (Decimal("90.00"), Decimal("0.00")) and not balances_mismatched()

@@ -56,7 +56,6 @@ from .api_schemas import (
     payout_out,
     receipt_out,
     statement_out,
-    verify_url,
     yuan,
 )
 from .models import (
@@ -72,6 +71,7 @@ from .models import (
     ReceiptStatus,
 )
 from .selectors.disclosure import fund_statement
+from .selectors.public import receipt_verify_url
 from .selectors.staff import donation_get, fund_get, funds_list, payout_get, payouts_list, receipt_get, staff_may_open
 from .services import groupcommit
 from .services._access import is_custodian_finance
@@ -502,7 +502,7 @@ def receipts_issue(request: ApiRequest, donation_id: int) -> Any:
     answers 200 with the receipt already issued."""
     donation = donation_get(scope=_staff_scope(request), donation_id=donation_id)
     receipt = services.receipt_issue(actor=request.auth, donation=donation)
-    return Status(200 if was_replayed(receipt) else 201, receipt_out(_receipt_fresh(receipt.pk)))
+    return Status(200 if was_replayed(receipt) else 201, receipt_out(_receipt_fresh(receipt.pk), request=request))
 
 
 @router.post("/receipts/{id:receipt_id}/void", response={200: ReceiptOut, **errors(400, 401, 403, 404, 409)},
@@ -511,12 +511,12 @@ def receipts_void(request: ApiRequest, receipt_id: int, payload: ReasonIn) -> An
     """The number stays used and shows as void on the public verification page."""
     receipt = receipt_get(scope=_staff_scope(request), receipt_id=receipt_id)
     services.receipt_void(actor=request.auth, receipt=receipt, reason=payload.reason)
-    return receipt_out(_receipt_fresh(receipt_id))
+    return receipt_out(_receipt_fresh(receipt_id), request=request)
 
 
 @router.get("/receipts/{id:receipt_id}", response={200: ReceiptOut, **errors(400, 401, 403, 404)}, summary="One receipt")
 def receipts_detail(request: ApiRequest, receipt_id: int) -> Any:
-    return receipt_out(receipt_get(scope=_staff_scope(request), receipt_id=receipt_id))
+    return receipt_out(receipt_get(scope=_staff_scope(request), receipt_id=receipt_id), request=request)
 
 
 _PDF = {200: {"description": "The receipt, A5, in Chinese with English underneath.",
@@ -536,7 +536,7 @@ def receipts_pdf(request: ApiRequest, receipt_id: int) -> Any:
         issuer_name=receipt.issuer.name, issuer_credit_code=receipt.issuer.credit_code, number=receipt.display_number,
         issued_at=receipt.issued_at, donor_name=receipt.donor_name, amount=receipt.amount.amount,
         purpose=donation.project.title if donation.project is not None else donation.fund.name, channel=channel,
-        verify_url=verify_url(receipt), verification_code=receipt.verification_code,
+        verify_url=receipt_verify_url(receipt, request=request), verification_code=receipt.verification_code,
         voided=receipt.status == ReceiptStatus.VOIDED,
     )
     out = HttpResponse(receipt_pdf(doc), content_type="application/pdf")

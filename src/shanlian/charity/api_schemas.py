@@ -10,15 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.urls import NoReverseMatch, reverse
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Schema
 
-from shanlian.core.conf import domain_setting
 from shanlian.core.money import Money
 from shanlian.core.schemas import PageIn, PageOut
 
 from .models import Campaign, CommunityFund, Donation, MatchGift, Payout, PayoutStatus, Receipt
+from .selectors.public import receipt_verify_url
 from .selectors.staff import fund_money
 
 
@@ -341,20 +341,11 @@ class ReceiptOut(Schema):
     void_reason: str
 
 
-def verify_url(receipt: Receipt) -> str:
-    base = str(domain_setting("PUBLIC_BASE_URL")).rstrip("/")
-    try:
-        path = reverse("public:receipt_verify", kwargs={"code": receipt.verification_code})
-    except NoReverseMatch:
-        path = f"/public/receipts/{receipt.verification_code}/"
-    return base + path
-
-
-def receipt_out(receipt: Receipt) -> dict[str, Any]:
+def receipt_out(receipt: Receipt, *, request: HttpRequest | None) -> dict[str, Any]:
     return {
         "id": receipt.pk, "number": receipt.display_number, "year": receipt.year,
         "issuer": {"id": receipt.issuer_id, "name": receipt.issuer.name}, "donation": receipt.donation_id,
         "donor_name": receipt.donor_name, "amount": yuan(receipt.amount), "status": receipt.status,
-        "verification_code": receipt.verification_code, "verify_url": verify_url(receipt),
+        "verification_code": receipt.verification_code, "verify_url": receipt_verify_url(receipt, request=request),
         "issued_at": local_iso(receipt.issued_at), "voided_at": local_iso(receipt.voided_at), "void_reason": receipt.void_reason,
     }

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views_public as views
+from . import views_seals
 
 app_name = "public"
 urlpatterns = [
@@ -13,4 +14,8 @@ urlpatterns = [
     path("receipts/<str:code>/", views.receipt_verify, name="receipt_verify"),
     path("reports/", views.report_list, name="report_list"),
     path("reports/<id:report_id>/", views.report_page, name="report"),
+    path("seals/", views_seals.seal_list, name="seal_list"),
+    path("seals.json", views_seals.seal_list_json, name="seal_list_json"),
+    path("seals/<id:seq>/", views_seals.seal_page, name="seal"),
+    path("seals/<id:seq>.json", views_seals.seal_page_json, name="seal_json"),
 ]

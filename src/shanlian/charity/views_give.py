@@ -34,6 +34,7 @@ from shanlian.core.pages import add_domain_error, paginate
 from . import payments as pay
 from .models import CampaignStatus, CommunityFund, PaymentIntent, PaymentStatus, Project
 from .selectors import give as sel
+from .selectors import receipt_verify_url
 from .services import payments as pay_services
 
 logger = logging.getLogger("shanlian.charity.give")
@@ -332,7 +333,7 @@ def gift_receipt_pdf(request: HttpRequest, ref: str) -> HttpResponse:
         issuer_name=receipt.issuer.name, issuer_credit_code=receipt.issuer.credit_code, number=receipt.display_number,
         issued_at=receipt.issued_at, donor_name=receipt.donor_name, amount=receipt.amount.amount, purpose=purpose,
         channel=channel, verification_code=receipt.verification_code,
-        verify_url=f"{settings.SHANLIAN['PUBLIC_BASE_URL'].rstrip('/')}/public/receipts/{receipt.verification_code}/",
+        verify_url=receipt_verify_url(receipt, request=request),
     )
     response = HttpResponse(receipt_pdf(doc), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{receipt.display_number}.pdf"'

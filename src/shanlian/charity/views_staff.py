@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shanlian.core.conf import domain_setting
 from shanlian.core.errors import DomainError, PermissionDenied, ValidationFailed, field_error
 from shanlian.core.inputs import date_window, id_param
 from shanlian.core.pages import add_domain_error, paginate
@@ -46,6 +45,7 @@ from .forms import (
 )
 from .models import Channel, CommunityFund, Donation, DonationStatus, FundStatus, Payout, PayoutStatus, ReceiptStatus
 from .permissions import may_keep_receipts
+from .selectors import receipt_verify_url
 from .selectors import staff as selectors
 from .selectors.disclosure import MAX_LIMIT, fund_statement
 from .services._access import is_custodian_finance, is_fund_raiser
@@ -515,12 +515,11 @@ def receipt_pdf(request: HttpRequest, receipt_id: int) -> HttpResponse:
     from .pdf import receipt_pdf as render_pdf
 
     donation = receipt.donation
-    base = str(domain_setting("PUBLIC_BASE_URL")).rstrip("/")
     doc = ReceiptDoc(
         issuer_name=receipt.issuer.name, issuer_credit_code=receipt.issuer.credit_code, number=receipt.display_number,
         issued_at=receipt.issued_at, donor_name=receipt.donor_name, amount=receipt.amount.amount,
         purpose=donation.project.title if donation.project else donation.fund.name,
-        channel=str(donation.get_channel_display()), verify_url=f"{base}/public/receipts/{receipt.verification_code}/",
+        channel=str(donation.get_channel_display()), verify_url=receipt_verify_url(receipt, request=request),
         verification_code=receipt.verification_code, voided=receipt.status == ReceiptStatus.VOIDED,
     )
     response = HttpResponse(render_pdf(doc), content_type="application/pdf")

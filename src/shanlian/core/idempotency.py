@@ -14,14 +14,19 @@ from django.db import connection
 T = TypeVar("T")
 
 
+def lock_id(kind: str, *parts: Any) -> int:
+    """The PostgreSQL advisory lock number of (kind, parts): a signed 64-bit hash."""
+    digest = hashlib.blake2b("\x1f".join([kind, *map(str, parts)]).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def key_lock(kind: str, *parts: Any) -> None:
     """Hold a transaction-scoped lock on (kind, parts) until COMMIT: on PostgreSQL an advisory lock; SQLite runs
     one writer at a time anyway. Call it inside `transaction.atomic`."""
     if connection.vendor != "postgresql":
         return
-    digest = hashlib.blake2b("\x1f".join([kind, *map(str, parts)]).encode(), digest_size=8).digest()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id(kind, *parts)])
 
 
 def replayed(row: T) -> T:

@@ -80,8 +80,9 @@ class TooLarge(DomainError):
 
 
 def error_response(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """A refusal in the shape the caller reads: the API's JSON body under /api/, the error page elsewhere."""
-    if request.path.startswith("/api/"):
+    """A refusal in the shape the caller reads: the API's JSON body under /api/ and for a .json address (a proof,
+    the published seals), the error page elsewhere."""
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
         return JsonResponse(error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False})
     return render(request, "web/error.html", {"error": error}, status=error.status)
 

@@ -1,14 +1,15 @@
-"""Reads of the ledger: balances (stored) and the sums recomputed from postings, to compare."""
+"""Reads of the ledger: balances (stored) and the sums recomputed from postings, to compare; the published seals."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import BigIntegerField, F, QuerySet, Sum
 from django.db.models.functions import Cast, Round
 
-from .models import Account, Posting
+from .models import Account, Posting, Seal
 
 
 def account_balance(*, account: Account) -> Decimal:
@@ -53,3 +54,48 @@ def balances_mismatched() -> list[tuple[str, Decimal, Decimal]]:
         if account.balance != recomputed:
             out.append((account.code, account.balance, recomputed))
     return out
+
+
+# -- the seals, as the public sees them ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealPage:
+    """Seals newest first, `size` at most, older than `before` (every seal when None).
+
+    `older` is the `before` of the next page towards the first seal (None at the end); `newer` that of the
+    page before it, None when that page is the newest (it has no `before`); `has_newer` says there is one."""
+
+    seals: list[Seal]
+    total: int
+    older: int | None
+    newer: int | None
+    has_newer: bool
+
+
+def seals_page(*, before: int | None = None, size: int = 25) -> SealPage:
+    """A page of seals by their sequence (keyset: as quick on the 50,000th seal as on the first)."""
+    rows = Seal.objects.order_by("-seq")
+    if before is not None:
+        rows = rows.filter(seq__lt=before)
+    seals = list(rows[: size + 1])
+    older = seals[size - 1].seq if len(seals) > size else None
+    seals = seals[:size]
+    newer, has_newer = None, False
+    if before is not None:
+        ahead = list(Seal.objects.filter(seq__gte=before).order_by("seq").values_list("seq", flat=True)[: size + 1])
+        has_newer = bool(ahead)
+        if len(ahead) > size:
+            newer = ahead[size - 1] + 1
+    return SealPage(seals=seals, total=Seal.objects.count(), older=older, newer=newer, has_newer=has_newer)
+
+
+def seal_get(*, seq: int) -> Seal | None:
+    return Seal.objects.filter(seq=seq).first()
+
+
+def seal_neighbours(*, seal: Seal) -> tuple[int | None, int | None]:
+    """The sequence numbers of the seals just before and after `seal` (None at either end of the chain)."""
+    before = Seal.objects.filter(seq__lt=seal.seq).order_by("-seq").values_list("seq", flat=True).first()
+    after = Seal.objects.filter(seq__gt=seal.seq).order_by("seq").values_list("seq", flat=True).first()
+    return before, after

@@ -284,6 +284,9 @@ def holds_void_expired(*, limit: int = 1000) -> int:
 
     voided = 0
     for hold in Hold.objects.filter(status=HoldStatus.PENDING, expires_at__lte=timezone.now()).order_by("expires_at")[:limit]:
-        hold_void(hold=hold)
+        try:
+            hold_void(hold=hold)
+        except Conflict:  # posted since it was read (a payout paid at the last moment): it is not expiring any more
+            continue
         voided += 1
     return voided

@@ -71,7 +71,8 @@ __all__ = [
     "ComplianceReport", "compliance", "compliance_federation_get", "compliance_federations", "compliance_many",
     # re-exported from .public (imported at the end of this module)
     "PublicLine", "public_campaign_get", "public_campaigns", "public_fund_get", "public_funds", "public_lines",
-    "public_project_get", "public_receipt_get", "public_report_get", "public_reports", "report_subject",
+    "public_project_get", "public_receipt_get", "public_report_get", "public_reports", "receipt_verify_url",
+    "report_subject",
 ]
 
 # --- Disclosure summaries ---------------------------------------------------------------------------
@@ -541,5 +542,6 @@ from .public import (  # noqa: E402
     public_receipt_get,
     public_report_get,
     public_reports,
+    receipt_verify_url,
     report_subject,
 )

@@ -213,11 +213,9 @@ def gift_proof(*, donation: Donation, with_leaf_data: bool) -> dict[str, Any] | 
 
 
 def seal_interval_minutes() -> int:
-    """How often the ledger is sealed (the Celery beat schedule), to tell a donor when their proof comes."""
-    try:
-        from shanlian.celery import app
+    """How often the ledger is sealed (the schedule Celery beat and the in-process scheduler share), to tell a
+    donor when their proof comes."""
+    from shanlian.schedule import job_named
 
-        seconds = float(app.conf.beat_schedule["ledger-seal"]["schedule"])
-    except (ImportError, KeyError, TypeError, ValueError):
-        seconds = 600.0
-    return max(1, int(seconds // 60))
+    every = job_named("ledger-seal").every
+    return max(1, int(every.total_seconds() // 60)) if every is not None else 24 * 60

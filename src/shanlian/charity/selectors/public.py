@@ -10,8 +10,11 @@ from typing import Any
 
 from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core.addresses import public_url
 from shanlian.core.errors import NotFound
 from shanlian.places.selectors import places_named
 
@@ -32,7 +35,8 @@ from .statement import LINE_KINDS, StatementLine
 
 __all__ = [
     "PublicLine", "public_campaign_get", "public_campaigns", "public_fund_get", "public_funds", "public_lines",
-    "public_project_get", "public_receipt_get", "public_report_get", "public_reports", "report_subject",
+    "public_project_get", "public_receipt_get", "public_report_get", "public_reports", "receipt_verify_url",
+    "report_subject",
 ]
 
 CODE_RE = re.compile(r"^[0-9A-Z]{12}$")
@@ -100,6 +104,11 @@ def public_receipt_get(*, code: str) -> Receipt:
     if receipt is None:
         raise NotFound("receipt_not_found", _("No receipt has this verification code. Check the code printed on the receipt."))
     return receipt
+
+
+def receipt_verify_url(receipt: Receipt, *, request: HttpRequest | None) -> str:
+    """The receipt's public verification page as its QR code and the API give it: an address a phone opens."""
+    return public_url(reverse("public:receipt_verify", kwargs={"code": receipt.verification_code}), request=request)
 
 
 def public_reports() -> QuerySet[DisclosureReport]:
