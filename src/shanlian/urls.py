@@ -10,7 +10,7 @@ from shanlian.api import api
 
 urlpatterns = [
     path("", include("shanlian.web.urls")),
-    path("favicon.ico", RedirectView.as_view(url=static("shanlian/favicon.svg"), permanent=True)),
+    path("favicon.ico", RedirectView.as_view(url=static("shanlian/favicon.svg"), permanent=True), name="favicon"),
     path("orgs/", include("shanlian.orgs.urls")),
     path("people/", include("shanlian.people.urls")),
     path("account/", include("shanlian.accounts.urls")),

@@ -16,7 +16,8 @@ def city_live(transactional_db, city):
 
 def test_station_worker_journey(page, live_server, city_live):
     city = city_live
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/")  # the front door; a social worker signs in from it
+    page.locator("[data-testid=nav-login]").click()
     assert "/accounts/login/" in page.url
     page.fill("#id_username", "station_worker")
     page.fill("#id_password", PASSWORD)

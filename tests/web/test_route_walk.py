@@ -283,7 +283,7 @@ PUBLIC_NAMESPACES = {"public", "give"}
 LOGIN_IN_PUBLIC_NAMESPACES = {"give:mine"}
 NINJA_PAGES = {"api:openapi-json", "api:openapi-view", "api:api-root"}
 PUBLIC_NAMES = {"login", "logout", "set_language", "timebank:certificate_verify", "web:home", "web:verify", "accounts:signup",
-                "accounts:reset", *NINJA_PAGES}
+                "accounts:reset", "favicon", *NINJA_PAGES}
 ADMIN_OPEN = {"admin:login", "admin:logout"}
 
 

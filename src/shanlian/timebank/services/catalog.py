@@ -105,7 +105,7 @@ def redemption_fulfil(*, actor: Any, redemption: Redemption, pickup_code: Any) -
     if locked.status != RedemptionStatus.PENDING:
         raise Conflict("redemption_cancelled", _("This redemption was cancelled."))
     typed = text_in(pickup_code, field="pickup_code", max_length=12).replace(" ", "")
-    if locked.pickup_code and not secrets.compare_digest(typed, locked.pickup_code):
+    if locked.pickup_code and not secrets.compare_digest(typed.encode(), locked.pickup_code.encode()):
         raise field_error("pickup_code", "pickup_code_wrong",
                           _("The pickup code does not match: ask for the code on the volunteer's phone."))
     locked.status, locked.fulfilled_by, locked.closed_at = RedemptionStatus.FULFILLED, actor, timezone.now()
