@@ -104,8 +104,9 @@ api = NinjaAPI(
     parser=CheckedParser(),
     title="Shanlian API",
     version="1",
-    description="善联 Shanlian: divisions, organizations, stations, people. Every answer is scoped to the caller's roles; "
-    "personal identifiers are masked.",
+    description="善联 Shanlian: divisions, organizations, stations, people, charity and the time bank; the donor's "
+    "(/api/give) and the volunteer's (/api/timebank) journeys for apps such as a WeChat mini-program, which sign in at "
+    "POST /api/auth/token. Every answer is scoped to the caller's roles; personal identifiers are masked.",
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
 )
@@ -162,19 +163,27 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
+    from shanlian.accounts.api import router as auth_router
     from shanlian.charity.api import router as charity_router
+    from shanlian.charity.api_give import router as give_router
     from shanlian.orgs.api import router as orgs_router
     from shanlian.people.api import me_router
     from shanlian.people.api import router as people_router
     from shanlian.places.api import router as places_router
     from shanlian.timebank.api import router as timebank_router
+    from shanlian.timebank.api_credits import router as credits_router
+    from shanlian.timebank.api_volunteer import router as volunteer_router
 
+    api.add_router("/auth", auth_router)
     api.add_router("/divisions", places_router)
     api.add_router("/", orgs_router)
     api.add_router("/people", people_router)
     api.add_router("/", me_router)
     api.add_router("/charity", charity_router)
+    api.add_router("/give", give_router)
     api.add_router("/timebank", timebank_router)
+    api.add_router("/timebank", volunteer_router)
+    api.add_router("/timebank", credits_router)
 
 
 _register_routers()

@@ -40,7 +40,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
 
 from shanlian.charity import services as cs
+from shanlian.charity.services.payments import payment_start
 from shanlian.people.services import api_token_create
+from shanlian.timebank import services as ts
 from tests import factories as f
 from tests.charity.conftest import books  # noqa: F401 (the fixture, for the money endpoints)
 
@@ -203,6 +205,11 @@ def world(city, books):  # noqa: F811 (the imported fixture)
     receipt = cs.receipt_issue(actor=city.users["finance"], donation=gift)
     payout = cs.payout_request(actor=city.users["station_worker"], fund=books.fund, project=books.project, title="三月长者饭堂",
                                payee="北京街长者饭堂", lines=[("餐费补贴", "1200.00")])
+    # The volunteer's and the donor's journeys (/api/timebank, /api/give): a registered volunteer, a payment.
+    station = city.stations["北京街"]
+    volunteer = ts.volunteer_register(actor=city.users["volunteer"], person=city.users["volunteer"].person, station=station)
+    intent = payment_start(campaign=books.campaign, fund=books.fund, amount="20.00", donor_name="周敏", show_name=False,
+                           donor_user=city.users["donor"], idempotency_key="fuzz-pay")
     now = timezone.localtime().isoformat()
     KNOWN.clear()
     KNOWN.update({
@@ -224,6 +231,10 @@ def world(city, books):  # noqa: F811 (the imported fixture)
         "note": ["同意"], "payment_reference": ["ICBC-20260301-01"], "reason": ["抬头有误"], "quantity": ["20", 1],
         "unit": ["箱"], "start": ["2025-01-01"], "end": ["2026-12-31"], "limit": [50], "page": [1], "page_size": [20],
         "level": ["street"], "q": ["北京"], "near": [True],
+        "slug": [books.campaign.slug], "ref": [intent.ref], "provider": ["fakepay", "phone_password"],
+        "password": [f.PASSWORD], "client": ["wechat-miniprogram"], "station": [station.pk], "skills": [["elderly_care"]],
+        "availability": [["sat_am"]], "service_areas": [[city.communities["盐运西"].pk]], "to": ["pool", volunteer.number],
+        "number": [volunteer.number], "relation": ["parent"], "period_start": ["2025-01-01"], "period_end": ["2026-01-01"],
     })
     yield
     TOKENS.clear()

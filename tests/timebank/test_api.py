@@ -49,7 +49,8 @@ def code(resp) -> str:
 def test_openapi_lists_the_time_bank_with_summaries_and_error_schemas(client, db):
     doc = client.get("/api/openapi.json").json()
     ours = {p: ops for p, ops in doc["paths"].items() if p.startswith(API)}
-    assert set(ours) == {f"{API}/activities", f"{API}/shifts/{{shift_id}}/signup", f"{API}/checkin", f"{API}/checkout", f"{API}/me",
+    # (the volunteer's own journey, timebank.api_volunteer, adds its paths: tests/timebank/test_api_volunteer.py)
+    assert set(ours) >= {f"{API}/activities", f"{API}/shifts/{{shift_id}}/signup", f"{API}/checkin", f"{API}/checkout", f"{API}/me",
                          f"{API}/hours/{{record_id}}/approve", f"{API}/hours/{{record_id}}/decline", f"{API}/redemptions",
                          f"{API}/redemptions/{{redemption_id}}/fulfil", f"{API}/stations/{{station_id}}/leaderboard"}
     for path, ops in ours.items():

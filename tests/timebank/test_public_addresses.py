@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from shanlian.timebank import documents, views_manage
 from shanlian.timebank import services as ts
-from shanlian.timebank import views, views_manage
 from shanlian.timebank.models import ServiceCertificate
 
 from .test_certificates import approved
@@ -41,8 +41,8 @@ def test_check_in_qr_points_to_the_host_and_port_asked(login, bank, lan, monkeyp
 
 def test_certificate_qr_points_to_the_host_and_port_asked(client, bank, city, lan, monkeypatch):
     coded: list[str] = []
-    monkeypatch.setattr(views, "qr_svg", lambda text: coded.append(text) or "<svg></svg>")
-    monkeypatch.setattr(views, "pdf_from_html", lambda html, **kw: b"%PDF-fake")
+    monkeypatch.setattr(documents, "qr_svg", lambda text: coded.append(text) or "<svg></svg>")
+    monkeypatch.setattr(documents, "pdf_from_html", lambda html, **kw: b"%PDF-fake")
     approved(bank, city, "3", 2)
     client.force_login(bank.vol_user)
     start = (timezone.localdate() - dt.timedelta(days=10)).isoformat()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -254,3 +255,19 @@ def account_reactivate(*, actor: Any, scope: Scope, person: Person) -> tuple[Any
 
 def must_change_password(user: Any) -> bool:
     return LoginState.objects.filter(user=user, must_change_password=True).exists()
+
+
+def token_sign_in(*, request: Any, provider: Any, credentials: Any, client: Any = "") -> tuple[Any, Any, str]:
+    """An app signs a person in: the provider checks the credentials (and counts failures), then a new API token for
+    the user, its secret returned once. A login that must first choose its own password gets no token (403
+    `password_change_required`), as it could open no page either. Returns (user, token, secret)."""
+    client = text_in(client, field="client", max_length=40)
+    user = provider.sign_in(request, credentials)
+    if must_change_password(user):
+        raise PermissionDenied("password_change_required",
+                               _("Choose your own password on the website first, then sign in here with it."))
+    with transaction.atomic():
+        token, secret = people_services.api_token_create(actor=user, user=user, name=f"app:{provider.name} {client}".strip())
+        audit_log(actor=user, action="account.token_sign_in", obj=token, after={"provider": provider.name})
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return user, token, secret

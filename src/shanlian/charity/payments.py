@@ -19,6 +19,7 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from django.conf import settings
@@ -32,6 +33,22 @@ FAILED = "payment.failed"
 EVENT_TYPES = (SUCCEEDED, FAILED)
 
 
+OPEN_URL = "open_url"
+SDK = "sdk"
+
+
+@dataclass(frozen=True)
+class PayAction:
+    """What a client does to pay, whatever the provider: `open_url` opens `url` (a web view in a mini-program, the
+    browser elsewhere); `sdk` hands `params` to the provider's own SDK (WeChat Pay's wx.requestPayment with its
+    timeStamp, nonceStr, package, signType and paySign; Alipay's order string). A new provider is a new class that
+    answers one of these; the donor's journey and the API do not change."""
+
+    kind: str
+    url: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+
 @runtime_checkable
 class PaymentProvider(Protocol):
     """What the intake needs of a payment provider."""
@@ -40,6 +57,9 @@ class PaymentProvider(Protocol):
 
     def checkout_url(self, intent: PaymentIntent) -> str:
         """Where to send the donor to pay (a path on our site, or the provider's absolute URL)."""
+
+    def pay_action(self, intent: PaymentIntent) -> PayAction:
+        """What an app (the API's client) does to pay `intent`."""
 
     def sign(self, body: bytes) -> str:
         """The signature header value the provider would send with `body` (tests and the demo use it)."""
@@ -75,6 +95,11 @@ class FakePay:
 
     def checkout_url(self, intent: PaymentIntent) -> str:
         return reverse("give:fakepay_checkout", kwargs={"ref": intent.ref})
+
+    def pay_action(self, intent: PaymentIntent) -> PayAction:
+        """The demo checkout page, opened in a web view: one button pays, one cancels."""
+        base = str(settings.SHANLIAN["PUBLIC_BASE_URL"]).rstrip("/")
+        return PayAction(kind=OPEN_URL, url=base + self.checkout_url(intent))
 
     def _mac(self, t: int, body: bytes) -> str:
         return hmac.new(self.secret, str(t).encode() + b"." + body, hashlib.sha256).hexdigest()

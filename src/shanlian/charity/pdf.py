@@ -111,3 +111,19 @@ def receipt_html(doc: ReceiptDoc) -> str:
 def receipt_pdf(doc: ReceiptDoc) -> bytes:
     """The receipt as an A5 landscape PDF."""
     return pdf_from_html(receipt_html(doc))
+
+
+def donor_receipt_doc(*, receipt: Any, donation: Any, request: Any = None) -> ReceiptDoc:
+    """The receipt as the donor downloads it (their gift's page, the API): the purpose names the fund and the project.
+    `receipt` with its issuer read, `donation` with its fund and project."""
+    from .selectors.public import receipt_verify_url
+
+    with translation.override(settings.LANGUAGE_CODE):
+        channel = str(donation.get_channel_display())
+    purpose = donation.fund.name + (f" · {donation.project.title}" if donation.project is not None else "")
+    return ReceiptDoc(
+        issuer_name=receipt.issuer.name, issuer_credit_code=receipt.issuer.credit_code, number=receipt.display_number,
+        issued_at=receipt.issued_at, donor_name=receipt.donor_name, amount=receipt.amount.amount, purpose=purpose,
+        channel=channel, verification_code=receipt.verification_code,
+        verify_url=receipt_verify_url(receipt, request=request),
+    )

@@ -25,6 +25,12 @@ def gives_as_resident(scope: Scope) -> bool:
     return not scope.is_staff_role
 
 
+def gives_by_api(scope: Scope) -> bool:
+    """The donor's journey in an app (/api/give): residents, who hold the donor role from sign-up. Staff logins and
+    their machine tokens work with funds, not as donors."""
+    return scope.is_superuser or scope.has(Role.DONOR)
+
+
 def anyone(scope: Scope) -> bool:
     return True
 

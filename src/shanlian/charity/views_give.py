@@ -17,12 +17,11 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -32,9 +31,8 @@ from shanlian.core.errors import DomainError, NotFound, ValidationFailed
 from shanlian.core.pages import add_domain_error, paginate
 
 from . import payments as pay
-from .models import CampaignStatus, CommunityFund, PaymentIntent, PaymentStatus, Project
+from .models import CommunityFund, PaymentIntent, PaymentStatus, Project
 from .selectors import give as sel
-from .selectors import receipt_verify_url
 from .services import payments as pay_services
 
 logger = logging.getLogger("shanlian.charity.give")
@@ -186,7 +184,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "pools": sel.campaign_pools(campaign=campaign),
         "recent": sel.campaign_recent_gifts(campaign=campaign),
         "form": form,
-        "is_open": campaign.status == CampaignStatus.OPEN and campaign.starts_at <= now <= campaign.ends_at,
+        "is_open": sel.accepts_gifts(campaign, now=now),
         "not_started": now < campaign.starts_at,
     }
     return render(request, "charity/give/campaign_detail.html", context, status=status)
@@ -317,7 +315,7 @@ def gift_proof(request: HttpRequest, ref: str) -> HttpResponse:
 @never_cache
 @require_GET
 def gift_receipt_pdf(request: HttpRequest, ref: str) -> HttpResponse:
-    from .pdf import ReceiptDoc, receipt_pdf
+    from .pdf import donor_receipt_doc, receipt_pdf
 
     intent = _intent(ref)
     receipt = sel.gift_receipt(donation=intent.donation) if intent.donation is not None else None
@@ -326,15 +324,7 @@ def gift_receipt_pdf(request: HttpRequest, ref: str) -> HttpResponse:
         raise NotFound("receipt_not_found", None)
     donation = intent.donation
     assert donation is not None
-    with translation.override(settings.LANGUAGE_CODE):
-        channel = str(donation.get_channel_display())
-    purpose = intent.fund.name + (f" · {intent.project.title}" if intent.project is not None else "")
-    doc = ReceiptDoc(
-        issuer_name=receipt.issuer.name, issuer_credit_code=receipt.issuer.credit_code, number=receipt.display_number,
-        issued_at=receipt.issued_at, donor_name=receipt.donor_name, amount=receipt.amount.amount, purpose=purpose,
-        channel=channel, verification_code=receipt.verification_code,
-        verify_url=receipt_verify_url(receipt, request=request),
-    )
+    doc = donor_receipt_doc(receipt=receipt, donation=donation, request=request)
     response = HttpResponse(receipt_pdf(doc), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="receipt-{receipt.display_number}.pdf"'
     return response

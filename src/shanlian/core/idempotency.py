@@ -7,9 +7,13 @@ found with `replayed(row)`; the API answers 200 instead of 201 when `was_replaye
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, TypeVar
 
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ValidationFailed
 
 T = TypeVar("T")
 
@@ -37,3 +41,20 @@ def replayed(row: T) -> T:
 
 def was_replayed(row: Any) -> bool:
     return bool(getattr(row, "_replayed", False))
+
+
+# -- the API's Idempotency-Key header ----------------------------------------------------------------------
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+KEY_DESCRIPTION = ("A client-made id for this request: 1-128 characters of A-Z a-z 0-9 _ . : -. Sending it again with "
+                   "the same body answers 200 with the first result (and `Idempotent-Replayed: true`); with another "
+                   "body, 409 `idempotency_mismatch`.")
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def idempotency_key_in(value: str | None) -> str:
+    """The Idempotency-Key header of a request that creates something: required, 1-128 of A-Z a-z 0-9 _ . : -."""
+    if not value or not KEY_PATTERN.match(value):
+        raise ValidationFailed("idempotency_key_required",
+                               _("Send an Idempotency-Key header: 1 to 128 letters, digits or _ . : -."))
+    return value

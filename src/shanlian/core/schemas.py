@@ -19,7 +19,8 @@ from .pagination import CappedPaginator
 
 class ApiRequest(HttpRequest):
     """The request an API operation receives: ninja sets `auth` to what TokenAuth or SessionAuth returned,
-    the signed-in user; an operation never runs without one (no operation opts out with auth=None)."""
+    the signed-in user; an operation never runs without one (the only one that opts out with auth=None is signing
+    in, POST /api/auth/token, which does not read `auth`)."""
 
     auth: Any
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, NotFound, ValidationFailed, lazy_format
+from shanlian.core.idempotency import replayed
 from shanlian.core.money import Hours, Money
 
 from .models import Account, AccountType, Entry, Hold, HoldStatus, Posting, Unit
@@ -157,7 +158,7 @@ def _same_or_conflict(existing: Entry, digest: str) -> Entry:
             "idempotency_mismatch",
             _("This external id was already used for an entry with different content."),
         )
-    return existing
+    return replayed(existing)
 
 
 @transaction.atomic

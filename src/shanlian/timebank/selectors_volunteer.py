@@ -9,10 +9,12 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from shanlian.core.errors import NotFound
+from shanlian.core.errors import NotFound, ValidationFailed
 from shanlian.core.money import fen_sum
 from shanlian.orgs.models import Station
+from shanlian.places.models import Division, Level
 
 from .models import (
     Activity,
@@ -25,11 +27,13 @@ from .models import (
     QuizQuestion,
     Redemption,
     RedemptionStatus,
+    ServiceCertificate,
     Shift,
     Signup,
     SignupStatus,
     Volunteer,
 )
+from .selectors_manage import volunteer_by_number
 
 UPCOMING_LIMIT = 20
 
@@ -42,6 +46,38 @@ def volunteer_for_user(user: Any) -> Volunteer | None:
 
 def stations_for_registration() -> QuerySet[Station]:
     return Station.objects.select_related("street").order_by("street__path")
+
+
+def _street_communities(path: str) -> Q:
+    return Q(level=Level.COMMUNITY, path__startswith=path)
+
+
+def station_communities(*, station: Station) -> QuerySet[Division]:
+    """The communities a volunteer registering at `station` may choose to serve: those of its street."""
+    return Division.objects.filter(_street_communities(station.street.path)).order_by("path")
+
+
+def registration_communities(*, stations: list[Station]) -> dict[int, list[Division]]:
+    """`station_communities` of each of `stations`, by station id, in one query."""
+    paths = {s.pk: s.street.path for s in stations}
+    q = Q(pk__in=[])
+    for path in set(paths.values()):
+        q |= _street_communities(path)
+    rows = list(Division.objects.filter(q).order_by("path")) if paths else []
+    return {pk: [d for d in rows if d.path.startswith(path)] for pk, path in paths.items()}
+
+
+def home_station(*, person: Any, stations: list[Station]) -> Station | None:
+    """The station of the street the person lives in, among `stations`."""
+    return next((s for s in stations if person.division.path.startswith(s.street.path)), None)
+
+
+def family_candidate(*, number: str, real_name: str) -> Volunteer:
+    """The volunteer someone adds to their family: both the number and the real name must match the registration."""
+    member = volunteer_by_number(number)
+    if member is None or member.person.real_name != real_name.strip():
+        raise ValidationFailed("volunteer_not_found", _("No volunteer with that number and name."))
+    return member
 
 
 def my_signups(*, volunteer: Volunteer, now: dt.datetime | None = None) -> list[Signup]:
@@ -142,3 +178,23 @@ def my_redemptions(*, volunteer: Volunteer) -> QuerySet[Redemption]:
 
 def my_family(*, volunteer: Volunteer) -> list[FamilyLink]:
     return list(FamilyLink.objects.filter(volunteer=volunteer).select_related("member__person", "member__account").order_by("id"))
+
+
+def my_quiz_attempt(*, volunteer: Volunteer, attempt_id: int) -> QuizAttempt:
+    attempt = QuizAttempt.objects.filter(pk=attempt_id, volunteer=volunteer).first()
+    if attempt is None:
+        raise NotFound("attempt_not_found")
+    return attempt
+
+
+def my_certificates(*, volunteer: Volunteer) -> QuerySet[ServiceCertificate]:
+    return ServiceCertificate.objects.filter(volunteer=volunteer).order_by("-issued_at", "-id")
+
+
+def my_certificate(*, volunteer: Volunteer, code: str) -> ServiceCertificate:
+    """One of the volunteer's own certificates (another's is not found, as on the PDF page)."""
+    cert = (ServiceCertificate.objects.select_related("volunteer__person")
+            .filter(volunteer=volunteer, code=code.upper()).first())
+    if cert is None:
+        raise NotFound("certificate_not_found")
+    return cert

@@ -26,14 +26,13 @@ from shanlian.core.conf import domain_setting
 from shanlian.core.errors import DomainError, NotFound, ValidationFailed
 from shanlian.core.inputs import int_in
 from shanlian.core.pages import add_domain_error, flash_error, paginate
-from shanlian.places.models import Division, Level
+from shanlian.places.models import Division
 
 from . import selectors as sel
 from . import selectors_volunteer as vsel
 from . import services
 from .forms_volunteer import FamilyForm, GiveCreditsForm, RegisterForm
 from .models import Redemption, Shift, Signup, SignupStatus, Skill, Volunteer
-from .selectors_manage import volunteer_by_number
 
 
 def volunteer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -82,13 +81,13 @@ def register(request: HttpRequest) -> HttpResponse:
     if person is None:
         return render(request, "timebank/volunteer/welcome.html", {"has_person": False}, status=403)
     stations = list(vsel.stations_for_registration())
-    own = next((s for s in stations if person.division.path.startswith(s.street.path)), None)
+    own = vsel.home_station(person=person, stations=stations)
     chosen = request.POST.get("station") or (own.pk if own else None)
     station = next((s for s in stations if str(s.pk) == str(chosen)), None)
     communities = Division.objects.none()
     if station is not None:
-        communities = Division.objects.filter(level=Level.COMMUNITY, path__startswith=station.street.path)
-    form = RegisterForm(request.POST or None, stations=stations, communities=communities.order_by("path"),
+        communities = vsel.station_communities(station=station)
+    form = RegisterForm(request.POST or None, stations=stations, communities=communities,
                         initial={"station": own.pk if own else None})
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -344,10 +343,8 @@ def credits(request: HttpRequest, got: Volunteer) -> HttpResponse:
             status = 400
     elif request.method == "POST" and request.POST.get("form") == "family":
         if add.is_valid():
-            member = volunteer_by_number(add.cleaned_data["number"])
             try:
-                if member is None or member.person.real_name != add.cleaned_data["real_name"].strip():
-                    raise ValidationFailed("volunteer_not_found", _("No volunteer with that number and name."))
+                member = vsel.family_candidate(number=add.cleaned_data["number"], real_name=add.cleaned_data["real_name"])
                 services.family_link(actor=request.user, volunteer=got, member=member, relation=add.cleaned_data["relation"])
             except DomainError as exc:
                 add_domain_error(add, exc)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from shanlian.core.crypto import mask_name
 from shanlian.core.errors import NotFound
@@ -80,6 +81,12 @@ def campaigns_public() -> QuerySet[Campaign]:
     qs = Campaign.objects.filter(status__in=PUBLIC_STATUSES).select_related("organizer")
     order = Case(When(status=CampaignStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
     return _with_progress(qs).order_by(order, "-starts_at", "-id")
+
+
+def accepts_gifts(campaign: Campaign, *, now: Any = None) -> bool:
+    """Open, and between its start and its end (what the give form shows; the gift writer decides, with its codes)."""
+    now = now or timezone.now()
+    return campaign.status == CampaignStatus.OPEN and campaign.starts_at <= now <= campaign.ends_at
 
 
 def campaign_public_get(*, slug: str) -> Campaign:

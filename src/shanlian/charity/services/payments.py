@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed, field_error
+from shanlian.core.idempotency import replayed
 from shanlian.core.inputs import amount_in, text_problem
 from shanlian.core.money import Money
 
@@ -62,7 +63,7 @@ def _same_intent(existing: PaymentIntent, *, campaign: Campaign, fund: Community
     theirs = (campaign.pk, fund.pk, getattr(project, "pk", None), amount)
     if mine != theirs:
         raise Conflict("idempotency_mismatch", _("This request id was already used for a different gift."))
-    return existing
+    return replayed(existing)
 
 
 @transaction.atomic
@@ -80,7 +81,7 @@ def payment_start(
     provider_name: str = "fakepay",
 ) -> PaymentIntent:
     """Open a payment for an online gift. Everything `donation_record` would refuse is refused here,
-    before the donor pays. The same idempotency key (per donor account) returns the first intent."""
+    before the donor pays. The same idempotency key (per donor account) returns the first intent (`was_replayed`)."""
     money = amount_in(amount, maximum="ONLINE_GIFT")
     user = donor_user if getattr(donor_user, "is_authenticated", False) and getattr(donor_user, "pk", None) else None
     key = (idempotency_key or "").strip()

@@ -19,12 +19,18 @@ class ServiceCertificate(models.Model):
     # {"by_month": [[YYYY-MM, hours], ...], "by_organizer": [[name, hours, records], ...], "records": n}
     content = models.JSONField()
     issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    # The client-made id it was asked for with (the API's Idempotency-Key): a retry answers with this certificate.
+    idempotency_key = models.CharField(max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("service certificate")
         verbose_name_plural = _("service certificates")
         ordering = ["-issued_at"]
-        constraints = [models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="timebank_cert_period")]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="timebank_cert_period"),
+            models.UniqueConstraint(fields=["volunteer", "idempotency_key"], condition=~Q(idempotency_key=""),
+                                    name="timebank_cert_idempotency"),
+        ]
 
     def __str__(self) -> str:
         return self.code

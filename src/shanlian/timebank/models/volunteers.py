@@ -42,6 +42,8 @@ class Volunteer(models.Model):
     # Cumulative approved hours (never reduced by spending): what the star level is computed from.
     approved_hours = HoursField(_("approved hours"), default=0, editable=False)
     registered_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    # The client-made id the registration was sent with (the API's Idempotency-Key): a retry answers with this record.
+    idempotency_key = models.CharField(max_length=128, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("volunteer")

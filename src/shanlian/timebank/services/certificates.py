@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.errors import ValidationFailed, field_error
+from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.idempotency import key_lock, replayed
+from shanlian.core.inputs import date_window
 from shanlian.core.money import Hours
 
 from ..models import HoursRecord, HoursStatus, ServiceCertificate, Volunteer
@@ -23,9 +25,20 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 @transaction.atomic
-def certificate_issue(*, actor: Any, volunteer: Volunteer, period_start: date, period_end: date) -> ServiceCertificate:
-    """The volunteer's certificate of approved hours in a period (declined and pending hours do not count)."""
+def certificate_issue(*, actor: Any, volunteer: Volunteer, period_start: date, period_end: date,
+                      idempotency_key: str = "") -> ServiceCertificate:
+    """The volunteer's certificate of approved hours in a period (declined and pending hours do not count). Asked
+    again with the same `idempotency_key` and period, it returns the certificate issued then (`was_replayed`)."""
     require_self(actor, volunteer)
+    date_window(period_start, field="period_start")
+    date_window(period_end, field="period_end")
+    if idempotency_key:
+        key_lock("timebank.certificate", volunteer.pk, idempotency_key)
+        existing = ServiceCertificate.objects.filter(volunteer=volunteer, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if (existing.period_start, existing.period_end) != (period_start, period_end):
+                raise Conflict("idempotency_mismatch", _("This request id was already used for a different certificate."))
+            return replayed(existing)
     if period_end < period_start:
         raise field_error("period_end", "invalid_period", _("The end is before the start."))
     if period_end > timezone.localdate():
@@ -48,6 +61,7 @@ def certificate_issue(*, actor: Any, volunteer: Volunteer, period_start: date, p
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
     cert = ServiceCertificate.objects.create(
         volunteer=volunteer, code=code, period_start=period_start, period_end=period_end, hours=Hours(total),
+        idempotency_key=idempotency_key,
         content={
             "by_month": [[m, str(h)] for m, h in sorted(by_month.items())],
             "by_organizer": [[name, str(v[0]), int(v[1])] for name, v in sorted(by_org.items(), key=lambda kv: -kv[1][0])],

@@ -14,14 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error, lazy_format
+from shanlian.core.idempotency import key_lock, replayed, was_replayed
 from shanlian.core.money import Hours
-from shanlian.ledger.models import Entry
+from shanlian.ledger.models import Account, Entry
 from shanlian.ledger.services import entry_post
 from shanlian.orgs.models import Station
 from shanlian.people.models import Person
 from shanlian.places.models import Division
 
-from ..models import FamilyLink, QuizAttempt, QuizQuestion, Skill, Volunteer, quiz_pool
+from ..models import FamilyLink, QuizAttempt, QuizQuestion, Skill, Volunteer
 from ._access import is_organizer, require_self, scope_of
 from .accounts import community_pool, volunteer_account
 
@@ -54,12 +55,24 @@ def volunteer_register(
     service_areas: list[Division] | None = None,
     party_member: bool = False,
     party_consent: bool = False,
+    idempotency_key: str = "",
 ) -> Volunteer:
-    """A resident registers themself, or a station worker registers a resident of the station's area."""
+    """A resident registers themself, or a station worker registers a resident of the station's area. Sent again with
+    the same `idempotency_key` and the same answers, it returns the registration made then (`was_replayed`)."""
     scope = scope_of(actor)
     if scope.person_id != person.pk and not (is_organizer(scope, station) and scope.covers_path(person.division.path, scope.people_paths)):
         raise PermissionDenied("cannot_register", _("You can register yourself, or residents of your station's area."))
-    if Volunteer.objects.filter(person=person).exists():
+    key_lock("timebank.register", person.pk)
+    existing = Volunteer.objects.filter(person=person).first()
+    if existing is not None:
+        if idempotency_key and existing.idempotency_key == idempotency_key:
+            asked = (station.pk, sorted(set(skills or [])), sorted(set(availability or [])),
+                     sorted({d.pk for d in service_areas or []}), bool(party_member))
+            stored = (existing.station_id, existing.skills, existing.availability,
+                      sorted(existing.service_areas.values_list("pk", flat=True)), existing.party_member)
+            if asked != stored:
+                raise Conflict("idempotency_mismatch", _("This request id was already used for a different registration."))
+            return replayed(existing)
         raise Conflict("already_volunteer", _("This person is already a registered volunteer."))
     bad = [s for s in (skills or []) if s not in Skill.values]
     if bad:
@@ -77,7 +90,7 @@ def volunteer_register(
     volunteer = Volunteer.objects.create(
         person=person, number=number, station=station, skills=sorted(set(skills or [])), availability=sorted(set(availability or [])),
         party_member=party_member, party_consent_at=timezone.now() if party_member else None,
-        account=volunteer_account(number, person.real_name),
+        account=volunteer_account(number, person.real_name), idempotency_key=idempotency_key,
     )
     if service_areas:
         volunteer.service_areas.set(service_areas)
@@ -87,8 +100,8 @@ def volunteer_register(
 
 @transaction.atomic
 def quiz_start(*, actor: Any, volunteer: Volunteer, station: Station | None = None) -> QuizAttempt:
-    """Draw a random paper from the city bank and the station's own questions together. A volunteer who passed
-    does not sit it again; retakes are limited."""
+    """Draw a random paper from the station's bank. A volunteer who passed does not sit it again;
+    retakes are limited."""
     require_self(actor, volunteer)
     station = station or volunteer.station
     Volunteer.objects.select_for_update().get(pk=volunteer.pk)
@@ -100,15 +113,12 @@ def quiz_start(*, actor: Any, volunteer: Volunteer, station: Station | None = No
         return open_attempt
     if attempts.count() >= domain_setting("TIMEBANK_QUIZ_MAX_ATTEMPTS"):
         raise ValidationFailed("quiz_attempts_exhausted", _("You have used all your attempts; ask the station for help."))
-    ids = list(QuizQuestion.objects.filter(quiz_pool(station.pk)).values_list("pk", flat=True))
+    ids = list(QuizQuestion.objects.filter(station=station, active=True).values_list("pk", flat=True))
     size = domain_setting("TIMEBANK_QUIZ_QUESTIONS")
     if len(ids) < min(size, 3):
         raise ValidationFailed("quiz_bank_empty", _("This station has no quiz questions yet."))
     paper = random.SystemRandom().sample(ids, min(size, len(ids)))
-    attempt = QuizAttempt.objects.create(volunteer=volunteer, station=station, question_ids=paper)
-    # From now on these questions are part of a record: retired rather than deleted, a new version when edited.
-    QuizQuestion.objects.filter(pk__in=paper, drawn_at__isnull=True).update(drawn_at=attempt.started_at)
-    return attempt
+    return QuizAttempt.objects.create(volunteer=volunteer, station=station, question_ids=paper)
 
 
 @transaction.atomic
@@ -161,27 +171,37 @@ def family_link(*, actor: Any, volunteer: Volunteer, member: Volunteer, relation
 @transaction.atomic
 def credits_give(*, actor: Any, volunteer: Volunteer, to: Volunteer | None, amount: Any, external_id: str = "") -> Entry:
     """Give credits to a registered family member, or to the community pool (to=None). Never below
-    zero (the ledger's guarded account refuses), never above the receiver's cap."""
+    zero (the ledger's guarded account refuses: `insufficient_balance` on the amount), never above the receiver's cap.
+    The same `external_id` with the same gift returns the first entry (`was_replayed`)."""
     require_self(actor, volunteer)
     hours = positive_hours(amount)
-    own = volunteer.account
-    own.refresh_from_db(fields=["balance", "held"])
-    if own.balance - own.held < hours.value:  # (the ledger refuses it too; this says why, in the giver's words)
-        raise field_error("amount", "insufficient_balance", lazy_format(
-            _("Your balance is too low: you have %(balance)s credits."), {"balance": f"{own.balance - own.held:.1f}"}))
+    source = f"timebank.give:{volunteer.pk}"
+    # A retry of a gift already made is answered by the ledger (the first entry, or a conflict): not refused for a cap
+    # that the first gift itself reached.
+    again = bool(external_id) and Entry.objects.filter(source=source, external_id=external_id).exists()
     if to is not None:
         if not FamilyLink.objects.filter(volunteer=volunteer, member=to).exists():
             raise field_error("to", "not_family", _("Credits can be given only to family members you have registered."))
         to_account = to.account
         to_account.refresh_from_db(fields=["balance"])
-        if to_account.balance + hours.value > domain_setting("TIMEBANK_BALANCE_CAP"):
+        if not again and to_account.balance + hours.value > domain_setting("TIMEBANK_BALANCE_CAP"):
             raise ValidationFailed("receiver_cap", _("This would take the receiver above the balance cap."))
     else:
         to_account = community_pool()
-    entry = entry_post(
-        legs=[(volunteer.account, hours.value), (to_account, -hours.value)],
-        memo=f"积分转赠 credits {volunteer.number} → {to.number if to else 'pool'}",
-        source=f"timebank.give:{volunteer.pk}", external_id=external_id, actor=actor,
-    )
+    try:
+        entry = entry_post(
+            legs=[(volunteer.account, hours.value), (to_account, -hours.value)],
+            memo=f"积分转赠 credits {volunteer.number} → {to.number if to else 'pool'}",
+            source=source, external_id=external_id, actor=actor,
+        )
+    except ValidationFailed as exc:
+        if exc.code != "insufficient_balance":
+            raise
+        # The ledger names the account; the giver is told in their own terms what they have.
+        have = Account.objects.filter(pk=volunteer.account_id).values_list("balance", "held").get()
+        raise field_error("amount", "insufficient_balance", lazy_format(
+            _("Your balance is too low: you have %(balance)s credits."), {"balance": f"{have[0] - have[1]:.1f}"})) from None
+    if was_replayed(entry):
+        return entry
     audit_log(actor=actor, action="timebank.credits.give", obj=volunteer, after={"to": to.number if to else "pool", "hours": str(hours)})
     return entry
