@@ -12,11 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shanlian.core.crypto import mask_name
 from shanlian.core.errors import DomainError
 from shanlian.core.pages import flash_error
 
-from . import services
+from . import selectors, services
 from .documents import certificate_pdf as certificate_pdf_bytes
 from .models import ServiceCertificate, Volunteer
 
@@ -53,4 +52,5 @@ def certificate_pdf(request: HttpRequest, code: str) -> HttpResponse:
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public: anyone holding the code sees the certificate with the name masked."""
     cert = get_object_or_404(ServiceCertificate.objects.select_related("volunteer__person"), code=code.upper())
-    return render(request, "timebank/certificate_verify.html", {"cert": cert, "name": mask_name(cert.volunteer.person.real_name)})
+    name = selectors.volunteer_name(scope=None, station_id=cert.volunteer.station_id, name=cert.volunteer.person.real_name)
+    return render(request, "timebank/certificate_verify.html", {"cert": cert, "name": name})

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
+from shanlian.core.inputs import model_text
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
 
@@ -62,7 +63,9 @@ def activity_publish(
     organization: Organization | None = None,
 ) -> Activity:
     require_organizer(actor, station)
-    if not title.strip():
+    title, place = model_text(Activity, "title", title), model_text(Activity, "place", place)
+    description = model_text(Activity, "description", description)
+    if not title:
         raise field_error("title", "title_required", _("Give the activity a title."))
     if category not in Category.values:
         raise field_error("category", "invalid_category", _("Unknown category."))
@@ -84,8 +87,8 @@ def activity_publish(
         if not 1 <= int(headcount) <= 500:
             raise field_error("shifts", "invalid_headcount", _("A shift needs between 1 and 500 volunteers."))
     activity = Activity.objects.create(
-        title=title.strip()[:128], category=category, description=description, station=station, organization=organization,
-        division=division, place=place.strip()[:200], skills=sorted(set(skills or [])), quiz_required=quiz_required, created_by=actor,
+        title=title, category=category, description=description, station=station, organization=organization,
+        division=division, place=place, skills=sorted(set(skills or [])), quiz_required=quiz_required, created_by=actor,
     )
     Shift.objects.bulk_create([
         Shift(activity=activity, starts_at=s, ends_at=e, headcount=int(h), qr_secret=secrets.token_hex(16)) for s, e, h in shifts

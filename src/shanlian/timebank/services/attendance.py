@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
-from shanlian.core.inputs import id_param
+from shanlian.core.inputs import id_param, model_text
 from shanlian.core.money import Hours, fen_sum
 from shanlian.ledger.models import Account
 from shanlian.ledger.services import entry_post
@@ -208,7 +208,7 @@ def hours_decline(*, actor: Any, record: HoursRecord, reason: str) -> HoursRecor
     if locked.status == HoursStatus.APPROVED:
         raise Conflict("hours_approved", _("Approved hours are corrected by a reversal, not declined."))
     locked.status, locked.decline_reason, locked.decided_at, locked.approved_by = (
-        HoursStatus.DECLINED, reason.strip()[:200], timezone.now(), actor)
+        HoursStatus.DECLINED, model_text(HoursRecord, "decline_reason", reason, field="reason"), timezone.now(), actor)
     locked.save(update_fields=["status", "decline_reason", "decided_at", "approved_by"])
     audit_log(actor=actor, action="timebank.hours.decline", obj=locked, after={"reason": locked.decline_reason})
     return locked
@@ -233,7 +233,7 @@ def hours_late_entry(*, actor: Any, volunteer: Volunteer, shift: Shift, hours: A
         raise Conflict("hours_exist", _("Hours for this volunteer and shift are already recorded."))
     record = HoursRecord.objects.create(
         volunteer=volunteer, shift=shift, day=timezone.localdate(shift.starts_at), hours=value, late_entry=True,
-        late_reason=reason.strip()[:200], recorded_by=actor,
+        late_reason=model_text(HoursRecord, "late_reason", reason, field="reason"), recorded_by=actor,
     )
     audit_log(actor=actor, action="timebank.hours.late_entry", obj=record, after={"hours": str(value), "reason": record.late_reason})
     return record

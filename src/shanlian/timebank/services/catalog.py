@@ -14,7 +14,7 @@ from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
 from shanlian.core.idempotency import replayed
-from shanlian.core.inputs import text_in
+from shanlian.core.inputs import int_in, model_text, text_in
 from shanlian.core.money import Hours
 from shanlian.ledger.services import entry_post, entry_reverse
 from shanlian.orgs.models import Station
@@ -30,13 +30,16 @@ def catalog_item_create(*, actor: Any, station: Station, name: str, price: Any, 
                         merchant: str = "", description: str = "") -> CatalogItem:
     require_organizer(actor, station)
     value = positive_hours(price, field="price")
-    if int(stock) < 0 or int(per_person_limit) < 1:
-        raise field_error("stock", "invalid_stock", _("Stock is zero or more; the limit per person at least one."))
-    if not name.strip():
+    if value.value > domain_setting("TIMEBANK_BALANCE_CAP"):  # no one can hold more credits than the cap
+        raise field_error("price", "too_large", lazy_format(_("At most %(max)s credits."), {"max": domain_setting("TIMEBANK_BALANCE_CAP")}))
+    stock = int_in(stock, field="stock", minimum=0, maximum=100_000)
+    per_person_limit = int_in(per_person_limit, field="per_person_limit", minimum=1, maximum=99)
+    name = model_text(CatalogItem, "name", name)
+    if not name:
         raise field_error("name", "name_required", _("Give the item a name."))
     item = CatalogItem.objects.create(
-        station=station, name=name.strip()[:128], price=value, stock=int(stock), per_person_limit=int(per_person_limit),
-        merchant=merchant.strip()[:128], description=description[:300],
+        station=station, name=name, price=value, stock=stock, per_person_limit=per_person_limit,
+        merchant=model_text(CatalogItem, "merchant", merchant), description=model_text(CatalogItem, "description", description),
     )
     audit_log(actor=actor, action="timebank.catalog.create", obj=item)
     return item

@@ -22,7 +22,7 @@ from shanlian.orgs.models import Station
 from shanlian.people.models import Person
 from shanlian.places.models import Division
 
-from ..models import FamilyLink, QuizAttempt, QuizQuestion, Skill, Volunteer
+from ..models import FamilyLink, QuizAttempt, QuizQuestion, Skill, Volunteer, quiz_pool
 from ._access import is_organizer, require_self, scope_of
 from .accounts import community_pool, volunteer_account
 
@@ -100,8 +100,8 @@ def volunteer_register(
 
 @transaction.atomic
 def quiz_start(*, actor: Any, volunteer: Volunteer, station: Station | None = None) -> QuizAttempt:
-    """Draw a random paper from the station's bank. A volunteer who passed does not sit it again;
-    retakes are limited."""
+    """Draw a random paper from the city bank and the station's own questions together. A volunteer who passed
+    does not sit it again; retakes are limited."""
     require_self(actor, volunteer)
     station = station or volunteer.station
     Volunteer.objects.select_for_update().get(pk=volunteer.pk)
@@ -113,12 +113,15 @@ def quiz_start(*, actor: Any, volunteer: Volunteer, station: Station | None = No
         return open_attempt
     if attempts.count() >= domain_setting("TIMEBANK_QUIZ_MAX_ATTEMPTS"):
         raise ValidationFailed("quiz_attempts_exhausted", _("You have used all your attempts; ask the station for help."))
-    ids = list(QuizQuestion.objects.filter(station=station, active=True).values_list("pk", flat=True))
+    ids = list(QuizQuestion.objects.filter(quiz_pool(station.pk)).values_list("pk", flat=True))
     size = domain_setting("TIMEBANK_QUIZ_QUESTIONS")
     if len(ids) < min(size, 3):
         raise ValidationFailed("quiz_bank_empty", _("This station has no quiz questions yet."))
     paper = random.SystemRandom().sample(ids, min(size, len(ids)))
-    return QuizAttempt.objects.create(volunteer=volunteer, station=station, question_ids=paper)
+    attempt = QuizAttempt.objects.create(volunteer=volunteer, station=station, question_ids=paper)
+    # From now on these questions are part of a record: retired rather than deleted, a new version when edited.
+    QuizQuestion.objects.filter(pk__in=paper, drawn_at__isnull=True).update(drawn_at=attempt.started_at)
+    return attempt
 
 
 @transaction.atomic
@@ -168,6 +171,14 @@ def family_link(*, actor: Any, volunteer: Volunteer, member: Volunteer, relation
     return link
 
 
+def _have_enough(volunteer: Volunteer, hours: Hours) -> None:
+    """The giver's own balance first: giving more than you have is "your balance is too low", whatever the receiver."""
+    have = Account.objects.filter(pk=volunteer.account_id).values_list("balance", "held").get()
+    if have[0] - have[1] < hours.value:
+        raise field_error("amount", "insufficient_balance", lazy_format(
+            _("Your balance is too low: you have %(balance)s credits."), {"balance": f"{have[0] - have[1]:.1f}"}))
+
+
 @transaction.atomic
 def credits_give(*, actor: Any, volunteer: Volunteer, to: Volunteer | None, amount: Any, external_id: str = "") -> Entry:
     """Give credits to a registered family member, or to the community pool (to=None). Never below
@@ -179,6 +190,8 @@ def credits_give(*, actor: Any, volunteer: Volunteer, to: Volunteer | None, amou
     # A retry of a gift already made is answered by the ledger (the first entry, or a conflict): not refused for a cap
     # that the first gift itself reached.
     again = bool(external_id) and Entry.objects.filter(source=source, external_id=external_id).exists()
+    if not again:
+        _have_enough(volunteer, hours)
     if to is not None:
         if not FamilyLink.objects.filter(volunteer=volunteer, member=to).exists():
             raise field_error("to", "not_family", _("Credits can be given only to family members you have registered."))
@@ -197,10 +210,8 @@ def credits_give(*, actor: Any, volunteer: Volunteer, to: Volunteer | None, amou
     except ValidationFailed as exc:
         if exc.code != "insufficient_balance":
             raise
-        # The ledger names the account; the giver is told in their own terms what they have.
-        have = Account.objects.filter(pk=volunteer.account_id).values_list("balance", "held").get()
-        raise field_error("amount", "insufficient_balance", lazy_format(
-            _("Your balance is too low: you have %(balance)s credits."), {"balance": f"{have[0] - have[1]:.1f}"})) from None
+        _have_enough(volunteer, hours)  # (spent meanwhile: the ledger refused; say so in the giver's terms)
+        raise
     if was_replayed(entry):
         return entry
     audit_log(actor=actor, action="timebank.credits.give", obj=volunteer, after={"to": to.number if to else "pool", "hours": str(hours)})
