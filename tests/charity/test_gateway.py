@@ -220,8 +220,11 @@ def test_replays_and_mismatches_go_to_django(gw, books, city):
     (online(), "bad:8", "forged", 401),
     (online(), "bad:9", "station_worker", 403),
     (online(), "bad:10", "donor", 403),
+    (online(fund="yx\x00bjj"), "bad:11", "finance", 400),
+    (online(donor_name="张\x00三"), "bad:12", "finance", 400),
+    (online(amount="9999999996932824.69"), "bad:13", "finance", 400),
 ], ids=["zero", "negative", "three-decimals", "unknown-fund", "unknown-campaign", "bad-channel", "no-key", "bad-key",
-        "no-token", "forged-token", "station-worker", "donor"])
+        "no-token", "forged-token", "station-worker", "donor", "nul-fund", "nul-name", "too-large"])
 def test_bad_requests_get_django_s_errors_and_post_nothing(gw, books, city, settings, body, key, token, status):
     secret = token_of(city.users[token]) if token in ("finance", "station_worker", "donor") else token
     before = counts()

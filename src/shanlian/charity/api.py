@@ -25,7 +25,7 @@ from ninja.params import HeaderEx, P
 
 from shanlian.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed, field_error
 from shanlian.core.idempotency import was_replayed
-from shanlian.core.inputs import date_window
+from shanlian.core.inputs import date_window, find_bad_text
 from shanlian.core.schemas import ApiRequest, PageIn, errors, paginate
 from shanlian.core.scoping import Role, Scope
 from shanlian.orgs.models import DonationPoint
@@ -266,6 +266,8 @@ def group_gift(user: Any, payload: DonationIn, key: str | None, *, may_load: boo
     would have to read the database."""
     if not _groupable(payload) or not key or not IDEMPOTENCY_KEY.match(key):
         return None
+    if find_bad_text([payload.fund, payload.campaign, payload.donor_name, payload.donor_key]) is not None:
+        return None  # Django's parser refuses it with its code (a NUL would fail the look-ups below on PostgreSQL)
     recent = _recent.get
 
     def scope() -> Scope | None:
