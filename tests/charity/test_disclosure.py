@@ -420,3 +420,13 @@ def test_months_without_income_show_as_zero():
     assert [m.period for m in months] == [dt.date(2025, 12, 1), *(dt.date(2026, n, 1) for n in range(1, 6))]
     assert [m.amount for m in months] == [Money(0), Money("50"), Money(0), Money(0), Money("20"), Money(0)]
     assert with_empty_months([], None, None) == []
+
+
+def test_the_public_list_shows_money_as_the_staff_list_and_the_statement_do(client, books, city):
+    gift(books, city, "88.80")
+    cs.donation_record(actor=city.users["station_worker"], fund=books.fund, amount="50.00", channel="goods", point=books.point,
+                       donor_name="粮油店", goods=cs.Goods(item="大米", quantity="10", unit="袋"))
+    body = client.get(reverse("public:index")).content.decode()
+    money = fund_statement(fund=books.fund).money
+    assert money == Money("10088.80")  # the start money and the cash gift; the rice is goods, counted apart
+    assert f'data-testid="public-fund-money">{money}<' in body

@@ -75,7 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
     for c in campaigns:
         c.raised = Money.from_fen(int(c.raised_fen or 0))  # type: ignore[attr-defined]
     for f in funds.object_list:
-        f.total = Money.from_fen(int(f.total_fen or 0))
+        f.money = Money.from_fen(int(f.money_fen or 0))
     reports = list(public_reports()[:5])
     return render(request, "charity/public/index.html", {
         "form": form, "query": query, "page_obj": funds, "campaigns": campaigns, "open_status": CampaignStatus.OPEN,

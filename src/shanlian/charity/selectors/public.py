@@ -47,11 +47,12 @@ def _fen(field: str) -> Any:
 
 
 def public_funds(*, query: str = "") -> QuerySet[CommunityFund]:
-    """Every fund, with `total_fen`: its general, goods and restricted money together (exact on SQLite too)."""
+    """Every fund, with `money_fen`: its general and restricted money (goods are counted apart, at value, on the
+    fund's page), exact on SQLite too."""
     restricted = (Project.objects.filter(fund=OuterRef("pk")).values("fund")
                   .annotate(s=Sum(_fen("restricted_account__balance"))).values("s"))
     funds = (CommunityFund.objects.select_related("division", "custodian", "account", "goods_account")
-             .annotate(total_fen=_fen("account__balance") + _fen("goods_account__balance")
+             .annotate(money_fen=_fen("account__balance")
                        + Coalesce(Subquery(restricted, output_field=BigIntegerField()), Value(0)))
              .order_by("code"))
     query = (query or "").strip()
