@@ -78,7 +78,7 @@ from shanlian.ledger import sealing
 from shanlian.people.models import RoleGrant
 from shanlian.places.models import Division
 from shanlian.timebank import services as ts
-from shanlian.timebank.models import CatalogItem
+from shanlian.timebank.models import CatalogItem, QuizQuestion
 from tests import conftest as city_conftest
 from tests.charity import conftest as charity_conftest
 from tests.timebank import conftest as timebank_conftest
@@ -162,6 +162,10 @@ BINDINGS: dict[str, Binding] = {
         "小何's hours waiting for the 北京街 organizer"),
     "division_id": Binding(
         lambda s, r: s.city.communities["东兴"].pk, None, NO_ID, "divisions are open to every signed-in user (places.selectors)"),
+    "question_id": Binding(
+        lambda s, r: s.question.pk, staff("station_worker", "agency_manager"), NO_ID,
+        "a quiz question of the 北京街 station's own bank: its staff keep it (the city bank is the city admin's)"),
+    "seq": Binding(lambda s, r: s.seal.seq, None, NO_ID, "a published seal of the ledger (public, by its number)"),
 }
 # The same name for different things in different places: (namespace, name), looked up before BINDINGS.
 FUND = Binding(lambda s, r: s.books.other_fund.code, RMJ_FUND, "no-such-fund", "the 人民街 fund, by its code")
@@ -182,6 +186,16 @@ BY_ROUTE: dict[tuple[str, str], Binding] = {
         lambda s, r: s.receipt.verification_code, None, "NOSUCHCODE", "a receipt's verification code (anyone may check it)"),
     ("timebank:certificate_verify", "code"): Binding(
         lambda s, r: s.certificate.code, None, "NOSUCHCODE", "a certificate's code (anyone may check it, name masked)"),
+    ("GET /api/give/gifts/{donation_id}", "donation_id"): Binding(
+        lambda s, r: s.intent.donation_id, staff("donor") - {"root"}, NO_ID, "the donor's own online gift"),
+    ("GET /api/give/gifts/{donation_id}/proof", "donation_id"): Binding(
+        lambda s, r: s.intent.donation_id, staff("donor") - {"root"}, NO_ID, "the donor's own gift's ledger proof"),
+    ("GET /api/give/gifts/{donation_id}/receipt.pdf", "donation_id"): Binding(
+        lambda s, r: s.intent.donation_id, staff("donor") - {"root"}, NO_ID, "the donor's own gift's receipt (full name)"),
+    ("GET /api/timebank/me/certificates/{code}", "code"): Binding(
+        lambda s, r: s.certificate.code, staff("volunteer") - {"root"}, "NOSUCHCODE", "小何's own service certificate"),
+    ("GET /api/timebank/me/certificates/{code}/pdf", "code"): Binding(
+        lambda s, r: s.certificate.code, staff("volunteer") - {"root"}, "NOSUCHCODE", "小何's own certificate as PDF"),
     ("give:gift_receipt", "ref"): Binding(
         lambda s, r: s.intent.ref, staff("donor") - {"root"}, "pi_" + "0" * 32,
         "the receipt PDF of a gift carries the donor's full name: the donor's alone"),
@@ -288,6 +302,8 @@ ADMIN_OPEN = {"admin:login", "admin:logout"}
 
 
 def is_public(route: Route) -> bool:
+    if route.kind == "api":  # an operation the schema declares without security (signing in)
+        return not route.operation.get("security")
     if route.kind != "page" or route.name in LOGIN_IN_PUBLIC_NAMESPACES:
         return False
     return route.namespace in PUBLIC_NAMESPACES or route.name in PUBLIC_NAMES
@@ -330,6 +346,8 @@ class Site:
     item: Any = None
     redemption: Any = None
     hours: Any = None
+    seal: Any = None
+    question: Any = None
     clients: dict[str, Client] = field(default_factory=dict)
 
 
@@ -360,8 +378,9 @@ def build() -> Site:
     pay_services.webhook_handle(provider_name=provider.name, body=body, headers=provider.signed_headers(body))
     intent.refresh_from_db()
     cs.receipt_issue(actor=finance, donation=intent.donation)
-    sealing.seal_create()  # so the gift has its ledger proof
+    s.seal = sealing.seal_create()  # so the gift has its ledger proof
     s.intent = intent
+    s.question = QuizQuestion.objects.filter(station=city.stations["北京街"]).order_by("pk").first()
     reports_generate(today=timezone.localdate())
     s.report = DisclosureReport.objects.order_by("pk").first()
     s.grant = RoleGrant.objects.get(user=city.users["other_worker"], revoked_at__isnull=True)
@@ -616,7 +635,7 @@ def judge(route: Route, walker: str, method: str, a: Answer, *, in_scope: bool) 
         if walker != "root" and route.name not in ADMIN_OPEN and not (a.status == 302 and a.location.startswith(ADMIN_LOGIN)):
             return f"{a.status}, not the admin's login page"
         return ""
-    if walker == "anonymous" and route.kind == "api":
+    if walker == "anonymous" and route.kind == "api" and route.operation.get("security"):  # (none: a public operation)
         return "" if a.status == 401 and a.code == "not_authenticated" else f"{a.status} {a.code!r}, not 401 not_authenticated"
     if walker == "anonymous" and not is_public(route):
         return "" if to_login or a.status == 405 else f"{a.status} {a.location}, not the login page"
