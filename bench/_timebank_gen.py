@@ -146,9 +146,9 @@ LOAD = [
       FROM bench_vol v JOIN bench_total t ON t.volunteer_id = v.volunteer_id"""),
     ("volunteers", """
     INSERT INTO timebank_volunteer (id, person_id, number, station_id, skills, availability, party_member, party_consent_at,
-                                    account_id, approved_hours, registered_at)
+                                    account_id, approved_hours, registered_at, idempotency_key)
     SELECT v.volunteer_id, v.person_id, v.number, v.station_id, '[]'::jsonb, '[]'::jsonb, v.i %% 9 = 0,
-           CASE WHEN v.i %% 9 = 0 THEN now() END, v.account_id, t.total, now() - INTERVAL '{shift_days} days'
+           CASE WHEN v.i %% 9 = 0 THEN now() END, v.account_id, t.total, now() - INTERVAL '{shift_days} days', ''
       FROM bench_vol v JOIN bench_total t ON t.volunteer_id = v.volunteer_id"""),
     ("entries", """
     INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)

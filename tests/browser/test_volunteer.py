@@ -78,6 +78,7 @@ def test_volunteer_from_registration_to_spent_credits(page, browser, live_server
         page.locator(f"[data-testid=q{n}-c{answers[qid].answer}]").check()
     shoot(page, "quiz")
     page.locator("[data-testid=quiz-submit]").click()
+    page.locator("[data-testid=quiz-certificate]").wait_for()  # the answer page, before the database is read
     attempt.refresh_from_db()
     assert attempt.passed and page.locator("[data-testid=quiz-certificate]").inner_text() == attempt.certificate_code
 

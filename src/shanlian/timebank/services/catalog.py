@@ -45,11 +45,11 @@ def catalog_item_create(*, actor: Any, station: Station, name: str, price: Any, 
     return item
 
 
-@transaction.atomic
 def pickup_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(6))
 
 
+@transaction.atomic
 def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, quantity: int = 1, idempotency_key: str = "") -> Redemption:
     """Spend credits on an item. The ledger's guarded account refuses overspending, and the stock is taken
     last by one conditional UPDATE (never below zero, and a CHECK constraint on PostgreSQL as well), so the
