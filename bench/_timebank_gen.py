@@ -151,9 +151,9 @@ LOAD = [
            CASE WHEN v.i %% 9 = 0 THEN now() END, v.account_id, t.total, now() - INTERVAL '{shift_days} days', ''
       FROM bench_vol v JOIN bench_total t ON t.volunteer_id = v.volunteer_id"""),
     ("entries", """
-    INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
+    INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id, booked_on)
     SELECT entry_id, 'timebank.hours', record_id::text, md5(record_id::text), '服务时长 hours ' || number || ' ' || day,
-           (day + TIME '18:00') AT TIME ZONE 'Asia/Shanghai', NULL
+           (day + TIME '18:00') AT TIME ZONE 'Asia/Shanghai', NULL, day
       FROM bench_rec"""),
     ("postings", """
     INSERT INTO ledger_posting (entry_id, account_id, unit, amount)

@@ -203,7 +203,8 @@ SAVEPOINT per_import;
 ALTER TABLE charity_donation DROP CONSTRAINT charity_donation_entry_id_key;
 CREATE INDEX probe_donation_entry ON charity_donation (entry_id);
 \echo step one entry per import: ledger entry and postings (one per account)
-INSERT INTO ledger_entry (source, external_id, content_hash, memo, posted_at) VALUES ('charity.probe', 'probe', 'x', 'import', now());
+INSERT INTO ledger_entry (source, external_id, content_hash, memo, posted_at, booked_on)
+VALUES ('charity.probe', 'probe', 'x', 'import', now(), current_date);
 INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
 SELECT currval(pg_get_serial_sequence('ledger_entry', 'id')), account_id, 'CNY', sum(amount) FROM (
     SELECT debit_id AS account_id, amount FROM stage UNION ALL SELECT credit_id, -(amount + match) FROM stage
@@ -214,8 +215,9 @@ SELECT currval(pg_get_serial_sequence('ledger_entry', 'id')), account_id, 'CNY',
 ROLLBACK TO per_import;
 SAVEPOINT per_gift;
 \echo step one entry per gift (today): ledger entries
-INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
-SELECT entry_id, 'charity.probe', 'E' || external_id, content_hash, memo, now(), NULL FROM stage ORDER BY row_no;
+INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id, booked_on)
+SELECT entry_id, 'charity.probe', 'E' || external_id, content_hash, memo, now(), NULL, (received_at AT TIME ZONE 'Asia/Shanghai')::date
+  FROM stage ORDER BY row_no;
 \echo step one entry per gift (today): postings
 INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
 SELECT s.entry_id, leg.account_id, 'CNY', leg.amount FROM stage s

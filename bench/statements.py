@@ -162,14 +162,14 @@ SELECT i, %(base)s + i AS entry_id,
 
 LOAD = [
     # Entries.
-    """INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
+    """INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id, booked_on)
        SELECT entry_id,
               CASE WHEN k < 95 THEN (CASE WHEN online THEN 'charity.pay:fakepay' ELSE 'charity.station' END)
                    WHEN k < 99 THEN 'hold:charity.payout' ELSE 'charity.fee' END,
               '', md5(entry_id::text),
               CASE WHEN k < 95 THEN '捐赠 gift → bench' WHEN k < 99 THEN '拨付 payout ' || entry_id
                    ELSE '管理费 management fee' END,
-              at, NULL
+              at, NULL, (at AT TIME ZONE 'Asia/Shanghai')::date
          FROM bench_gen""",
     # Postings: the legs of each entry (the target of a gift is the fund's general money or a project's).
     """INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
@@ -221,8 +221,9 @@ LOAD = [
 ]
 
 DEPOSITS = """
-INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at)
-SELECT mp.id, 'charity.match_deposit', mp.id::text, md5(mp.id::text), '配捐资金 match deposit', TIMESTAMPTZ %(start)s
+INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, booked_on)
+SELECT mp.id, 'charity.match_deposit', mp.id::text, md5(mp.id::text), '配捐资金 match deposit', TIMESTAMPTZ %(start)s,
+       (TIMESTAMPTZ %(start)s AT TIME ZONE 'Asia/Shanghai')::date
   FROM charity_matchpool mp;
 INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
 SELECT mp.id, leg.account_id, 'CNY', leg.amount

@@ -1,5 +1,6 @@
 import contextlib
 import copy
+import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -194,7 +195,7 @@ def test_inserted_entry_is_named(books):
     gap = entries[1].pk + 2
     assert gap < entries[2].pk
     with triggers_off():
-        forged = Entry.objects.create(pk=gap, source="internal", memo="伪造", content_hash="x")
+        forged = Entry.objects.create(pk=gap, source="internal", memo="伪造", content_hash="x", booked_on=dt.date(2026, 3, 2))
         Posting.objects.create(entry=forged, account=books["income"], unit="CNY", amount=Decimal("5.00"))
         Posting.objects.create(entry=forged, account=books["bank"], unit="CNY", amount=Decimal("-5.00"))
     assert entry_problems(sealing.verify()) == {("entry_inserted", gap)}

@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -90,9 +91,9 @@ def test_the_database_keeps_one_reversal_per_entry(books):
     entry = entry_post(legs=[(books["bank"], "30.00"), (books["fund"], "-30.00")])
     entry_reverse(entry=entry)
     with pytest.raises(IntegrityError, match="ledger_entry_reversed_once|UNIQUE constraint"), transaction.atomic():
-        Entry.objects.create(source="manual", content_hash="x", memo="again", reverses=entry)
-    Entry.objects.create(source="manual", content_hash="y", memo="reverses nothing")
-    Entry.objects.create(source="manual", content_hash="z", memo="nor this")  # many NULLs, no conflict
+        Entry.objects.create(source="manual", content_hash="x", booked_on=dt.date(2026, 3, 2), memo="again", reverses=entry)
+    Entry.objects.create(source="manual", content_hash="y", booked_on=dt.date(2026, 3, 2), memo="reverses nothing")
+    Entry.objects.create(source="manual", content_hash="z", booked_on=dt.date(2026, 3, 2), memo="nor this")  # many NULLs, no conflict
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'ledger_entry' AND indexdef LIKE '%%reverses_id%%'")

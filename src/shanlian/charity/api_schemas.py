@@ -89,7 +89,8 @@ class StatementFilter(Schema):
 
 class StatementLineOut(Schema):
     entry_id: int
-    posted_at: str
+    booked_on: str = Field(..., description="The day the money moved (YYYY-MM-DD, Asia/Shanghai).")
+    posted_at: str = Field(..., description="When the entry was recorded; a statement's period is by this time.")
     memo: str
     kind: str = Field(..., examples=["gift"], description="gift, payout, fee, leftover, refund, goods_out or other.")
     amount: str = Field(..., description="Signed from the fund's side: + money in, - money out.")
@@ -128,7 +129,7 @@ def statement_out(st: Any, *, start: str | None, end: str | None) -> dict[str, A
         "restricted": [{"project": {"id": p.pk, "name": p.title}, "amount": yuan(m)} for p, m in st.restricted],
         "has_more": st.has_more, "next_cursor": st.next_cursor,
         "lines": [
-            {"entry_id": line.entry_id, "posted_at": local_iso(line.posted_at), "memo": line.memo, "kind": str(line.kind),
+            {"entry_id": line.entry_id, "booked_on": line.booked_on.isoformat(), "posted_at": local_iso(line.posted_at), "memo": line.memo, "kind": str(line.kind),
              "amount": yuan(line.amount), "balance_after": yuan(line.balance_after) if line.balance_after is not None else None}
             for line in st.lines
         ],

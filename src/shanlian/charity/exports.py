@@ -136,7 +136,7 @@ def _statement_rows(fund: CommunityFund, start: dt.date | None, end: dt.date | N
         st = fund_statement(fund=fund, start=start, end=end, cursor=cursor, limit=200)
         for p in public_lines(st.lines):
             line = p.line
-            yield [line.posted_at, p.kind_label, p.description, line.amount if line.amount.is_positive() else "",
+            yield [line.booked_on, p.kind_label, p.description, line.amount if line.amount.is_positive() else "",
                    -line.amount if not line.amount.is_positive() else "", line.balance_after, line.entry_id]
         if not st.has_more:
             return
@@ -144,7 +144,7 @@ def _statement_rows(fund: CommunityFund, start: dt.date | None, end: dt.date | N
 
 
 def statement_table(fund: CommunityFund, start: dt.date | None, end: dt.date | None) -> Table:
-    return (_("Statement"), [_("Time"), _("Kind"), _("Description"), _("In (yuan)"), _("Out (yuan)"), _("Balance (yuan)"),
+    return (_("Statement"), [_("Date"), _("Kind"), _("Description"), _("In (yuan)"), _("Out (yuan)"), _("Balance (yuan)"),
                              _("Ledger entry")], _statement_rows(fund, start, end))
 
 

@@ -48,6 +48,7 @@ from shanlian.core.errors import ValidationFailed, lazy_format
 from shanlian.core.inputs import amount_in, earliest_date, limit, text_problem
 from shanlian.core.money import Money, fen_sum
 
+from . import memos
 from .importer_read import cell_text, columns_map, file_error, sheet_open
 from .models import (
     Campaign,
@@ -322,7 +323,7 @@ class Gift:
     pool_id: int | None = None
 
     def memo(self) -> str:
-        return f"捐赠 gift {self.donor[:20]} → {self.target.fund_code}"
+        return memos.gift(self.donor, self.target.fund_code)
 
 
 @dataclass

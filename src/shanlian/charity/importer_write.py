@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -131,7 +132,8 @@ def record_planned(gift: Gift, *, spec: RowSpec, fund: CommunityFund, campaign: 
         if pool.matched_total.amount + gift.match > pool.total_cap.amount or by_day.amount + gift.match > pool.per_day_cap.amount:
             raise Conflict("match_exceeds_pool", POOL_CHANGED)
         legs += [(pool.account, gift.match), (credit, -gift.match)]
-    entry = entry_post(legs=legs, memo=gift.memo(), source=f"charity.{spec.source}", external_id=gift.external_id, actor=actor)
+    entry = entry_post(legs=legs, memo=gift.memo(), source=f"charity.{spec.source}", external_id=gift.external_id, actor=actor,
+                       booked_on=timezone.localdate(gift.received_at))
     key = spec.donor_key(gift)
     donation = Donation.objects.create(
         fund=fund, campaign=campaign, channel=spec.channel, amount=gift.amount, donor_name=gift.donor, show_name=False,
@@ -281,9 +283,9 @@ def write_set(gifts: Sequence[Gift], *, spec: RowSpec, progress: Progress,
         source = f"charity.{spec.source}"
         try:
             cursor.execute("""
-                INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
-                SELECT entry_id, %s, external_id, content_hash, memo, now(), NULL FROM charity_import_stage ORDER BY row_no""",
-                           [source])
+                INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id, booked_on)
+                SELECT entry_id, %s, external_id, content_hash, memo, now(), NULL, (received_at AT TIME ZONE %s)::date
+                  FROM charity_import_stage ORDER BY row_no""", [source, settings.TIME_ZONE])
             lap("ledger entries")
             progress.advance(1)
             cursor.execute("""

@@ -142,7 +142,7 @@ def fund_statement_csv(request: HttpRequest, code: str) -> StreamingHttpResponse
     scope = _staff_scope(request)
     fund = selectors.fund_get(scope=scope, code=code)
     start, end = _date_param(request, "start"), _date_param(request, "end")
-    header = [gettext("Time"), gettext("Entry"), gettext("Description"), gettext("Kind"), gettext("Amount (yuan)"),
+    header = [gettext("Date"), gettext("Recorded"), gettext("Entry"), gettext("Description"), gettext("Kind"), gettext("Amount (yuan)"),
               gettext("Balance after (yuan)")]
 
     def rows() -> Iterator[str]:
@@ -155,7 +155,7 @@ def fund_statement_csv(request: HttpRequest, code: str) -> StreamingHttpResponse
             for line in statement.lines:
                 when = timezone.localtime(line.posted_at).strftime("%Y-%m-%d %H:%M:%S")
                 after = "" if line.balance_after is None else f"{line.balance_after.amount:.2f}"
-                yield writer.writerow([when, line.entry_id, line.memo, str(line.kind_label), f"{line.amount.amount:.2f}", after])
+                yield writer.writerow([line.booked_on.isoformat(), when, line.entry_id, line.memo, str(line.kind_label), f"{line.amount.amount:.2f}", after])
             if not statement.has_more or statement.next_cursor is None:
                 break
             cursor = statement.next_cursor

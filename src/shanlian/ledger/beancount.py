@@ -86,12 +86,11 @@ def _number(value: Decimal) -> str:
 
 def export_ledger(stream: TextIO) -> None:
     """Write every account, entry and a closing balance assertion per account to `stream`."""
-    accounts = list(Account.objects.order_by("pk").annotate(first_posted=Min("postings__entry__posted_at")))
+    accounts = list(Account.objects.order_by("pk").annotate(first_booked=Min("postings__entry__booked_on")))
     names = {a.pk: account_name(a) for a in accounts}
     opened: dict[int, dt.date] = {}
     for a in accounts:
-        first = a.created_at if a.first_posted is None else min(a.created_at, a.first_posted)
-        opened[a.pk] = local_date(first)
+        opened[a.pk] = local_date(a.created_at) if a.first_booked is None else min(local_date(a.created_at), a.first_booked)
     earliest = min(opened.values(), default=dt.date(2000, 1, 1))
 
     stream.write('option "title" "Shanlian ledger"\n')
@@ -107,8 +106,9 @@ def export_ledger(stream: TextIO) -> None:
     postings = Prefetch("postings", queryset=Posting.objects.order_by("pk").only("pk", "entry_id", "account_id", "unit", "amount"))
     entries = Entry.objects.order_by("pk").prefetch_related(postings)
     for entry in entries.iterator(chunk_size=CHUNK_SIZE):
-        stream.write(f"{local_date(entry.posted_at).isoformat()} * {quote(entry.memo)}\n")
+        stream.write(f"{entry.booked_on.isoformat()} * {quote(entry.memo)}\n")
         stream.write(f'  shanlian-entry: "{entry.pk}"\n  source: {quote(entry.source)}\n')
+        stream.write(f'  recorded: "{entry.posted_at.astimezone(SHANGHAI).isoformat(timespec="seconds")}"\n')
         if entry.external_id:
             stream.write(f"  external-id: {quote(entry.external_id)}\n")
         if entry.reverses_id is not None:
@@ -120,8 +120,8 @@ def export_ledger(stream: TextIO) -> None:
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for row in posting_totals("account", "unit"):
         sums[row["account"]][row["unit"]] = from_fen(row["fen"])
-    last_posted = Entry.objects.aggregate(last=Max("posted_at"))["last"]
-    last_day = max([*opened.values(), *([local_date(last_posted)] if last_posted else [])], default=earliest)
+    last_booked = Entry.objects.aggregate(last=Max("booked_on"))["last"]
+    last_day = max([*opened.values(), *([last_booked] if last_booked else [])], default=earliest)
     check_day = (last_day + dt.timedelta(days=1)).isoformat()
     for a in accounts:
         totals = sums.get(a.pk) or {a.unit: Decimal("0.00")}

@@ -8,6 +8,8 @@ corrected by a reversing entry).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -75,6 +77,10 @@ class Entry(models.Model):
     content_hash = models.CharField(max_length=64, editable=False)
     memo = models.CharField(_("memo"), max_length=300, blank=True)
     posted_at = models.DateTimeField(_("posted at"), auto_now_add=True, db_index=True)
+    # The day the money or hours moved (a gift received, a payout paid), in Asia/Shanghai; posted_at is when the
+    # entry was recorded. The ledger's order (and a statement's period) is the recording order; the business date
+    # is what a line says happened when, and what disclosure and Beancount date it by.
+    booked_on = models.DateField(_("date"))
     # At most one reversal per entry: a partial unique key (Meta), not a one-to-one's full one, since all but a few
     # entries reverse nothing and every entry written would add a NULL to the index (migration 0006).
     reverses = models.ForeignKey(
@@ -89,6 +95,7 @@ class Entry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], condition=~Q(external_id=""), name="ledger_entry_idempotency"),
             models.UniqueConstraint(fields=["reverses"], condition=Q(reverses__isnull=False), name="ledger_entry_reversed_once"),
+            models.CheckConstraint(condition=Q(booked_on__gte=dt.date(2000, 1, 1)), name="ledger_entry_booked_since_2000"),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Prefetch
@@ -31,6 +32,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Entry, Posting, Seal, SealLeaf
 from .selectors import balances_mismatched, unbalanced_entries
+
+_RECORDED_TZ = ZoneInfo("Asia/Shanghai")  # the zone migration 0007 dated the entries before it in
 
 GENESIS = "0" * 64
 LEAF_PREFIX = b"\x00"
@@ -56,6 +59,10 @@ def entry_leaf_data(entry: Entry) -> str:
         "content_hash": entry.content_hash,
         "postings": [[p.pk, p.account.code, p.unit, f"{Decimal(p.amount):.2f}"] for p in postings],
     }
+    # The business date, where it is not the day the entry was recorded (so the leaves sealed before entries
+    # had one, whose business date is that day, hash as they did).
+    if entry.booked_on != entry.posted_at.astimezone(_RECORDED_TZ).date():
+        body["booked_on"] = entry.booked_on.isoformat()
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

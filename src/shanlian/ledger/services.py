@@ -9,6 +9,7 @@ content it is refused (409), as TigerBeetle does.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
@@ -18,11 +19,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, NotFound, ValidationFailed, lazy_format
 from shanlian.core.idempotency import replayed
+from shanlian.core.inputs import date_window
 from shanlian.core.money import Hours, Money
 
 from .models import Account, AccountType, Entry, Hold, HoldStatus, Posting, Unit
@@ -100,11 +103,16 @@ def entry_post(
     external_id: str = "",
     actor: Any = None,
     reverses: Entry | None = None,
+    booked_on: dt.date | None = None,
 ) -> Entry:
+    """Post a balanced entry. `booked_on` is the day the money or hours moved (today when not given): from
+    DATE_EARLIEST to a day ahead of today, as every date the books hold."""
     if len(legs) < 2:
         raise ValidationFailed("entry_too_short", _("An entry needs at least two postings."))
     clean = [Leg(account, _amount(account.unit, amount)) for account, amount in legs]
     _check_balanced(clean)
+    day = timezone.localdate() if booked_on is None else date_window(
+        booked_on, field="booked_on", latest=timezone.localdate() + dt.timedelta(days=1))
     digest = _content_hash(memo, clean)
     if external_id:
         existing = Entry.objects.filter(source=source, external_id=external_id).first()
@@ -131,7 +139,8 @@ def entry_post(
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
-                source=source, external_id=external_id, content_hash=digest, memo=memo[:300], reverses=reverses
+                source=source, external_id=external_id, content_hash=digest, memo=memo[:300], reverses=reverses,
+                booked_on=day,
             )
     except IntegrityError:
         # Another request with the same key committed between our check and our insert.
@@ -171,7 +180,9 @@ def entry_reverse(*, entry: Entry, memo: str = "", actor: Any = None) -> Entry:
     if original.reverses_id is not None:
         raise ValidationFailed("reverse_of_reversal", _("A reversal cannot itself be reversed; post a new entry."))
     legs = [(p.account, -p.amount) for p in original.postings.select_related("account")]
-    return entry_post(legs=legs, memo=memo or f"reversal of #{original.pk}", actor=actor, reverses=original)
+    # The reversal belongs to the original's book (its source), dated the day it is made.
+    return entry_post(legs=legs, memo=memo or f"reversal of #{original.pk}", source=original.source, actor=actor,
+                      reverses=original)
 
 
 def _decrease(account: Account, posting: Decimal) -> Decimal:
@@ -242,8 +253,6 @@ def _release(hold: Hold) -> None:
 @transaction.atomic
 def hold_post(*, hold: Hold, actor: Any = None) -> Entry:
     """Turn a pending hold into its entry, exactly once; posting it again returns the same entry."""
-    from django.utils import timezone
-
     locked = Hold.objects.select_for_update().get(pk=hold.pk)
     if locked.status == HoldStatus.POSTED:
         assert locked.entry is not None

@@ -7,7 +7,9 @@ per account, so a page costs the same with ten postings or ten million (bench/st
 covering index is charity migration 0003).
 
 A date range is resolved to entry ids: the period runs from the first entry written on or after the
-start day (Asia/Shanghai) to the last entry written before the day after the end. The ledger's order is
+start day (Asia/Shanghai) to the last entry written before the day after the end. A statement is the
+books: its period is when entries were recorded, and each line also says the day the money moved (its
+business date: a cash gift of Friday recorded on Monday is Monday's line, dated Friday). The ledger's order is
 the order entries were written; two entries written within milliseconds around midnight by concurrent
 requests may fall on the neighbouring day, and opening + in - out = closing always holds.
 
@@ -70,7 +72,8 @@ def entry_kind(source: str, reverses_id: int | None) -> str:
 @dataclass(frozen=True)
 class StatementLine:
     entry_id: int
-    posted_at: dt.datetime
+    booked_on: dt.date  # the day the money moved
+    posted_at: dt.datetime  # when it was recorded
     memo: str
     kind: str
     amount: Money  # signed, + in, - out, from the fund's point of view
@@ -109,14 +112,16 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _entry_bounds(start: dt.date | None, end: dt.date | None) -> tuple[int, int]:
-    """(lo, hi): entry ids of the period, inclusive; lo > hi when the period holds no entry."""
+    """(lo, hi): entry ids of the period, inclusive; lo > hi when the period holds no entry. Resolved among the
+    money's entries: the time bank's hours are another book, which the demo writes a year of after the fact."""
     lo, hi = 0, _NO_UPPER
+    money = Entry.objects.exclude(source__startswith="timebank.")
     if start is not None:
-        first = (Entry.objects.filter(posted_at__gte=_day_start(start)).order_by("posted_at", "id")
+        first = (money.filter(posted_at__gte=_day_start(start)).order_by("posted_at", "id")
                  .values_list("id", flat=True).first())
         lo = first if first is not None else _NO_UPPER
     if end is not None:
-        last = (Entry.objects.filter(posted_at__lt=_day_start(end + dt.timedelta(days=1))).order_by("-posted_at", "-id")
+        last = (money.filter(posted_at__lt=_day_start(end + dt.timedelta(days=1))).order_by("-posted_at", "-id")
                 .values_list("id", flat=True).first())
         hi = last if last is not None else 0
     return lo, hi
@@ -150,7 +155,7 @@ def _totals(account_ids: list[int], lo: int, hi: int, goods_id: int) -> tuple[in
     return balance, later, fen_in, fen_out, since_lo, held, goods
 
 
-PageRow = tuple[int, int, dt.datetime, str, str, int | None]  # entry id, net fen, posted_at, memo, source, reverses
+PageRow = tuple[int, int, dt.date, dt.datetime, str, str, int | None]  # entry id, net fen, booked_on, posted_at, memo, source, reverses
 
 
 def _aware(value: Any) -> dt.datetime:
@@ -159,6 +164,11 @@ def _aware(value: Any) -> dt.datetime:
         value = parse_datetime(value)
     assert isinstance(value, dt.datetime)
     return value if timezone.is_aware(value) else timezone.make_aware(value, dt.UTC)
+
+
+def _date(value: Any) -> dt.date:
+    """A date from raw SQL: a date on PostgreSQL, ISO text on SQLite."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def _page(account_ids: list[int], lo: int, below: int, n: int) -> tuple[list[PageRow], int, int]:
@@ -177,27 +187,27 @@ def _page(account_ids: list[int], lo: int, below: int, n: int) -> tuple[list[Pag
     sql = f"""
         WITH p AS ({" UNION ALL ".join(parts)}),
              top AS (SELECT entry_id, -SUM(fen) AS net FROM p GROUP BY entry_id ORDER BY entry_id DESC LIMIT %s)
-        SELECT top.entry_id, top.net, e.posted_at, e.memo, e.source, e.reverses_id
+        SELECT top.entry_id, top.net, e.booked_on, e.posted_at, e.memo, e.source, e.reverses_id
           FROM top JOIN {entry} e ON e.id = top.entry_id
         UNION ALL
         SELECT -1, (SELECT COALESCE(-SUM({_FEN.format(col="amount")}), 0) FROM {posting}
-                    WHERE account_id IN ({ids}) AND entry_id >= %s), NULL, NULL, NULL, NULL
+                    WHERE account_id IN ({ids}) AND entry_id >= %s), NULL, NULL, NULL, NULL, NULL
         UNION ALL
         SELECT -2, (SELECT COALESCE(SUM({_FEN.format(col="balance")}), 0) FROM {account} WHERE id IN ({ids})),
-               NULL, NULL, NULL, NULL
+               NULL, NULL, NULL, NULL, NULL
     """  # noqa: S608
     params += [n, *account_ids, below, *account_ids]
     rows: list[PageRow] = []
     later = balance = 0
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        for entry_id, fen, posted_at, memo, source, reverses_id in cur.fetchall():
+        for entry_id, fen, booked_on, posted_at, memo, source, reverses_id in cur.fetchall():
             if entry_id == -1:
                 later = int(fen or 0)
             elif entry_id == -2:
                 balance = int(fen or 0)
             else:
-                rows.append((int(entry_id), int(fen), _aware(posted_at), memo, source, reverses_id))
+                rows.append((int(entry_id), int(fen), _date(booked_on), _aware(posted_at), memo, source, reverses_id))
     rows.sort(key=lambda r: r[0], reverse=True)
     return rows, balance, later
 
@@ -236,9 +246,9 @@ def fund_statement(
         rows, page_balance, page_later = _page(account_ids, lo, below, limit + 1)
         has_more = len(rows) > limit
         running = page_balance - page_later
-        for entry_id, net, posted_at, memo, source, reverses_id in rows[:limit]:
+        for entry_id, net, booked_on, posted_at, memo, source, reverses_id in rows[:limit]:
             lines.append(StatementLine(
-                entry_id=entry_id, posted_at=posted_at, memo=memo, kind=entry_kind(source, reverses_id),
+                entry_id=entry_id, booked_on=booked_on, posted_at=posted_at, memo=memo, kind=entry_kind(source, reverses_id),
                 amount=Money.from_fen(net), balance_after=Money.from_fen(running),
             ))
             running -= net

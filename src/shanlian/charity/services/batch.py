@@ -39,6 +39,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -465,8 +466,9 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
                                AS d ({', '.join(_SMALL_COLUMNS)})
                          ORDER BY d.row_no
                     ), entries AS (
-                        INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id)
-                        SELECT entry_id, %s, external_id, content_hash, memo, now(), NULL FROM s ORDER BY row_no
+                        INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id, booked_on)
+                        SELECT entry_id, %s, external_id, content_hash, memo, now(), NULL, (received_at AT TIME ZONE %s)::date
+                          FROM s ORDER BY row_no
                     ), postings AS (
                         INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
                         SELECT s.entry_id, leg.account_id, 'CNY', leg.amount
@@ -479,7 +481,7 @@ def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int
                     )
                     SELECT row_no, donation_id, entry_id, match > 0 FROM s ORDER BY row_no""",  # noqa: S608 (column names are constants)
                     [_SEQUENCES["ledger_entry"], _SEQUENCES["charity_donation"], *columns, f"charity.{spec.source}",
-                     str(spec.channel), spec.recorded_by_id, spec.source], prepare=True)
+                     settings.TIME_ZONE, str(spec.channel), spec.recorded_by_id, spec.source], prepare=True)
                 written = bound.fetchall()
             matched = [(r, d) for r, d, _e, has_match in written if has_match]
             if matched:  # after the gifts, as `write_set` does (the income roll-up counts a match with its gift)

@@ -17,6 +17,7 @@ from shanlian.core.inputs import amount_in
 from shanlian.ledger.services import entry_post
 from shanlian.orgs.models import Organization
 
+from .. import memos
 from ..models import Campaign, CampaignStatus, CampaignTally, CampaignTarget, CommunityFund, FundStatus, MatchPool, Project
 from ._access import require_fund_admin
 from .accounts import custody_account, federation_cash
@@ -120,7 +121,7 @@ def match_pool_create(
     pool.full_clean()
     pool.save()
     entry_post(legs=[(federation_cash(campaign.organizer), money.amount), (pool.account, -money.amount)],
-               memo=f"配捐资金 match deposit {sponsor_name[:30]}", source="charity.match_deposit", external_id=str(pool.pk),
+               memo=memos.match_deposit(sponsor_name), source="charity.match_deposit", external_id=str(pool.pk),
                actor=actor)
     audit_log(actor=actor, action="charity.match_pool.create", obj=pool, after={"deposit": str(money), "ratio": str(rate)})
     return pool

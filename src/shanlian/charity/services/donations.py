@@ -23,6 +23,7 @@ from shanlian.ledger.models import Account
 from shanlian.ledger.services import entry_post, entry_reverse
 from shanlian.orgs.models import DonationPoint
 
+from .. import memos
 from ..models import (
     Campaign,
     CampaignStatus,
@@ -219,8 +220,8 @@ def donation_record(
                 legs += [(pool.account, extra.amount), (credit, -extra.amount)]
                 break
     entry = entry_post(
-        legs=legs, memo=f"捐赠 gift {donor_name[:20]} → {fund.code}", source=f"charity.{source}",
-        external_id=external_id, actor=actor,
+        legs=legs, memo=memos.gift(donor_name, fund.code), source=f"charity.{source}",
+        external_id=external_id, actor=actor, booked_on=timezone.localdate(received_at),
     )
     donation = Donation(
         fund=fund, project=project, campaign=campaign, channel=channel, amount=money, donor_name=donor_name,
@@ -264,7 +265,7 @@ def donation_refund(*, actor: Any, donation: Donation, reason: str, _skip_access
         raise Conflict("not_refundable", _("Goods and federation start money are not refunded this way."))
     if locked.receipts.filter(status=ReceiptStatus.ISSUED).exists():
         raise Conflict("donation_receipted", _("This gift has a receipt; void the receipt before refunding."))
-    reversal = entry_reverse(entry=locked.entry, memo=f"退款 refund of gift {locked.pk}: {reason}", actor=actor)
+    reversal = entry_reverse(entry=locked.entry, memo=memos.refund(locked.pk, reason), actor=actor)
     match = MatchGift.objects.filter(donation=locked, refunded=False).select_related("pool").first()
     if match is not None:
         pool = MatchPool.objects.select_for_update().get(pk=match.pool_id)
@@ -309,7 +310,7 @@ def goods_give_out(
         worth = Money("0.01")
     entry = entry_post(
         legs=[(fund.goods_account, worth.amount), (federation_goods(fund.custodian), -worth.amount)],
-        memo=f"物资发放 goods out {item} x{qty} → {recipient[:30]}", source="charity.goods", actor=actor,
+        memo=memos.goods_out(item, f"{qty}{unit}", recipient), source="charity.goods", actor=actor,
     )
     movement = GoodsMovement.objects.create(
         point=point, fund=fund, item=item, unit=unit, quantity=-qty, value=-worth, recipient=recipient,

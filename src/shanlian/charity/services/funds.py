@@ -19,6 +19,7 @@ from shanlian.ledger.services import entry_post
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
 
+from .. import memos
 from ..models import CommunityFund, FundStatus, LeftoverRule, Project, ProjectStatus, Purpose
 from ._access import require_custodian_finance, require_fund_admin
 from .accounts import custody_account
@@ -129,6 +130,7 @@ def project_end(*, actor: Any, project: Project, move_leftover_to: Project | Non
     if leftover > 0:
         if locked.leftover_rule == LeftoverRule.FUND_GENERAL:
             target = locked.fund.account
+            target_name = locked.fund.name
         else:
             if move_leftover_to is None:
                 raise field_error("move_leftover_to", "leftover_target_required",
@@ -137,10 +139,10 @@ def project_end(*, actor: Any, project: Project, move_leftover_to: Project | Non
                     or move_leftover_to.status != ProjectStatus.ACTIVE or move_leftover_to.fund.custodian_id != locked.fund.custodian_id):
                 raise field_error("move_leftover_to", "leftover_target_invalid",
                                   _("The leftover goes to another active project with the same purpose and custodian."))
-            target = move_leftover_to.restricted_account
+            target, target_name = move_leftover_to.restricted_account, move_leftover_to.title
         entry_post(
             legs=[(locked.restricted_account, leftover), (target, -leftover)],
-            memo=f"项目结余转出 leftover of project {locked.pk} → {target.code}",
+            memo=memos.leftover(locked.title, target_name),
             source="charity.leftover", external_id=str(locked.pk), actor=actor,
         )
     locked.status = ProjectStatus.ENDED

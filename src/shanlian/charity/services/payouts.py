@@ -24,6 +24,7 @@ from shanlian.core.money import Money, fen_sum
 from shanlian.ledger.models import Account, HoldStatus
 from shanlian.ledger.services import entry_post, hold_create, hold_post, hold_void
 
+from .. import memos
 from ..models import (
     Channel,
     CommunityFund,
@@ -158,7 +159,7 @@ def payout_approve(*, actor: Any, payout: Payout, note: str = "") -> Payout:
         take = min(remaining, account.balance - account.held)
         if take > 0:
             hold = hold_create(debit_account=account, credit_account=cash, amount=take, expires_at=expires,
-                               memo=f"拨付 payout {locked.pk}", source="charity.payout", external_id=f"{locked.pk}:{account.pk}",
+                               memo=memos.payout(locked.title), source="charity.payout", external_id=f"{locked.pk}:{account.pk}",
                                actor=actor)
             draws.append(PayoutDraw(payout=locked, account=account, amount=Money(take), hold=hold, restricted=restricted))
             remaining -= take
@@ -270,7 +271,7 @@ def fee_charge(*, actor: Any, fund: CommunityFund, period_start: date, period_en
     if not amount.is_positive():
         raise ValidationFailed("no_fee_income", _("There is no income in this period to take a fee on."))
     entry = entry_post(legs=[(fund.account, amount.amount), (federation_fee_income(fund.custodian), -amount.amount)],
-                       memo=f"管理费 management fee {fund.code} {period_start}–{period_end}", source="charity.fee",
+                       memo=memos.fee(fund.name, period_start, period_end), source="charity.fee",
                        external_id=f"{fund.pk}:{period_start}:{period_end}", actor=actor)
     fee = FeeCharge.objects.create(fund=fund, period_start=period_start, period_end=period_end, base=base, rate=fund.fee_rate,
                                    amount=amount, entry=entry, charged_by=actor)

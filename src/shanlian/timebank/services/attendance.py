@@ -22,6 +22,7 @@ from shanlian.core.money import Hours, fen_sum
 from shanlian.ledger.models import Account
 from shanlian.ledger.services import entry_post
 
+from .. import memos
 from ..models import Attendance, HoursRecord, HoursStatus, Shift, Signup, SignupStatus, Volunteer
 from ._access import require_agency, require_organizer, require_self
 from .accounts import community_pool, issuing
@@ -142,8 +143,8 @@ def _post_credits(record: HoursRecord, actor: Any) -> None:
         legs.append((account, -to_volunteer))
     if overflow:
         legs.append((community_pool(), -overflow))
-    entry = entry_post(legs=legs, memo=f"服务时长 hours {volunteer.number} {record.day}", source="timebank.hours",
-                       external_id=str(record.pk), actor=actor)
+    entry = entry_post(legs=legs, memo=memos.hours(volunteer.number, record.day), source="timebank.hours",
+                       external_id=str(record.pk), actor=actor, booked_on=record.day)
     Volunteer.objects.filter(pk=volunteer.pk).update(approved_hours=volunteer.approved_hours.value + amount)
     record.entry = entry
 

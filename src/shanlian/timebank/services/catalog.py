@@ -19,6 +19,7 @@ from shanlian.core.money import Hours
 from shanlian.ledger.services import entry_post, entry_reverse
 from shanlian.orgs.models import Station
 
+from .. import memos
 from ..models import CatalogItem, Redemption, RedemptionStatus, Volunteer
 from ._access import require_organizer, require_self, scope_of
 from .accounts import redeemed
@@ -81,7 +82,7 @@ def redemption_create(*, actor: Any, volunteer: Volunteer, item: CatalogItem, qu
         raise ValidationFailed("limit_reached", lazy_format(_("At most %(n)s per person."), {"n": current.per_person_limit}))
     credits = current.price.value * quantity
     entry = entry_post(legs=[(volunteer.account, credits), (redeemed(), -credits)],
-                       memo=f"积分兑换 redeem {current.name} x{quantity}", source=f"timebank.redeem:{volunteer.pk}",
+                       memo=memos.redeem(current.name, quantity), source=f"timebank.redeem:{volunteer.pk}",
                        external_id=idempotency_key, actor=actor)
     try:
         with transaction.atomic():
@@ -128,7 +129,7 @@ def redemption_cancel(*, actor: Any, redemption: Redemption) -> Redemption:
         return locked
     if locked.status == RedemptionStatus.FULFILLED:
         raise Conflict("redemption_fulfilled", _("A fulfilled redemption cannot be cancelled."))
-    reversal = entry_reverse(entry=locked.entry, memo=f"兑换取消 cancel redemption {locked.pk}", actor=actor)
+    reversal = entry_reverse(entry=locked.entry, memo=memos.cancel(locked.pk), actor=actor)
     item = CatalogItem.objects.select_for_update().get(pk=locked.item_id)
     CatalogItem.objects.filter(pk=item.pk).update(stock=item.stock + locked.quantity)
     locked.status, locked.refund_entry, locked.closed_at = RedemptionStatus.CANCELLED, reversal, timezone.now()

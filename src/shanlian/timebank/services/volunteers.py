@@ -22,6 +22,7 @@ from shanlian.orgs.models import Station
 from shanlian.people.models import Person
 from shanlian.places.models import Division
 
+from .. import memos
 from ..models import FamilyLink, QuizAttempt, QuizQuestion, Skill, Volunteer, quiz_pool
 from ._access import is_organizer, require_self, scope_of
 from .accounts import community_pool, volunteer_account
@@ -204,7 +205,7 @@ def credits_give(*, actor: Any, volunteer: Volunteer, to: Volunteer | None, amou
     try:
         entry = entry_post(
             legs=[(volunteer.account, hours.value), (to_account, -hours.value)],
-            memo=f"积分转赠 credits {volunteer.number} → {to.number if to else 'pool'}",
+            memo=memos.give(volunteer.number, to.number if to else None),
             source=source, external_id=external_id, actor=actor,
         )
     except ValidationFailed as exc:
