@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -207,3 +209,29 @@ def test_a_weak_demo_password_is_refused_before_writing(seeded, db, monkeypatch)
     with pytest.raises(CommandError, match="password"):
         call_command("seed_demo", stdout=StringIO())
     assert counts() == before
+
+
+def test_the_charity_history_reads_true(seeded, db):
+    """Entries recorded on the day they happened (the ledger's order is the order of time), gifts over two whole
+    years, spending in the demo year a plausible share of last year's income, reports published, and today's
+    work still on the finance desk."""
+    from django.utils import timezone
+
+    from shanlian.charity.models import DisclosureReport
+    from shanlian.charity.selectors.compliance_rules import compliance
+    from shanlian.demo.charity import demo_year
+
+    money = list(Entry.objects.exclude(source__startswith="timebank.").order_by("id").values_list("posted_at", "booked_on", "memo"))
+    assert all(a[0] <= b[0] for a, b in zip(money, money[1:], strict=False))
+    assert all(timezone.localdate(at) - dt.timedelta(days=3) <= day <= timezone.localdate(at) for at, day, _m in money)
+    year = demo_year(timezone.localdate())
+    months = {(d.year, d.month) for _a, d, _m in money}
+    assert all((y, m) in months for y in (year - 1,) for m in range(1, 13))
+    assert not any(memo.isascii() for _a, _d, memo in money)
+    report = compliance(federation=Organization.objects.get(name=data.CITY_FEDERATION), year=year)
+    assert Decimal("0.7") <= report.spending_ratio_last_year <= Decimal("1.0")
+    assert DisclosureReport.objects.filter(kind="quarterly").exists()
+    waiting = Payout.objects.filter(status="requested").values_list("requested_at", flat=True)
+    assert waiting and all(timezone.now() - at < dt.timedelta(days=10) for at in waiting)
+    assert Payout.objects.filter(status="paid").dates("paid_at", "month").count() >= 12
+

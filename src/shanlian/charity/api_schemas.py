@@ -129,7 +129,8 @@ def statement_out(st: Any, *, start: str | None, end: str | None) -> dict[str, A
         "restricted": [{"project": {"id": p.pk, "name": p.title}, "amount": yuan(m)} for p, m in st.restricted],
         "has_more": st.has_more, "next_cursor": st.next_cursor,
         "lines": [
-            {"entry_id": line.entry_id, "booked_on": line.booked_on.isoformat(), "posted_at": local_iso(line.posted_at), "memo": line.memo, "kind": str(line.kind),
+            {"entry_id": line.entry_id, "booked_on": line.booked_on.isoformat(), "posted_at": local_iso(line.posted_at),
+             "memo": line.memo, "kind": str(line.kind),
              "amount": yuan(line.amount), "balance_after": yuan(line.balance_after) if line.balance_after is not None else None}
             for line in st.lines
         ],

@@ -323,7 +323,7 @@ class Gift:
     pool_id: int | None = None
 
     def memo(self) -> str:
-        return memos.gift(self.donor, self.target.fund_code)
+        return memos.gift(self.donor)
 
 
 @dataclass

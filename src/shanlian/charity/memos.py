@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 
 from shanlian.core.i18n import site_text
 
-_GIFT = gettext_noop("Gift from %(donor)s to fund %(fund)s")
+_GIFT = gettext_noop("Gift from %(donor)s")  # (the fund is the entry's credit leg)
 _PAYOUT = gettext_noop("Payout: %(title)s")
 _FEE = gettext_noop("Management fee of fund %(fund)s, %(start)s to %(end)s")
 _LEFTOVER = gettext_noop("Leftover of project %(project)s moved to %(target)s")
@@ -25,8 +25,8 @@ def _fit(text: str) -> str:
     return text if len(text) <= MAX else text[: MAX - 1] + "…"
 
 
-def gift(donor: str, fund_code: str) -> str:
-    return _fit(site_text(_GIFT, donor=donor[:20], fund=fund_code))
+def gift(donor: str) -> str:
+    return _fit(site_text(_GIFT, donor=donor[:20]))
 
 
 def payout(title: str) -> str:

@@ -155,7 +155,8 @@ def fund_statement_csv(request: HttpRequest, code: str) -> StreamingHttpResponse
             for line in statement.lines:
                 when = timezone.localtime(line.posted_at).strftime("%Y-%m-%d %H:%M:%S")
                 after = "" if line.balance_after is None else f"{line.balance_after.amount:.2f}"
-                yield writer.writerow([line.booked_on.isoformat(), when, line.entry_id, line.memo, str(line.kind_label), f"{line.amount.amount:.2f}", after])
+                yield writer.writerow([line.booked_on.isoformat(), when, line.entry_id, line.memo, str(line.kind_label),
+                                       f"{line.amount.amount:.2f}", after])
             if not statement.has_more or statement.next_cursor is None:
                 break
             cursor = statement.next_cursor

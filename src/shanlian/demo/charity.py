@@ -101,10 +101,12 @@ class Timeline:
 
     def run(self) -> None:
         with self.clock.installed():
+            done: dt.datetime | None = None  # the simulated time the last event ended at
             while self.events:
                 moment, _n, work, args = heapq.heappop(self.events)
-                self.clock.at(moment)
+                self.clock.at(moment if done is None else max(moment, done))  # never back: events of one minute keep their order
                 work(*args)
+                done = timezone.now()
 
 
 class CharitySeeder:
@@ -159,12 +161,13 @@ class CharitySeeder:
 
     def plan_fund(self, i: int, station: Station, federation: Organization, at: list[DonationPoint]) -> dict[str, Any]:
         street = station.street
-        opened = dt.date(self.rng.randint(self.year - 6, self.year - 2), self.rng.randint(1, 12), 1)
+        # The funds opened in the first months of the books (so every yearly figure covers the whole of their history).
+        opened = dt.date(self.year - 1, self.rng.randint(1, 3), 1)
         # What is still on the finance desk today: a request (every third fund, and the demo worker's), an approval
         # waiting for the bank (every fourth).
         waiting = "requested" if i % 3 == 0 or street.name == "北京街道" else ("approved" if i % 4 == 0 else "")
         plan: dict[str, Any] = {"i": i, "fund": None, "waiting": waiting}
-        args = {
+        args: dict[str, Any] = {
             "actor": self.admin, "code": f"gz-{street.code}", "name": f"{street.name}社区慈善基金", "division": street,
             "custodian": federation, "station": station, "opened_on": opened, "fee_rate": self.rng.choice(["0", "0.03", "0.05"]),
             "seed": self.rng.choice([5000, 10000, 20000, 30000]),
@@ -182,7 +185,8 @@ class CharitySeeder:
             project = {"title": f"{street.name.removesuffix('街道').removesuffix('镇')}{title}", "purpose": purpose,
                        "budget": self.rng.randrange(low, high, 1000), "starts_on": start, "lines": lines,
                        "ends_on": dt.date(self.year, 12, 31) if start.year < self.year else dt.date(self.year + 1, 6, 30)}
-            self.timeline.at(_on(start - dt.timedelta(days=self.rng.randint(5, 20)), "10:30"), self.project, plan, project)
+            planned = max(_on(opened, "10:30"), _on(start - dt.timedelta(days=self.rng.randint(5, 20)), "10:30"))
+            self.timeline.at(planned, self.project, plan, project)
         self.point_gifts(plan, at, opened)
         return plan
 
@@ -277,7 +281,7 @@ class CharitySeeder:
     def restricted_fund(self, station: Station | None, federation: Organization) -> None:
         if station is None:
             return
-        opened = dt.date(self.year - 2, 3, 1)
+        opened = dt.date(self.year - 1, 1, 1)
 
         def create() -> None:
             fund = cs.fund_create(
@@ -286,7 +290,8 @@ class CharitySeeder:
                 purpose="elderly", seed=20000, description="专项用于辖内长者饭堂助餐与送餐服务的定向基金。",
             )
             self.counts["charity_funds"] += 1
-            self.timeline.at(_on(dt.date(self.year, 1, 1) - dt.timedelta(days=12), "10:30"), self.project, {"fund": fund, "i": -1, "waiting": ""}, {
+            plan = {"fund": fund, "i": -1, "waiting": ""}
+            self.timeline.at(_on(dt.date(self.year, 1, 1) - dt.timedelta(days=12), "10:30"), self.project, plan, {
                 "title": "长者送餐上门", "purpose": "elderly", "budget": 60000, "starts_on": dt.date(self.year, 1, 1),
                 "ends_on": dt.date(self.year, 12, 31), "lines": ("送餐上门人工", "餐具与保温箱")})
 
@@ -302,12 +307,17 @@ class CharitySeeder:
         return cs.campaign_open(actor=self.admin, campaign=campaign)
 
     def _online(self, state: dict[str, Any], n: int, start: dt.datetime, end: dt.datetime, source: str) -> None:
-        seconds = int((end - start).total_seconds())
+        seconds = max(int((end - start).total_seconds()), 1)
         for i in range(n):
             mine = self.donor is not None and i % 40 == 0
             gift = {"i": i, "mine": mine, "amount": self.rng.choice(ONLINE_AMOUNTS), "name": "谢永强" if mine else self.name(),
                     "show": self.rng.random() < 0.25, "key": f"demo-payer-{self.rng.randint(1, n // 2)}", "pick": self.rng.random()}
-            self.timeline.at(start + dt.timedelta(seconds=self.rng.randint(0, seconds)), self._online_gift, state, gift, source)
+            # Mostly in the day and the evening, as people give from their phones.
+            day = (start + dt.timedelta(seconds=self.rng.randint(0, seconds))).date()
+            when = max(start, min(end, _on(day, f"{self.rng.choice([7, 8, 9, 10, 12, 12, 13, 17, 19, 20, 20, 21, 21, 22, 23])}:"
+                                                f"{self.rng.randint(0, 59):02d}") + dt.timedelta(seconds=self.rng.randint(0, 59))))
+            gift["when"] = when
+            self.timeline.at(when, self._online_gift, state, gift, source)
 
     def _online_gift(self, state: dict[str, Any], gift: dict[str, Any], source: str) -> None:
         campaign, targets = state["campaign"], state["targets"]
@@ -315,7 +325,7 @@ class CharitySeeder:
         donation = cs.donation_record(
             actor=None, fund=fund, project=project, campaign=campaign, amount=gift["amount"], channel="online",
             donor_name=gift["name"], show_name=gift["show"], donor_user=self.donor if gift["mine"] else None, donor_key=gift["key"],
-            received_at=timezone.now(), source=source, external_id=f"{campaign.slug}-{gift['i']:05d}", _skip_access=True,
+            received_at=gift["when"], source=source, external_id=f"{campaign.slug}-{gift['i']:05d}", _skip_access=True,
         )
         state["last"] = donation
         self.counts["charity_gifts"] += 1

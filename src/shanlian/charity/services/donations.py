@@ -220,7 +220,7 @@ def donation_record(
                 legs += [(pool.account, extra.amount), (credit, -extra.amount)]
                 break
     entry = entry_post(
-        legs=legs, memo=memos.gift(donor_name, fund.code), source=f"charity.{source}",
+        legs=legs, memo=memos.gift(donor_name), source=f"charity.{source}",
         external_id=external_id, actor=actor, booked_on=timezone.localdate(received_at),
     )
     donation = Donation(
