@@ -78,6 +78,27 @@ def test_failures_are_counted_and_locked_like_the_login_page(someone, city, axes
     assert token({"phone": "13800138002", "password": PASSWORD}).status_code == 201
 
 
+def test_a_phone_counts_as_one_name_however_typed_and_axes_keeps_no_phone(someone, axes_on):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    for typed in ("13800138001", "+86 138 0013 8001", "１３８００１３８００１"):  # plain, spaced with the country code, full width
+        token({"phone": typed, "password": "wrong-password"})
+    assert code(token({"phone": PHONE, "password": PASSWORD})) == "login_locked"
+    names = set(AccessAttempt.objects.values_list("username", flat=True)) | set(
+        AccessFailureLog.objects.values_list("username", flat=True))
+    assert len(AccessAttempt.objects.values_list("username", flat=True).distinct()) == 1
+    assert names and all(n.startswith("phone:") and "138" not in n for n in names)
+
+
+def test_a_success_resets_the_failures_of_every_spelling(someone, axes_on):
+    from axes.models import AccessAttempt
+
+    for typed in ("13800138001", "+86 138 0013 8001"):
+        token({"phone": typed, "password": "wrong-password"})
+    assert token({"phone": "+86-138-0013-8001", "password": PASSWORD}).status_code == 201
+    assert not AccessAttempt.objects.filter(failures_since_start__gt=0).exists()
+
+
 def test_a_login_that_must_change_its_password_or_is_deactivated_gets_no_token(someone):
     LoginState.objects.create(user=someone, must_change_password=True)
     resp = token({"phone": PHONE, "password": PASSWORD})
