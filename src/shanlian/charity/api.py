@@ -9,7 +9,6 @@ that is a 404, as if it did not exist; a caller with none of these roles gets a 
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import date, datetime
 from typing import Any
@@ -23,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 from ninja.params import HeaderEx, P
 
-from shanlian.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed, field_error
-from shanlian.core.idempotency import was_replayed
+from shanlian.core.errors import Conflict, DomainError, PermissionDenied, field_error
+from shanlian.core.idempotency import KEY_DESCRIPTION, KEY_PATTERN, REPLAYED_HEADER, idempotency_key_in, was_replayed
 from shanlian.core.inputs import date_window, find_bad_text
 from shanlian.core.schemas import ApiRequest, PageIn, errors, paginate
 from shanlian.core.scoping import Role, Scope
@@ -81,10 +80,6 @@ from .services.batch import BatchGiftIn, BatchGiftResult, donation_batch_record
 
 router = Router(tags=["charity"])
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-KEY_DESCRIPTION = ("A client-made id for this request: 1-128 characters of A-Z a-z 0-9 _ . : -. Sending it again "
-                   "with the same body returns the first result.")
-REPLAYED = "Idempotent-Replayed"
 _ENTRY = Donation._meta.get_field("entry")
 
 
@@ -95,17 +90,8 @@ def _staff_scope(request: ApiRequest) -> Scope:
     return scope
 
 
-def _key(value: str | None, *, required: bool) -> str:
-    if not value and not required:
-        return ""
-    if not value or not IDEMPOTENCY_KEY.match(value):
-        raise ValidationFailed("idempotency_key_required",
-                               _("Send an Idempotency-Key header: 1 to 128 letters, digits or _ . : -."))
-    return value
-
-
 def _replay(response: HttpResponse, body: dict[str, Any]) -> Status[dict[str, Any]]:
-    response[REPLAYED] = "true"
+    response[REPLAYED_HEADER] = "true"
     return Status(200, body)
 
 
@@ -264,7 +250,7 @@ def group_gift(user: Any, payload: DonationIn, key: str | None, *, may_load: boo
     """The request as a gift for the group path, from what this process remembers; None: take the direct path
     (which answers every error as it always has). With `may_load` False, raises `NotRemembered` where it
     would have to read the database."""
-    if not _groupable(payload) or not key or not IDEMPOTENCY_KEY.match(key):
+    if not _groupable(payload) or not key or not KEY_PATTERN.match(key):
         return None
     if find_bad_text([payload.fund, payload.campaign, payload.donor_name, payload.donor_key]) is not None:
         return None  # Django's parser refuses it with its code (a NUL would fail the look-ups below on PostgreSQL)
@@ -326,7 +312,7 @@ def donations_create(
             if answer is not None:
                 return answer
     scope = _staff_scope(request)
-    key = _key(idempotency_key, required=True)
+    key = idempotency_key_in(idempotency_key)
     gift = _Gift(payload)
     source = f"api:{request.auth.pk}"
     existing = Donation.objects.filter(source=source, external_id=key).first()
@@ -428,7 +414,7 @@ def payouts_create(
     custodian federation who is not the requester decides. With an `Idempotency-Key`, a retry answers 200 with
     the first request."""
     _staff_scope(request)
-    key = _key(idempotency_key, required=False)
+    key = idempotency_key_in(idempotency_key, required=False)
     fund = _fund_named(payload.fund)
     project = _project_named(payload.project)
     assert project is not None

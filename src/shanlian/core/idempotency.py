@@ -52,8 +52,11 @@ KEY_DESCRIPTION = ("A client-made id for this request: 1-128 characters of A-Z a
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
-def idempotency_key_in(value: str | None) -> str:
-    """The Idempotency-Key header of a request that creates something: required, 1-128 of A-Z a-z 0-9 _ . : -."""
+def idempotency_key_in(value: str | None, *, required: bool = True) -> str:
+    """The Idempotency-Key header of a request that creates something: 1-128 of A-Z a-z 0-9 _ . : -; required unless
+    told (then no header is "")."""
+    if not value and not required:
+        return ""
     if not value or not KEY_PATTERN.match(value):
         raise ValidationFailed("idempotency_key_required",
                                _("Send an Idempotency-Key header: 1 to 128 letters, digits or _ . : -."))

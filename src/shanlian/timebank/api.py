@@ -10,7 +10,6 @@ leaderboard. A caller without the role gets a 403; an object outside their stati
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.params import HeaderEx, P
 
-from shanlian.core.errors import NotFound, PermissionDenied, ValidationFailed, field_error
-from shanlian.core.idempotency import was_replayed
+from shanlian.core.errors import NotFound, PermissionDenied, field_error
+from shanlian.core.idempotency import KEY_DESCRIPTION, REPLAYED_HEADER, idempotency_key_in, was_replayed
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.core.scoping import Scope
 from shanlian.people.selectors import actor_scope
@@ -32,10 +31,6 @@ from .services._access import is_agency
 
 router = Router(tags=["timebank"])
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-KEY_DESCRIPTION = ("A client-made id for this redemption: 1-128 characters of A-Z a-z 0-9 _ . : -. Sending it again "
-                   "with the same body returns the first redemption.")
-REPLAYED = "Idempotent-Replayed"
 
 
 def _h(value: Any) -> str:
@@ -331,8 +326,7 @@ def redemptions_create(
     `out_of_stock`). The `Idempotency-Key` header is required: the same key with the same body answers 200 with the first
     redemption and `Idempotent-Replayed: true`; with a different body, 409 `idempotency_mismatch`."""
     volunteer = _me(request)
-    if not idempotency_key or not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ValidationFailed("idempotency_key_required", _("Send an Idempotency-Key header: 1 to 128 letters, digits or _ . : -."))
+    idempotency_key = idempotency_key_in(idempotency_key)
     item = CatalogItem.objects.filter(pk=payload.item).first()
     if item is None:
         raise field_error("item", "unknown_item", _("There is no such item."))
@@ -342,7 +336,7 @@ def redemptions_create(
     redemption = Redemption.objects.select_related("item").get(pk=redemption.pk)
     body = _redemption_out(redemption, volunteer)
     if existed:
-        response[REPLAYED] = "true"
+        response[REPLAYED_HEADER] = "true"
         return Status(200, body)
     return Status(201, body)
 
