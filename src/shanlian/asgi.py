@@ -25,6 +25,7 @@ django_application = get_asgi_application()
 
 from shanlian.charity.gateway import IntakeGateway  # noqa: E402 (after Django is set up)
 from shanlian.core.scheduler import start_configured  # noqa: E402
+from shanlian.schedule import SCHEDULE  # noqa: E402
 
 
 def _close_connections(**_kwargs: Any) -> None:
@@ -36,4 +37,4 @@ def _close_connections(**_kwargs: Any) -> None:
 request_finished.connect(_close_connections, dispatch_uid="shanlian.asgi.close_connections")
 
 application = IntakeGateway(django_application)
-start_configured()  # the periodic jobs in this process, only with SHANLIAN_JOBS_IN_PROCESS=1 and no broker
+start_configured(SCHEDULE)  # the periodic jobs in this process, only with SHANLIAN_JOBS_IN_PROCESS=1 and no broker

@@ -129,14 +129,14 @@ def test_nothing_starts_with_a_broker_or_without_the_setting(settings, monkeypat
     monkeypatch.setattr(sch.Scheduler, "start", lambda self: started.append(self))
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     settings.SHANLIAN = {**settings.SHANLIAN, "JOBS_IN_PROCESS": True}
-    assert sch.start_in_process() is None and sch.start_configured() is None
+    assert sch.start_in_process(SCHEDULE) is None and sch.start_configured(SCHEDULE) is None
     settings.CELERY_BROKER_URL = ""
     settings.SHANLIAN = {**settings.SHANLIAN, "JOBS_IN_PROCESS": False}
-    assert sch.start_configured() is None and started == []
+    assert sch.start_configured(SCHEDULE) is None and started == []
     settings.SHANLIAN = {**settings.SHANLIAN, "JOBS_IN_PROCESS": True}
-    first = sch.start_configured()
+    first = sch.start_configured(SCHEDULE)
     assert first is not None and [j.name for j in first.jobs] == [j.name for j in SCHEDULE]
-    assert sch.start_in_process() is first and started == [first]  # one thread per process
+    assert sch.start_in_process(SCHEDULE) is first and started == [first]  # one thread per process
 
 
 def _an_entry() -> None:

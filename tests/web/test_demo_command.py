@@ -80,7 +80,7 @@ def stand_ins(monkeypatch, settings):
     monkeypatch.setattr(demo, "report_lines", lambda report: ["seeded"])
     monkeypatch.setattr(demo, "login_lines", lambda report: ["logins"])
     monkeypatch.setattr(demo, "lan_address", lambda: "192.168.1.20")
-    monkeypatch.setattr(demo, "start_in_process", lambda: calls.append(("jobs",)))
+    monkeypatch.setattr(demo, "start_in_process", lambda jobs: calls.append(("jobs",)))
     return SimpleNamespace(calls=calls, settings=settings)
 
 

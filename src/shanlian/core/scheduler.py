@@ -168,15 +168,12 @@ def broker_configured() -> bool:
     return bool(getattr(settings, "CELERY_BROKER_URL", ""))
 
 
-def start_in_process(jobs: Iterable[Job] | None = None) -> Scheduler | None:
-    """Start this process's scheduler thread (once); None when a broker is configured (Celery beat runs the jobs)."""
+def start_in_process(jobs: Iterable[Job]) -> Scheduler | None:
+    """Start this process's scheduler thread (once) for `jobs` (the project's `shanlian.schedule.SCHEDULE`); None when
+    a broker is configured (Celery beat runs the jobs)."""
     global _running
     if broker_configured():
         return None
-    if jobs is None:
-        from shanlian.schedule import SCHEDULE
-
-        jobs = SCHEDULE
     with _running_lock:
         if _running is None:
             _running = Scheduler(list(jobs))
@@ -185,11 +182,11 @@ def start_in_process(jobs: Iterable[Job] | None = None) -> Scheduler | None:
         return _running
 
 
-def start_configured() -> Scheduler | None:
+def start_configured(jobs: Iterable[Job]) -> Scheduler | None:
     """For app servers (wsgi.py, asgi.py): start the thread when SHANLIAN_JOBS_IN_PROCESS is on and there is no broker."""
     if not settings.SHANLIAN.get("JOBS_IN_PROCESS"):
         return None
     if broker_configured():
         log.warning("SHANLIAN_JOBS_IN_PROCESS is ignored: CELERY_BROKER_URL is set, so Celery beat runs the jobs")
         return None
-    return start_in_process()
+    return start_in_process(jobs)

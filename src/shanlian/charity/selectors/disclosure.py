@@ -40,13 +40,27 @@ from ..models import (
     PayoutStatus,
     Project,
 )
-from ..services.donations import ANONYMOUS
 from .compliance_rules import (
     ComplianceReport,
     compliance,
     compliance_federation_get,
     compliance_federations,
     compliance_many,
+)
+from .public import (
+    PublicLine,
+    public_campaign_get,
+    public_campaigns,
+    public_fund_get,
+    public_funds,
+    public_lines,
+    public_name,
+    public_project_get,
+    public_receipt_get,
+    public_report_get,
+    public_reports,
+    receipt_verify_url,
+    report_subject,
 )
 from .statement import (
     _FEN,
@@ -64,13 +78,13 @@ from .statement import (
 __all__ = [
     "CampaignDisclosure", "FundDisclosure", "LeftoverMove", "PeriodTotal", "ProjectDisclosure", "ProjectSpending",
     "PublicDonor", "SourceTotal", "TargetProgress", "campaign_disclosure", "fund_disclosure", "project_disclosure",
-    "public_donor", "public_donors", "public_donors_queryset", "public_name",
+    "public_donor", "public_donors", "public_donors_queryset",
     # re-exported from .statement
     "LINE_KINDS", "MAX_LIMIT", "Statement", "StatementLine", "entry_kind", "fund_project_accounts", "fund_statement",
     # re-exported from .compliance_rules
     "ComplianceReport", "compliance", "compliance_federation_get", "compliance_federations", "compliance_many",
-    # re-exported from .public (imported at the end of this module)
-    "PublicLine", "public_campaign_get", "public_campaigns", "public_fund_get", "public_funds", "public_lines",
+    # re-exported from .public
+    "PublicLine", "public_campaign_get", "public_campaigns", "public_fund_get", "public_funds", "public_lines", "public_name",
     "public_project_get", "public_receipt_get", "public_report_get", "public_reports", "receipt_verify_url",
     "report_subject",
 ]
@@ -78,16 +92,6 @@ __all__ = [
 # --- Disclosure summaries ---------------------------------------------------------------------------
 
 SOURCE_ORDER = ["cash", "transfer", "online", "goods", "seed", "match", "import"]
-
-
-def public_name(name: str, show_name: bool) -> str:
-    """张三丰 → 张**, 张 → *; a donor who chose to be named (a company, often) shows in full."""
-    name = (name or "").strip()
-    if show_name or name == ANONYMOUS:
-        return name
-    if len(name) <= 1:
-        return "*"
-    return name[0] + "**"
 
 
 def _local_range(start: dt.date | None, end: dt.date | None, field: str) -> Q:
@@ -528,20 +532,3 @@ def public_donors(*, subject: CommunityFund | Campaign | Project, page: Any = 1,
     got = paginator.get_page(page)
     got.object_list = [public_donor(d) for d in got.object_list]
     return got
-
-
-# The public look-ups import from this module, so they come last.
-from .public import (  # noqa: E402
-    PublicLine,
-    public_campaign_get,
-    public_campaigns,
-    public_fund_get,
-    public_funds,
-    public_lines,
-    public_project_get,
-    public_receipt_get,
-    public_report_get,
-    public_reports,
-    receipt_verify_url,
-    report_subject,
-)

@@ -30,7 +30,7 @@ from ..models import (
     Project,
     Receipt,
 )
-from .disclosure import public_name
+from ..services.donations import ANONYMOUS
 from .statement import LINE_KINDS, StatementLine
 
 __all__ = [
@@ -128,6 +128,16 @@ def report_subject(report: DisclosureReport) -> str:
     content = report.content or {}
     return str(content.get("title") or content.get("project", {}).get("title") or f"{report.subject_type} {report.subject_id}")
 
+
+
+def public_name(name: str, show_name: bool) -> str:
+    """张三丰 → 张**, 张 → *; a donor who chose to be named (a company, often) shows in full."""
+    name = (name or "").strip()
+    if show_name or name == ANONYMOUS:
+        return name
+    if len(name) <= 1:
+        return "*"
+    return name[0] + "**"
 
 @dataclass(frozen=True)
 class PublicLine:

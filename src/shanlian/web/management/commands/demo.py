@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shanlian.charity.selectors.give import seal_interval_minutes
 from shanlian.core.scheduler import broker_configured, start_in_process
+from shanlian.schedule import SCHEDULE
 
 from .seed_demo import login_lines, report_lines, run_seed
 
@@ -125,7 +126,7 @@ class Command(BaseCommand):
         elif broker_configured():
             self.stdout.write("定时任务由 Celery beat 运行 Periodic jobs: Celery beat runs them (CELERY_BROKER_URL is set)")
         else:
-            start_in_process()
+            start_in_process(SCHEDULE)
             self.stdout.write(f"定时任务在本进程运行 Periodic jobs run in this process: the ledger is sealed every "
                               f"{seal_interval_minutes()} minutes, unpaid payments and holds expire, payouts lapse, "
                               "volunteers are reminded (`shanlian jobs --list`)")
