@@ -18,8 +18,8 @@ from django.db import connection
 from django.utils import timezone
 
 from shanlian.charity import services as cs
-from shanlian.charity.importer import ImportRejected, gifts_import, import_check
-from shanlian.charity.importer_write import content_hash
+from shanlian.charity.importer import ImportRejected, import_check
+from shanlian.charity.importer_write import content_hash, gifts_import
 from shanlian.charity.models import Campaign, CampaignTally, Donation, MatchGift, MatchPool
 from shanlian.core.errors import ValidationFailed
 from shanlian.core.models import AuditLog

@@ -641,38 +641,3 @@ def _allocate_matches(plan: ImportPlan) -> None:
             refused.add(gift.row)
     if refused:
         plan.gifts = [g for g in plan.gifts if g.row not in refused]
-
-
-# -- writing ---------------------------------------------------------------------------------------
-
-
-def gifts_import(
-    *,
-    path: str | Path,
-    source: str = "import",
-    dry_run: bool = False,
-    writer: str = "auto",
-    actor: Any = None,
-    progress: Progress | None = None,
-) -> ImportResult:
-    """Check every row, then write all new rows (or, with any bad row, raise ImportRejected and write nothing)."""
-    started = time.perf_counter()
-    if writer == "auto":
-        writer = "copy" if connection.vendor == "postgresql" else "generic"
-    if writer not in ("generic", "copy") or (writer == "copy" and connection.vendor != "postgresql"):
-        raise file_error("import_bad_writer")
-    plan = import_check(path=path, source=source, progress=progress)
-    if not plan.ok:
-        raise ImportRejected(plan.errors, plan.rows)
-    if dry_run or not plan.gifts:
-        return ImportResult(plan=plan, written=0, writer=writer, seconds=time.perf_counter() - started)
-    from . import importer_write
-
-    if writer == "copy":
-        first, last = importer_write.write_copy(plan, actor=actor, progress=progress or _Silent())
-    else:
-        first, last = importer_write.write_generic(plan, actor=actor, progress=progress or _Silent())
-    return ImportResult(plan=plan, written=len(plan.gifts), writer=writer, seconds=time.perf_counter() - started,
-                        first_entry_id=first, last_entry_id=last)
-
-

@@ -1,4 +1,4 @@
-"""Writing a checked import (`importer.ImportPlan`); both writers write the same rows.
+"""Writing a checked import (`importer.ImportPlan`), and `gifts_import`: check, then write; both writers write the same rows.
 
 The generic writer (any database) records each row through `donation_record`; a matched row goes
 through `_record_matched`, which posts the gift and its match in one entry exactly as `donation_record`
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -37,12 +38,11 @@ from shanlian.core.money import Money, fen_sum
 from shanlian.ledger.models import NORMAL_SIGN, Account, AccountType
 from shanlian.ledger.services import balance_fits, entry_post
 
+from .importer import Gift, ImportPlan, ImportRejected, ImportResult, Progress, _Silent, import_check
+from .importer_read import file_error
 from .models import Campaign, CampaignStatus, CampaignTally, Channel, CommunityFund, Donation, FundStatus, MatchGift, MatchPool
 from .services import donation_record
 from .services.accounts import federation_cash
-
-if TYPE_CHECKING:
-    from .importer import Gift, ImportPlan, Progress
 
 WRITE_BATCH = 500  # rows per transaction on the generic path
 
@@ -398,3 +398,34 @@ def recheck_pools(pool_total: dict[int, Decimal], gifts: Sequence[Gift]) -> None
     for row in rows:
         if Money.from_fen(row["fen"] or 0) > pools[row["pool_id"]].per_day_cap:
             raise Conflict("match_exceeds_pool", POOL_CHANGED)
+
+
+# -- the whole import: check, then write ---------------------------------------------------------------------------------------
+
+
+def gifts_import(
+    *,
+    path: str | Path,
+    source: str = "import",
+    dry_run: bool = False,
+    writer: str = "auto",
+    actor: Any = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check every row, then write all new rows (or, with any bad row, raise ImportRejected and write nothing)."""
+    started = time.perf_counter()
+    if writer == "auto":
+        writer = "copy" if connection.vendor == "postgresql" else "generic"
+    if writer not in ("generic", "copy") or (writer == "copy" and connection.vendor != "postgresql"):
+        raise file_error("import_bad_writer")
+    plan = import_check(path=path, source=source, progress=progress)
+    if not plan.ok:
+        raise ImportRejected(plan.errors, plan.rows)
+    if dry_run or not plan.gifts:
+        return ImportResult(plan=plan, written=0, writer=writer, seconds=time.perf_counter() - started)
+    if writer == "copy":
+        first, last = write_copy(plan, actor=actor, progress=progress or _Silent())
+    else:
+        first, last = write_generic(plan, actor=actor, progress=progress or _Silent())
+    return ImportResult(plan=plan, written=len(plan.gifts), writer=writer, seconds=time.perf_counter() - started,
+                        first_entry_id=first, last_entry_id=last)

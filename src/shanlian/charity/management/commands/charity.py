@@ -84,7 +84,8 @@ def _import_rules() -> str:
 
 
 def _import(command: Command, options: dict[str, Any]) -> None:
-    from shanlian.charity.importer import ImportRejected, gifts_import
+    from shanlian.charity.importer import ImportRejected
+    from shanlian.charity.importer_write import gifts_import
 
     errors = command.stderr
     try:
