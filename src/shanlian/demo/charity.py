@@ -166,7 +166,7 @@ class CharitySeeder:
         # What is still on the finance desk today: a request (every third fund, and the demo worker's), an approval
         # waiting for the bank (every fourth).
         waiting = "requested" if i % 3 == 0 or street.name == "北京街道" else ("approved" if i % 4 == 0 else "")
-        plan: dict[str, Any] = {"i": i, "fund": None, "waiting": waiting}
+        plan: dict[str, Any] = {"i": i, "fund": None, "waiting": waiting, "busy": street.name == "北京街道"}
         args: dict[str, Any] = {
             "actor": self.admin, "code": f"gz-{street.code}", "name": f"{street.name}社区慈善基金", "division": street,
             "custodian": federation, "station": station, "opened_on": opened, "fee_rate": self.rng.choice(["0", "0.03", "0.05"]),
@@ -202,7 +202,8 @@ class CharitySeeder:
         if not at:
             return
         start = max(self.history_start, opened)
-        for _ in range(self.rng.randint(10, 20)):
+        # The demo station worker's street is a busy one: its donation points take a gift every week or two.
+        for _ in range(self.rng.randint(60, 80) if plan.get("busy") else self.rng.randint(10, 20)):
             company = self.rng.random() < 0.2
             point = self.rng.choice(at)
             channels = [c for c, ok in (("cash", point.accepts_cash), ("transfer", point.accepts_transfer)) if ok]
