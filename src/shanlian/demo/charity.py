@@ -1,10 +1,13 @@
-"""The demo city's charity money, written through the charity services as real use would.
+"""The demo city's charity money, written through the charity services as real use would, in the order it
+happened (`Timeline`, under the time bank's simulated clock): each entry is recorded on its day.
 
 Every street's station raises for a community fund held in custody by 广州市慈善会 (as the city's
-community charity funds are). The year shows gifts at donation points (cash, transfer, goods), the
-Giving Day joint appeal of 5 September with a sponsor's matching pool (closed), a winter appeal that
-is open now, payouts at every stage, receipts (one voided and reissued), a refund, quarterly
-management fees, and a sealed ledger. A second run writes nothing.
+community charity funds are). The books run from 1 January of the year before the demo's year (`demo_year`):
+gifts at donation points (cash recorded that evening or a few days later, transfers, goods given out again), the
+Giving Day joint appeals of 5 September with a sponsor's matching pool (closed), a winter appeal that is open
+now, a payout each quarter of each project (asked, approved, paid; this week's still waiting), receipts (one
+voided and reissued), a refund, quarterly management fees, the disclosure reports on the days they fall due, and
+a sealed ledger. A second run writes nothing.
 """
 
 from __future__ import annotations
