@@ -183,10 +183,10 @@ class CharitySeeder:
             self.counts["charity_funds"] += 1
 
         self.timeline.at(_on(opened, "10:00"), create)
-        for title, purpose, (low, high), lines in self.rng.sample(PROJECTS, 2):
+        for n, (title, purpose, (low, high), lines) in enumerate(self.rng.sample(PROJECTS, 2)):
             start = dt.date(self.rng.choice([self.year - 1, self.year]), self.rng.randint(1, 3), 1)
             project = {"title": f"{street.name.removesuffix('街道').removesuffix('镇')}{title}", "purpose": purpose,
-                       "budget": self.rng.randrange(low, high, 1000), "starts_on": start, "lines": lines,
+                       "budget": self.rng.randrange(low, high, 1000), "starts_on": start, "lines": lines, "turn": n,
                        "ends_on": dt.date(self.year, 12, 31) if start.year < self.year else dt.date(self.year + 1, 6, 30)}
             planned = max(_on(opened, "10:30"), _on(start - dt.timedelta(days=self.rng.randint(5, 20)), "10:30"))
             self.timeline.at(planned, self.project, plan, project)
@@ -197,7 +197,7 @@ class CharitySeeder:
         project = cs.project_create(actor=self.admin, fund=plan["fund"], title=spec["title"], purpose=spec["purpose"],
                                     budget=spec["budget"], starts_on=spec["starts_on"], ends_on=spec["ends_on"])
         self.counts["charity_projects"] += 1
-        self.payouts(plan, project, spec["lines"])
+        self.payouts(plan, project, spec["lines"], spec["turn"])
 
     # -- gifts -------------------------------------------------------------------------------------------
 
@@ -297,7 +297,7 @@ class CharitySeeder:
             plan = {"fund": fund, "i": -1, "waiting": ""}
             self.timeline.at(_on(dt.date(self.year, 1, 1) - dt.timedelta(days=12), "10:30"), self.project, plan, {
                 "title": "长者送餐上门", "purpose": "elderly", "budget": 60000, "starts_on": dt.date(self.year, 1, 1),
-                "ends_on": dt.date(self.year, 12, 31), "lines": ("送餐上门人工", "餐具与保温箱")})
+                "ends_on": dt.date(self.year, 12, 31), "lines": ("送餐上门人工", "餐具与保温箱"), "turn": 0})
 
         self.timeline.at(_on(opened, "10:00"), create)
 
@@ -398,12 +398,15 @@ class CharitySeeder:
 
     # -- spending ----------------------------------------------------------------------------------------
 
-    def payouts(self, plan: dict[str, Any], project: Project, items: tuple[str, ...]) -> None:
-        """A payout each quarter of the project's run: asked for mid-quarter, approved by the federation's finance
-        office a few days later and paid after that. The latest ones are still waiting, as on any day."""
+    def payouts(self, plan: dict[str, Any], project: Project, items: tuple[str, ...], turn: int) -> None:
+        """A tranche every other quarter of the project's run, the fund's two projects taking turns (so each quarter
+        the fund pays one): asked for mid-quarter, approved by the federation's finance office a few days later and
+        paid after that. The latest ones are still waiting, as on any day."""
         first = max(project.starts_on, self.history_start)
         quarters = _quarters(first, min(project.ends_on, self.today))
         for k, (q_start, _q_end) in enumerate(quarters):
+            if (q_start.year * 4 + q_start.month // 3) % 2 != turn:
+                continue
             hhmm = f"{self.rng.randint(9, 17)}:{self.rng.choice(['05', '20', '40'])}"
             asked = _on(q_start + dt.timedelta(days=self.rng.randint(15, 45)), hhmm)
             waiting = plan["waiting"] if k == len(quarters) - 1 and project.ends_on > self.today else ""
@@ -411,8 +414,8 @@ class CharitySeeder:
                 asked = self.now - dt.timedelta(days=self.rng.randint(1, 9), hours=self.rng.randint(0, 6))
             approve = asked + dt.timedelta(days=self.rng.randint(1, 4), hours=self.rng.randint(0, 5))
             pay = approve + dt.timedelta(days=self.rng.randint(1, 5))
-            spec = {"k": k, "share": self.rng.choice(["0.18", "0.22", "0.26"]), "ref": f"ICBC{self.rng.randint(10**11, 10**12 - 1)}",
-                    "reject": plan["i"] % 11 == 5 and k == 1, "payee_station": k % 2 == 0,
+            spec = {"k": k, "share": self.rng.choice(["0.36", "0.44", "0.52"]), "ref": f"ICBC{self.rng.randint(10**11, 10**12 - 1)}",
+                    "reject": plan["i"] % 11 == 5 and k in (1, 2), "payee_station": k % 2 == 0,
                     "approve": None if waiting == "requested" else min(approve, self.now - dt.timedelta(minutes=30)),
                     "pay": None if waiting else pay}
             self.timeline.at(asked, self.payout, plan, project, items, spec)
