@@ -82,7 +82,7 @@ def build() -> tuple[str, str, list[str]]:
                                   targets=[(fund, None) for fund in funds])
     campaign = cs.campaign_open(actor=finance, campaign=campaign)
     cs.match_pool_create(actor=finance, campaign=campaign, sponsor_name="bench", ratio="1", per_donor_cap="1000",
-                         per_day_cap="1000000000", total_cap="1000000000", deposit="1000000000")
+                         per_day_cap="100000000", total_cap="100000000", deposit="100000000")
     print(f"built a federation, {len(funds):,} funds, a campaign and a pool in {time.perf_counter() - t0:.1f} s", flush=True)
     return slug, "bench", [fund.code for fund in funds]
 

@@ -1,8 +1,8 @@
 """Donation intake through the HTTP API, beside pgbench's one-row INSERT rate on the same server.
 
 Starts gunicorn (real processes, SHANLIAN_DEBUG off) against PostgreSQL, by default with uvicorn workers serving
-`shanlian.asgi`: the intake gateway (src/shanlian/charity/gateway.py) answers single online gifts from an event
-loop through group commit (src/shanlian/charity/services/groupcommit.py: the gifts of concurrent requests
+`shanlian.asgi`: the intake gateway (src/shanlian/charity/intake/gateway.py) answers single online gifts from an event
+loop through group commit (src/shanlian/charity/intake/groupcommit.py: the gifts of concurrent requests
 written in one transaction, each request answered after that COMMIT), and Django everything else. Seeds a
 federation, a fund, a finance officer and a machine token through the services, then runs C clients (C
 concurrent keep-alive connections, in a couple of asyncio processes on uvloop so that the clients cost the
@@ -289,8 +289,8 @@ def profile(secret: str) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from shanlian.charity.services import groupcommit
-    from shanlian.charity.services.batch import BatchGiftIn, BatchGiftResult
+    from shanlian.charity.intake import groupcommit
+    from shanlian.charity.intake.batch import BatchGiftIn, BatchGiftResult
 
     client = Client()
     auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
@@ -342,7 +342,7 @@ balances, every key holds) before COMMIT.
 **The path here.** The intake gateway (uvicorn workers, `shanlian.asgi`) parses the request in C, checks the body
 with the API's schema, takes the token, the caller's roles, the fund and the campaign from a few seconds'
 memory of the process, and hands the gift to its process's committer thread, which writes all the gifts waiting
-in ONE transaction (`services.batch`: ~10 statements for the whole group) and only then lets the event loop
+in ONE transaction (`intake.batch`: ~10 statements for the whole group) and only then lets the event loop
 answer each request. Anything else (a replay, an error, another path) is Django's, unchanged.
 "Gifts per transaction" above is the mean group size.
 
@@ -396,7 +396,8 @@ def main() -> None:
     connection.close()  # no connection of ours is inherited by the forked clients
 
     runs: dict[int, dict[str, Any]] = {}
-    env = {"SHANLIAN_GROUP_COMMIT": args.group_commit}
+    # (The bench's "auto" means grouped wherever the server can group: the setting's "on" for gthread workers.)
+    env = {"SHANLIAN_GROUP_COMMIT": "on" if args.group_commit == "auto" and args.worker_class == "gthread" else args.group_commit}
     group_commit = args.group_commit == "on" or (args.group_commit == "auto" and args.worker_class != "sync")
     groups: dict[int, tuple[int, int]] = {}
     served: dict[int, str] = {}

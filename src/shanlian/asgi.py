@@ -1,4 +1,4 @@
-"""ASGI entry point: the intake gateway (charity/gateway.py) in front of the whole Django site.
+"""ASGI entry point: the intake gateway (charity/intake/gateway.py) in front of the whole Django site.
 
     gunicorn shanlian.asgi:application -k uvicorn_worker.UvicornWorker -w 2 -b 0.0.0.0:8000
 
@@ -23,7 +23,7 @@ from django.db import connections
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanlian.settings")
 django_application = get_asgi_application()
 
-from shanlian.charity.gateway import IntakeGateway  # noqa: E402 (after Django is set up)
+from shanlian.charity.intake.gateway import IntakeGateway  # noqa: E402 (after Django is set up)
 from shanlian.core.scheduler import start_configured  # noqa: E402
 from shanlian.schedule import SCHEDULE  # noqa: E402
 

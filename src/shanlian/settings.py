@@ -225,10 +225,11 @@ SHANLIAN: dict[str, Any] = {
     # Campaign progress counters are spread over this many rows (Giving-Day concurrency).
     "CHARITY_TALLY_SLOTS": int(os.environ.get("SHANLIAN_TALLY_SLOTS", "16")),
     # Single online gifts of concurrent API requests written in one transaction (services/groupcommit.py):
-    # "auto" (on in gunicorn gthread workers), "on" or "off"; and how long (ms) a group gathers gifts at most.
+    # "auto" (the intake gateway groups, Django's endpoint does not), "on" (both: for gthread workers) or "off"; and
+    # how long (ms) a group gathers gifts at most.
     "CHARITY_GROUP_COMMIT": os.environ.get("SHANLIAN_GROUP_COMMIT", "auto"),
     "CHARITY_GROUP_COMMIT_WINDOW": float(os.environ.get("SHANLIAN_GROUP_COMMIT_WINDOW_MS", "2")),
-    "CHARITY_GROUP_COMMIT_THREADS": int(os.environ.get("SHANLIAN_GROUP_COMMIT_THREADS", "0")),  # 0: 1 in the gateway, else 2
+    "CHARITY_GROUP_COMMIT_THREADS": int(os.environ.get("SHANLIAN_GROUP_COMMIT_THREADS", "0")),  # 0: 1 in the gateway, 2 elsewhere
     # Online payments: how long a payment may stay open, and the FakePay webhook secret (demo and tests).
     "CHARITY_PAYMENT_TTL_MINUTES": int(os.environ.get("SHANLIAN_PAYMENT_TTL_MINUTES", "30")),
     "FAKEPAY_SECRET": os.environ.get("SHANLIAN_FAKEPAY_SECRET", DEMO_KEYS["FAKEPAY_SECRET"]),

@@ -1,7 +1,7 @@
 """POST /api/charity/donations/batch: a payment platform forwards up to 1000 online gifts at once through the
 custodian's finance officer. Per-gift answers (created / replayed / refused with a code), a bad gift refuses
 only itself, replays give the first ids, the books balance, and the rows are those the single endpoint writes
-for the same gifts (set-based writer on PostgreSQL, per gift on SQLite)."""
+for the same gifts (the one gift writer, on both databases)."""
 
 from __future__ import annotations
 
@@ -228,7 +228,7 @@ def test_closed_fund_and_closed_campaign_are_refused(client, books, city):
 
 
 def test_a_failed_write_writes_nothing(client, books, city, monkeypatch):
-    from shanlian.charity.services import batch
+    from shanlian.charity.intake import batch
 
     auth = bearer(city.users["finance"])
     before = counts(), Account.objects.get(pk=books.fund.account.pk).balance
@@ -292,7 +292,7 @@ def pg():
         pytest.skip("the set-based writer runs on PostgreSQL")
 
 
-def test_pg_uses_the_small_set_writer_and_costs_the_same_queries_for_few_and_many(pg, client, books, city):
+def test_pg_batches_cost_the_same_queries_for_few_and_many(pg, client, books, city):
     auth = bearer(city.users["finance"])
     MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("100000"), total_cap=Decimal("100000"))
 
@@ -306,12 +306,12 @@ def test_pg_uses_the_small_set_writer_and_costs_the_same_queries_for_few_and_man
 
     queries("warm", 2)  # the campaign's tally row and the like exist from here on
     assert queries("few", 4) == queries("many", 40)
-    assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "small"
     assert_books_clean()
 
 
-def test_pg_batches_above_small_use_the_copy_writer_and_write_the_same_rows(pg, client, books, city, monkeypatch):
-    from shanlian.charity.services import batch
+def test_pg_large_sets_through_copy_write_the_same_rows(pg, client, books, city, monkeypatch):
+    from shanlian.charity.intake import writer
+    from shanlian.ledger import posting
 
     user = city.users["finance"]
     auth = bearer(user)
@@ -322,14 +322,13 @@ def test_pg_batches_above_small_use_the_copy_writer_and_write_the_same_rows(pg, 
     try:
         with transaction.atomic():
             assert send(client, gifts, **auth).json()["created"] == 12
-            assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "small"
             small_rows, small_end = gift_rows(f"api:{user.pk}", keys), accounts()
             raise Undo
     except Undo:
         pass
-    monkeypatch.setattr(batch, "SMALL", 5)
+    monkeypatch.setattr(posting, "ARRAYS_MAX", 5)  # more than this many entries, and gifts, go through COPY
+    monkeypatch.setattr(writer, "COPY_FROM", 5)
     assert send(client, gifts, **auth).json()["created"] == 12
-    assert AuditLog.objects.filter(action="charity.donation.batch").latest("pk").after["writer"] == "set"
     assert gift_rows(f"api:{user.pk}", keys) == small_rows and accounts() == small_end
     assert any(r[-1] for r in small_rows)
     assert_books_clean()
@@ -338,8 +337,8 @@ def test_pg_batches_above_small_use_the_copy_writer_and_write_the_same_rows(pg, 
 def test_pg_plain_sql_look_ups_read_what_the_orm_reads(pg, client, books, city):
     """On PostgreSQL a committer's look-ups are plain SQL (`batch._stored`, `importer._named`); SQLite runs the ORM's.
     Both must give the same values for the same rows."""
-    from shanlian.charity.importer import Targets
-    from shanlian.charity.services import batch
+    from shanlian.charity.intake import batch
+    from shanlian.charity.intake.importer import Targets
 
     user = city.users["finance"]
     MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("100000"), total_cap=Decimal("100000"))
@@ -367,7 +366,7 @@ def test_pg_plain_sql_look_ups_read_what_the_orm_reads(pg, client, books, city):
 def test_pg_a_match_the_pool_account_cannot_pay_is_refused_under_the_lock(pg, client, books, city, monkeypatch):
     """The last guard in the writer (plain SQL on PostgreSQL): should a match get past the room checks (a race), the
     pool's guarded account refuses to go below zero, with the pool's code, and nothing is written."""
-    from shanlian.charity.services import batch
+    from shanlian.charity.intake import batch
 
     MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("10000000"), total_cap=Decimal("10000000"),
                                                      per_donor_cap=Decimal("10000000"))

@@ -1,4 +1,4 @@
-"""The intake gateway (charity/gateway.py, served as `shanlian.asgi`): single online gifts answered by an event loop
+"""The intake gateway (charity/intake/gateway.py, served as `shanlian.asgi`): single online gifts answered by an event loop
 through the group committer; everything else by Django, unchanged.
 
 The end-to-end tests call the ASGI application in-process (httpx's ASGI transport). The gateway reads the
@@ -24,10 +24,9 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from shanlian.charity import api as charity_api
-from shanlian.charity import gateway
 from shanlian.charity.api_schemas import DonationIn
+from shanlian.charity.intake import gateway, groupcommit
 from shanlian.charity.models import Donation
-from shanlian.charity.services import groupcommit
 from shanlian.ledger.models import Entry, Posting
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
 from shanlian.people.services import api_token_create, api_token_revoke

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shanlian.charity import services as cs
-from shanlian.charity.importer_write import gifts_import
+from shanlian.charity.intake.importer_write import gifts_import
 from shanlian.charity.models import Donation, DonationStatus, FundIncomeMonth, MatchGift
 from shanlian.charity.selectors import disclosure as ds
 from shanlian.charity.selectors import fund_disclosure

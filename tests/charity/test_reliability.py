@@ -1,7 +1,7 @@
 """Giving while app servers die: no acknowledged gift is lost, none is recorded twice, the books balance.
 
 Two gunicorn servers serve this test's own PostgreSQL database (the data is committed, so they see it): one
-with sync workers, one with gthread workers and group commit (services/groupcommit.py) for online gifts.
+with sync workers, one with gthread workers and group commit (intake/groupcommit.py) for online gifts.
 Eight client threads give for about 20 seconds: a station worker's cash gifts and a payment platform's
 online gifts in a campaign with a matching pool, each with its own Idempotency-Key. Clients retry with
 the same key after a connection error or a 5xx, sometimes re-send a gift that was already acknowledged
@@ -123,9 +123,9 @@ def test_acknowledged_gifts_survive_killed_servers(books, city):
 
     # One server with sync workers (the direct path, a transaction per gift), one with gthread workers, where
     # the online gifts go through the group committer (acknowledged only after their group's COMMIT), and one
-    # ASGI server with the intake gateway (charity/gateway.py: the same committer behind an event loop).
+    # ASGI server with the intake gateway (charity/intake/gateway.py: the same committer behind an event loop).
     servers = [Server(url=url, workers=2),
-               Server(url=url, workers=2, worker_class="gthread", threads=8, env={"SHANLIAN_GROUP_COMMIT": "auto"}),
+               Server(url=url, workers=2, worker_class="gthread", threads=8, env={"SHANLIAN_GROUP_COMMIT": "on"}),
                Server(url=url, workers=2, worker_class="uvicorn", env={"SHANLIAN_GROUP_COMMIT": "auto"})]
     book = Ledger()
     stop_at = settle_by = 0.0  # set once the servers are up

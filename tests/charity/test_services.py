@@ -127,12 +127,12 @@ def test_match_stops_at_day_and_total_caps(books, city):
 
 
 def test_gift_and_match_post_together_or_not_at_all(books, city, monkeypatch):
-    from shanlian.charity.services import donations as mod
+    from shanlian.charity.intake import writer as mod
 
     def boom(*a, **k):
         raise RuntimeError("crash after posting")
 
-    monkeypatch.setattr(mod, "_tally", boom)
+    monkeypatch.setattr(mod, "tally_add", boom)
     entries, fund_before, pool_before = Entry.objects.count(), bal(books.fund.account), bal(books.pool.account)
     with pytest.raises(RuntimeError):
         cs.donation_record(actor=city.users["finance"], fund=books.fund, amount="50", channel="transfer", donor_name="x",

@@ -57,6 +57,10 @@ from .api_schemas import (
     statement_out,
     yuan,
 )
+from .intake import groupcommit
+from .intake.batch import CREATED as GIFT_CREATED
+from .intake.batch import REPLAYED as GIFT_REPLAYED
+from .intake.batch import BatchGiftIn, BatchGiftResult, donation_batch_record
 from .models import (
     Campaign,
     Channel,
@@ -72,11 +76,7 @@ from .models import (
 from .selectors.disclosure import fund_statement
 from .selectors.public import receipt_verify_url
 from .selectors.staff import donation_get, fund_get, funds_list, payout_get, payouts_list, receipt_get, staff_may_open
-from .services import groupcommit
 from .services._access import is_custodian_finance
-from .services.batch import CREATED as GIFT_CREATED
-from .services.batch import REPLAYED as GIFT_REPLAYED
-from .services.batch import BatchGiftIn, BatchGiftResult, donation_batch_record
 
 router = Router(tags=["charity"])
 

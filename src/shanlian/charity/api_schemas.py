@@ -235,7 +235,7 @@ class BatchOut(Schema):
 
 
 def batch_out(result: Any) -> dict[str, Any]:
-    """From `services.batch.BatchResult`: no query."""
+    """From `intake.batch.BatchResult`: no query."""
     gifts = []
     for g in result.gifts:
         row: dict[str, Any] = {"index": g.index, "idempotency_key": g.idempotency_key, "status": g.status}

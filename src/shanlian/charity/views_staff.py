@@ -202,6 +202,10 @@ def gift_create(request: HttpRequest, code: str) -> HttpResponse:
                     source="station", external_id=token,
                 )
             except DomainError as exc:
+                if exc.code == "entry_conflict" and selectors.donation_by_token(token=token) is not None:
+                    # The same form sent twice at the same moment: the other request recorded it.
+                    messages.info(request, _("This gift was already recorded (the form was sent twice)."))
+                    return redirect("charity:fund_detail", code=fund.code)
                 add_domain_error(form, exc)
                 status = exc.status
             except IntegrityError:

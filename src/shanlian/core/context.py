@@ -12,6 +12,7 @@ class RequestMeta:
     user_agent: str = ""
     path: str = ""
     via: str = "system"  # page, api, command, system
+    credential: str = ""  # what signed the request in: "token:<the token's prefix>", "session", or nothing
 
 
 SYSTEM = RequestMeta()

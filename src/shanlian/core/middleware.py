@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from .context import RequestMeta, current
 from .errors import DomainError, ValidationFailed, lazy_format
 from .inputs import text_problem
+
+_PREFIX = re.compile(r"[A-Za-z0-9_-]{1,8}")
+
+
+def credential_of(authorization: str, has_session: bool) -> str:
+    """What a request is signed in with, for its audit rows: a bearer token by its prefix (the first 8 characters,
+    which the token list shows; never the rest), else "session" when it carries a session cookie."""
+    if authorization.startswith("Bearer "):
+        prefix = authorization[7:].strip()[:8]
+        return f"token:{prefix}" if _PREFIX.fullmatch(prefix) else "token"
+    return "session" if has_session else ""
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -32,6 +44,7 @@ class RequestContextMiddleware:
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 path=request.path,
                 via=via,
+                credential=credential_of(request.META.get("HTTP_AUTHORIZATION", ""), settings.SESSION_COOKIE_NAME in request.COOKIES),
             )
         )
         try:

@@ -23,6 +23,7 @@ class AuditLog(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     via = models.CharField(_("channel"), max_length=16, blank=True)
+    credential = models.CharField(_("signed in with"), max_length=16, blank=True)  # "token:<prefix>", "session"
 
     class Meta:
         verbose_name = _("audit log entry")

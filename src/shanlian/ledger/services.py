@@ -1,42 +1,30 @@
 """Every write to the ledger: opening accounts, posting balanced entries, reversing them.
 
-`entry_post` locks the touched accounts in id order (no deadlocks between concurrent entries),
-checks the entry balances per unit and that no guarded account would go negative, writes the
-postings and moves the stored balances in the same transaction. Entries from outside carry
-(source, external_id): the same key with the same content returns the first entry; with other
-content it is refused (409), as TigerBeetle does.
+`entry_post` posts one entry through `posting.entries_post`, the ledger's one writer of entries, postings and
+balances (for one entry or thousands): it checks the entry balances per unit, writes the postings, locks the
+touched accounts in id order (no deadlocks between concurrent entries), checks no guarded account would go
+negative and moves the stored balances, in the same transaction. Entries from outside carry (source,
+external_id): the same key with the same content returns the first entry; with other content it is refused
+(409), as TigerBeetle does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.errors import Conflict, NotFound, ValidationFailed, lazy_format
+from shanlian.core.errors import Conflict, ValidationFailed, lazy_format
 from shanlian.core.idempotency import replayed
-from shanlian.core.inputs import date_window
-from shanlian.core.money import Hours, Money
 
-from .models import Account, AccountType, Entry, Hold, HoldStatus, Posting, Unit
-
-
-@dataclass(frozen=True)
-class Leg:
-    """One side of an entry: a signed amount on an account (+ debit, - credit)."""
-
-    account: Account
-    amount: Decimal
+from .models import Account, AccountType, Entry, Hold, HoldStatus, Unit
+from .posting import NewEntry, entries_post, leg_amount
 
 
 def account_open(*, code: str, name: str, unit: str, type: str, guarded: bool = False) -> Account:
@@ -56,45 +44,6 @@ def account_open(*, code: str, name: str, unit: str, type: str, guarded: bool = 
     return account
 
 
-def _amount(unit: str, value: Any) -> Decimal:
-    """Validate an amount in its unit: yuan to the fen, hours to the half hour; never zero."""
-    amount = Money(value).amount if unit == Unit.CNY else Hours(value).value.quantize(Decimal("0.01"))
-    if amount == 0:
-        raise ValidationFailed("zero_amount", _("A posting amount cannot be zero."))
-    return amount
-
-
-# The largest balance kept exactly on both databases: PostgreSQL's NUMERIC(18, 2) holds more, but SQLite keeps
-# decimals as binary floats, exact to 15 significant digits (a trillion yuan, to the fen, with room). No entry may
-# take a balance past it: it is refused with a clear error before anything is written, so a full account refuses
-# only what would overflow it.
-BALANCE_LIMIT = Decimal("9999999999999.99")
-
-
-def balance_fits(code: str, balance: Decimal) -> None:
-    if abs(balance) > BALANCE_LIMIT:
-        raise Conflict("balance_limit", lazy_format(
-            _("Account %(code)s cannot hold more; this entry is refused (nothing was written)."), {"code": code}))
-
-
-def _content_hash(memo: str, legs: Sequence[Leg]) -> str:
-    body = sorted((leg.account.pk, str(leg.amount)) for leg in legs)
-    return hashlib.sha256(json.dumps({"memo": memo, "legs": body}).encode()).hexdigest()
-
-
-def _check_balanced(legs: Sequence[Leg]) -> None:
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for leg in legs:
-        totals[leg.account.unit] += leg.amount
-    unbalanced = {unit: total for unit, total in totals.items() if total != 0}
-    if unbalanced:
-        raise ValidationFailed(
-            "entry_unbalanced",
-            lazy_format(_("The entry does not balance: %(detail)s."), {"detail": ", ".join(f"{u} {t}" for u, t in unbalanced.items())}),
-        )
-
-
-@transaction.atomic
 def entry_post(
     *,
     legs: Sequence[tuple[Account, Any]],
@@ -105,69 +54,15 @@ def entry_post(
     reverses: Entry | None = None,
     booked_on: dt.date | None = None,
 ) -> Entry:
-    """Post a balanced entry. `booked_on` is the day the money or hours moved (today when not given): from
-    DATE_EARLIEST to a day ahead of today, as every date the books hold."""
-    if len(legs) < 2:
-        raise ValidationFailed("entry_too_short", _("An entry needs at least two postings."))
-    clean = [Leg(account, _amount(account.unit, amount)) for account, amount in legs]
-    _check_balanced(clean)
-    day = timezone.localdate() if booked_on is None else date_window(
-        booked_on, field="booked_on", latest=timezone.localdate() + dt.timedelta(days=1))
-    digest = _content_hash(memo, clean)
-    if external_id:
-        existing = Entry.objects.filter(source=source, external_id=external_id).first()
-        if existing is not None:
-            return _same_or_conflict(existing, digest)
-    # Lock the accounts in a fixed order and apply the movements; a guarded account may not go below zero.
-    # FOR NO KEY UPDATE: it still serialises writers of a balance, but does not wait for (or block) the key-share
-    # locks that foreign-key checks of other transactions' postings take, e.g. a bulk import's.
-    movement: dict[int, Decimal] = defaultdict(Decimal)
-    for leg in clean:
-        movement[leg.account.pk] += leg.amount
-    locked = {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=sorted(movement)).order_by("pk")}
-    if len(locked) != len(movement):
-        raise NotFound("unknown_account", _("An account in this entry does not exist."))
-    for pk, delta in movement.items():
-        account = locked[pk]
-        if account.guarded and account.balance - account.held + account.normal_sign * delta < 0:
-            raise ValidationFailed(
-                "insufficient_balance",
-                lazy_format(_("Account %(code)s has %(balance)s; this entry would take it below zero."),
-                            {"code": account.code, "balance": account.balance}),
-            )
-        balance_fits(account.code, account.balance + account.normal_sign * delta)
-    try:
-        with transaction.atomic():
-            entry = Entry.objects.create(
-                source=source, external_id=external_id, content_hash=digest, memo=memo[:300], reverses=reverses,
-                booked_on=day,
-            )
-    except IntegrityError:
-        # Another request with the same key committed between our check and our insert.
-        existing = Entry.objects.filter(source=source, external_id=external_id).first()
-        if existing is None or reverses is not None:
-            raise Conflict("entry_conflict", _("This entry conflicts with another one.")) from None
-        return _same_or_conflict(existing, digest)
-    Posting.objects.bulk_create(
-        [Posting(entry=entry, account=leg.account, unit=leg.account.unit, amount=leg.amount) for leg in clean]
-    )
-    # The rows are locked, so the new balance is written as an exact value rather than balance + delta:
-    # SQLite keeps decimals as binary floats, and repeated in-database additions would drift off the fen.
-    for pk, delta in movement.items():
-        if delta:
-            Account.objects.filter(pk=pk).update(balance=locked[pk].balance + locked[pk].normal_sign * delta)
-    audit_log(actor=actor, action="ledger.entry.post", obj=entry,
-              after={"source": source, "external_id": external_id, "legs": [[leg.account.code, str(leg.amount)] for leg in clean]})
-    return entry
-
-
-def _same_or_conflict(existing: Entry, digest: str) -> Entry:
-    if existing.content_hash != digest:
-        raise Conflict(
-            "idempotency_mismatch",
-            _("This external id was already used for an entry with different content."),
-        )
-    return replayed(existing)
+    """Post a balanced entry: `posting.entries_post` with one entry. `booked_on` is the day the money or hours moved
+    (today when not given): from DATE_EARLIEST to a day ahead of today, as every date the books hold. The same key
+    with the same content returns the first entry (marked replayed); with other content it is refused (409)."""
+    posted = entries_post(
+        [NewEntry(legs=[(account.pk, amount) for account, amount in legs], memo=memo, source=source, external_id=external_id,
+                  booked_on=booked_on, reverses_id=reverses.pk if reverses is not None else None)],
+        actor=actor, accounts=[account for account, _amount in legs])[0]
+    entry = Entry.objects.get(pk=posted.id)
+    return replayed(entry) if posted.replayed else entry
 
 
 @transaction.atomic
@@ -208,7 +103,7 @@ def hold_create(
         raise ValidationFailed("unit_mismatch", _("Both accounts of a hold must have the same unit."))
     if debit_account.pk == credit_account.pk:
         raise ValidationFailed("same_account", _("A hold moves between two different accounts."))
-    value = _amount(debit_account.unit, amount)
+    value = leg_amount(debit_account.unit, amount)
     if value < 0:
         raise ValidationFailed("negative_amount", _("A hold's amount must be positive."))
     if external_id:

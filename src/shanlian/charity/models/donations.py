@@ -186,6 +186,11 @@ class Donation(models.Model):
         "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="refunded_donation", db_index=False
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The audit row of the request the gift came by (who, from which address and user agent, signed in how): written
+    # with the gift by the gift writer. No database key (as a seal's entry ids): an audit row is evidence, and a
+    # million-row import should not pay a key check per gift for it.
+    audit = models.ForeignKey("core.AuditLog", verbose_name=_("came by"), null=True, blank=True, on_delete=models.DO_NOTHING,
+                              db_constraint=False, db_index=False, related_name="+", editable=False)
 
     class Meta:
         verbose_name = _("donation")

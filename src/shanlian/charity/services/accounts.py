@@ -8,12 +8,18 @@ from shanlian.ledger.services import account_open
 from shanlian.orgs.models import Organization
 
 
+def asset_code(org_id: int, *, goods: bool = False) -> str:
+    """The code of a federation's cash (or goods) account."""
+    return f"fed:{org_id}:{'goods' if goods else 'cash'}"
+
+
 def federation_cash(org: Organization) -> Account:
-    return account_open(code=f"fed:{org.pk}:cash", name=f"{org.name} 银行存款", unit=Unit.CNY, type=AccountType.ASSET, guarded=True)
+    return account_open(code=asset_code(org.pk), name=f"{org.name} 银行存款", unit=Unit.CNY, type=AccountType.ASSET, guarded=True)
 
 
 def federation_goods(org: Organization) -> Account:
-    return account_open(code=f"fed:{org.pk}:goods", name=f"{org.name} 受赠物资", unit=Unit.CNY, type=AccountType.ASSET, guarded=True)
+    return account_open(code=asset_code(org.pk, goods=True), name=f"{org.name} 受赠物资", unit=Unit.CNY, type=AccountType.ASSET,
+                        guarded=True)
 
 
 def federation_fee_income(org: Organization) -> Account:

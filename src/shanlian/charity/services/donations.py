@@ -3,31 +3,27 @@ goods inventory of donation points."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
-from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, ValidationFailed, field_error, lazy_format
 from shanlian.core.inputs import Checks, amount_in, decimal_in, limit, model_text, moment_window, text_in
 from shanlian.core.money import Money, fen_sum
-from shanlian.ledger.models import Account
 from shanlian.ledger.services import entry_post, entry_reverse
 from shanlian.orgs.models import DonationPoint
 
 from .. import memos
+from ..intake.writer import GiftRow, RowSpec, gifts_write
 from ..models import (
     Campaign,
     CampaignStatus,
-    CampaignTally,
     CampaignTarget,
     Channel,
     CommunityFund,
@@ -41,8 +37,9 @@ from ..models import (
     ProjectStatus,
     ReceiptStatus,
 )
+from ..tallies import tally_add
 from ._access import require_custodian_finance, require_fund_raiser
-from .accounts import federation_cash, federation_goods
+from .accounts import federation_goods
 
 ANONYMOUS = "匿名爱心人士"
 STATION_CHANNELS = {Channel.CASH, Channel.TRANSFER, Channel.GOODS}
@@ -108,14 +105,6 @@ def _match_amount(pool: MatchPool, *, amount: Money, donor_key: str, day: Any, a
         available,
     )
     return Money(max(room, Decimal("0")).quantize(Decimal("0.01")))
-
-
-def _tally(campaign: Campaign, fen: int, gifts: int) -> None:
-    slot = random.randrange(domain_setting("CHARITY_TALLY_SLOTS"))
-    updated = CampaignTally.objects.filter(campaign=campaign, slot=slot).update(fen=F("fen") + fen, gifts=F("gifts") + gifts)
-    if not updated:
-        CampaignTally.objects.bulk_create([CampaignTally(campaign=campaign, slot=slot)], ignore_conflicts=True)
-        CampaignTally.objects.filter(campaign=campaign, slot=slot).update(fen=F("fen") + fen, gifts=F("gifts") + gifts)
 
 
 def _same_gift(existing: Donation, **fields: Any) -> Donation:
@@ -202,13 +191,10 @@ def donation_record(
             raise field_error("point", "point_not_for_fund", _("This donation point is not in the fund's street."))
     _check_target(fund, project, campaign, received_at, late_ok=late_ok)
 
-    custodian = fund.custodian
     if channel == Channel.GOODS:
-        debit, credit = federation_goods(custodian), fund.goods_account
+        credit_id = fund.goods_account_id
     else:
-        debit = federation_cash(custodian)
-        credit = project.restricted_account if project is not None else fund.account
-    legs: list[tuple[Account, Any]] = [(debit, money.amount), (credit, -money.amount)]
+        credit_id = project.restricted_account_id if project is not None else fund.account_id
     match: tuple[MatchPool, Money] | None = None
     if campaign is not None and donor_key and channel not in (Channel.GOODS, Channel.SEED):
         day = timezone.localdate(received_at)
@@ -217,36 +203,18 @@ def donation_record(
                                   available=pool.account.balance - pool.account.held)
             if extra.is_positive():
                 match = (pool, extra)
-                legs += [(pool.account, extra.amount), (credit, -extra.amount)]
                 break
-    entry = entry_post(
-        legs=legs, memo=memos.gift(donor_name), source=f"charity.{source}",
-        external_id=external_id, actor=actor, booked_on=timezone.localdate(received_at),
+    row = GiftRow(
+        external_id=external_id, received_at=received_at, donor=donor_name, amount=money.amount, fund_id=fund.pk,
+        custodian_id=fund.custodian_id, credit_account_id=credit_id, campaign_id=campaign.pk if campaign is not None else None,
+        match=match[1].amount if match else Decimal("0.00"), pool_id=match[0].pk if match else None, donor_key=donor_key,
+        project_id=project.pk if project is not None else None, point_id=point.pk if point is not None else None,
+        show_name=show_name, message=message, donor_user_id=donor_user.pk if getattr(donor_user, "pk", None) else None,
+        goods=(goods.item, Decimal(goods.quantity), goods.unit) if goods is not None else None,
     )
-    donation = Donation(
-        fund=fund, project=project, campaign=campaign, channel=channel, amount=money, donor_name=donor_name,
-        show_name=show_name, donor_user=donor_user if getattr(donor_user, "pk", None) else None, donor_key=donor_key,
-        point=point, message=message, received_at=received_at,
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None, source=source, external_id=external_id,
-        entry=entry,
-    )
-    if goods is not None:
-        donation.goods_item, donation.goods_quantity, donation.goods_unit = goods.item, goods.quantity, goods.unit
-    donation.save()
-    if match is not None:
-        pool, extra = match
-        MatchGift.objects.create(pool=pool, donation=donation, amount=extra, day=timezone.localdate(received_at), donor_key=donor_key)
-        MatchPool.objects.filter(pk=pool.pk).update(matched_total=pool.matched_total + extra)
-    if channel == Channel.GOODS and goods is not None and point is not None:
-        GoodsMovement.objects.create(
-            point=point, fund=fund, item=donation.goods_item, unit=donation.goods_unit, quantity=goods.quantity, value=money,
-            donation=donation, entry=entry, recorded_by=donation.recorded_by,
-        )
-    if campaign is not None:
-        _tally(campaign, (money + (match[1] if match else Money(0))).fen, 1)
-    audit_log(actor=actor, action="charity.donation.record", obj=donation,
-              after={"amount": str(money), "fund": fund.pk, "channel": channel, "match": str(match[1]) if match else None})
-    return donation
+    spec = RowSpec(source=source, channel=channel, recorded_by_id=actor.pk if getattr(actor, "is_authenticated", False) else None)
+    [(donation_id, _entry_id)] = gifts_write([row], spec=spec, actor=actor)
+    return Donation.objects.select_related("entry").get(pk=donation_id)
 
 
 @transaction.atomic
@@ -273,7 +241,7 @@ def donation_refund(*, actor: Any, donation: Donation, reason: str, _skip_access
         MatchGift.objects.filter(pk=match.pk).update(refunded=True)
     if locked.campaign_id is not None:
         total = locked.amount + (match.amount if match else Money(0))
-        _tally(locked.campaign, -total.fen, -1)  # type: ignore[arg-type]
+        tally_add(locked.campaign_id, -total.fen, -1)
     locked.status, locked.refund_entry = DonationStatus.REFUNDED, reversal
     locked.save(update_fields=["status", "refund_entry"])
     audit_log(actor=actor, action="charity.donation.refund", obj=locked, after={"reason": reason})

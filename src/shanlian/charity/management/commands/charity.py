@@ -72,26 +72,26 @@ def _import_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("--source", default="import",
                         help="name of the exporting platform; (source, external id) makes the import idempotent")
     parser.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
-    parser.add_argument("--writer", choices=["auto", "generic", "copy"], default="auto",
-                        help="auto: COPY on PostgreSQL, one gift at a time elsewhere")
     parser.add_argument("--max-errors", type=int, default=200, help="how many refused rows to list (all are counted)")
 
 
 def _import_rules() -> str:
-    from shanlian.charity import importer
+    from shanlian.charity.intake import importer
 
     return (importer.__doc__ or "").split("\n\nWriting:")[0]  # the rules, without the note for developers
 
 
 def _import(command: Command, options: dict[str, Any]) -> None:
-    from shanlian.charity.importer import ImportRejected
-    from shanlian.charity.importer_write import gifts_import
+    from shanlian.charity.intake.importer import ImportRejected
+    from shanlian.charity.intake.importer_write import gifts_import
+    from shanlian.core.context import RequestMeta, current
 
     errors = command.stderr
+    request = current.set(RequestMeta(via="command", path="charity import"))  # what each gift's audit row names
     try:
         with RichProgress(getattr(errors, "_out", sys.stderr)) as progress:
             result = gifts_import(path=options["file"], source=options["source"], dry_run=options["dry_run"],
-                                  writer=options["writer"], progress=progress)
+                                  progress=progress)
     except ImportRejected as rejected:
         limit = options["max_errors"]
         for error in rejected.errors[:limit]:
@@ -101,15 +101,17 @@ def _import(command: Command, options: dict[str, Any]) -> None:
         raise CommandError(both(rejected.message), returncode=1) from None
     except DomainError as exc:
         raise CommandError(f"{both(exc.message)} ({exc.code})", returncode=1) from None
+    finally:
+        current.reset(request)
     plan = result.plan
     params = {"rows": f"{plan.rows:,}", "new": f"{len(plan.gifts):,}", "already": f"{plan.already:,}", "amount": str(plan.amount),
-              "matched": str(plan.matched), "seconds": f"{result.seconds:.1f}", "writer": result.writer}
+              "matched": str(plan.matched), "seconds": f"{result.seconds:.1f}"}
     if options["dry_run"]:
         command.stdout.write(both(_("Checked %(rows)s rows: all good; %(new)s would be imported (%(amount)s, matched "
                                     "%(matched)s), %(already)s already there. Nothing was written (dry run)."), params))
         return
     command.stdout.write(both(_("Imported %(new)s of %(rows)s rows (%(amount)s, matched %(matched)s); %(already)s "
-                                "were already there. %(seconds)s s, writer %(writer)s."), params))
+                                "were already there. %(seconds)s s."), params))
     if options["verbosity"] >= 2:  # machine-readable step times (bench/bulk_import.py reads them)
         for step, seconds in plan.timings.items():
             command.stdout.write(f"timing\t{step}\t{seconds:.3f}")

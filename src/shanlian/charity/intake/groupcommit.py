@@ -10,8 +10,8 @@ Here each app process has one committer thread fed by a queue. A request thread 
 to the committer and waits. The committer takes the first gift waiting, then every other gift already
 queued (and, for up to `CHARITY_GROUP_COMMIT_WINDOW` milliseconds, those still arriving) up to
 `GROUP_MAX` gifts, and writes them with the batch endpoint's path (`batch.donation_batch_record`: the
-checks against the database, the matching pools' room, the set-based writer on PostgreSQL, each touched
-balance moved once, one `charity.donation.batch` audit row, ONE COMMIT). Only after that COMMIT does it
+checks against the database, the matching pools' room, the gift writer, each touched balance moved once,
+one audit row per request with its address, user agent and token, ONE COMMIT). Only after that COMMIT does it
 wake the request threads: **a gift is acknowledged only once it is committed**; a process killed before
 the COMMIT acknowledged nothing, and the client's retry with the same key finds the gift or none.
 
@@ -28,9 +28,10 @@ gift waits at most the window (the window is only the extra time spent gathering
   the direct path may also accept it). Replays are answered from the stored gift, exactly as before.
 - Idempotency stays in the database: the unique (source, external id) of the gifts and the entries.
 
-`CHARITY_GROUP_COMMIT`: "on", "off", or "auto" (the default): on in a gunicorn `gthread` worker, where
-one process serves many requests at once; off elsewhere (a sync worker serves one request at a time, so
-a group would always hold one gift; tests on SQLite run the direct path unless they ask for this one).
+`CHARITY_GROUP_COMMIT` (SHANLIAN_GROUP_COMMIT), configuration rather than a guess at the server: "auto" (the
+default), the intake gateway groups and Django's endpoint takes the direct path; "on", Django's endpoint groups
+too (for gunicorn `gthread` workers, where one process serves many requests at once; a sync worker serves one
+request at a time, so its groups would always hold one gift); "off", nothing groups.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -49,6 +49,7 @@ from typing import Any
 from django.db import connection
 
 from shanlian.core.conf import domain_setting
+from shanlian.core.context import SYSTEM, RequestMeta, current
 from shanlian.core.errors import DomainError
 
 from .batch import BatchGiftIn, BatchGiftResult, donation_batch_record
@@ -58,18 +59,16 @@ log = logging.getLogger(__name__)
 GROUP_MAX = 200  # gifts per transaction (the batch path takes up to batch.BATCH_MAX)
 WAIT_SECONDS = 60.0  # a request waits this long for its group; then it takes the direct path (its key keeps it single)
 IDLE_CLOSE_SECONDS = 5.0  # the committer gives its database connection back after this long without gifts
-# Committer threads per process (CHARITY_GROUP_COMMIT_THREADS, 0 for this default): in a gthread worker 2, so that
-# while one waits for its COMMIT (the WAL flush) the next group is being written; in the intake gateway's
-# process 1 (its event loop needs the rest of the process's time, and one committer makes the largest groups;
+# Committer threads per process (CHARITY_GROUP_COMMIT_THREADS, 0 for the caller's default): in a gthread worker 2,
+# so that while one waits for its COMMIT (the WAL flush) the next group is being written; the intake gateway asks
+# for 1 (its event loop needs the rest of the process's time, and one committer makes the largest groups;
 # measured with bench/intake.py). Their transactions lock the shared rows (pools, accounts, tallies) in the
 # same order, at their ends.
 
 
-def default_threads() -> int:
+def default_threads(default: int = 2) -> int:
     configured = int(domain_setting("CHARITY_GROUP_COMMIT_THREADS") or 0)
-    if configured > 0:
-        return configured
-    return 1 if "uvicorn" in sys.modules else 2
+    return configured if configured > 0 else default
 
 
 def mode() -> str:
@@ -81,12 +80,10 @@ def mode() -> str:
 
 
 def enabled() -> bool:
-    """Whether a Django request (`charity.api.donations_create`) takes the group path. The intake gateway
-    (charity/gateway.py) takes it unless the mode is "off"."""
-    found = mode()
-    if found == "auto":
-        return "gunicorn.workers.gthread" in sys.modules
-    return found == "on"
+    """Whether a Django request (`charity.api.donations_create`) takes the group path: only when the mode is "on"
+    (set it for gthread workers that serve single gifts). The intake gateway (charity/intake/gateway.py) takes it unless
+    the mode is "off"."""
+    return mode() == "on"
 
 
 @dataclass(eq=False)
@@ -95,6 +92,7 @@ class Ticket:
 
     actor: Any
     gift: BatchGiftIn
+    request: RequestMeta = SYSTEM  # the request the gift came by: its audit row names it
     done: threading.Event | None = None  # `submit` waits on it; the gateway is woken by `on_done`
     result: BatchGiftResult | None = None
     # Called by the committer thread once the group has committed (or failed), e.g. to wake an event loop.
@@ -135,11 +133,12 @@ class GroupCommitter:
         return ticket.result
 
     def enqueue(self, *, actor: Any, gift: BatchGiftIn, on_done: Callable[[Ticket], None] | None = None,
-                done: threading.Event | None = None) -> Ticket:
+                done: threading.Event | None = None, request: RequestMeta | None = None) -> Ticket:
         """Queue a gift without waiting: once its group has committed or failed, the committer's thread sets `done`
-        (`submit` waits on it) and calls `on_done(ticket)` (the intake gateway's event loop is woken this way)."""
+        (`submit` waits on it) and calls `on_done(ticket)` (the intake gateway's event loop is woken this way).
+        `request`: where the gift came from (by default the current request's, core.context)."""
         self._ensure_running()
-        ticket = Ticket(actor=actor, gift=gift, done=done, on_done=on_done)
+        ticket = Ticket(actor=actor, gift=gift, request=request or current.get(), done=done, on_done=on_done)
         self.queue.put(ticket)
         return ticket
 
@@ -227,7 +226,8 @@ class GroupCommitter:
     def _commit_one_caller(self, tickets: list[Ticket]) -> None:
         _fresh_connection()
         try:
-            result = donation_batch_record(actor=tickets[0].actor, gifts=[t.gift for t in tickets])
+            result = donation_batch_record(actor=tickets[0].actor, gifts=[t.gift for t in tickets],
+                                           requests=[t.request for t in tickets])
         except DomainError as exc:  # e.g. the caller lost the role: the direct path says so to each request
             log.info("group commit: %s gifts refused as a group (%s); each takes the direct path", len(tickets), exc.code)
             with self._stats_lock:
@@ -259,14 +259,15 @@ _committer_pid = 0
 _lock = threading.Lock()
 
 
-def committer() -> GroupCommitter:
-    """This process's committer (a forked process gets its own: threads do not survive a fork)."""
+def committer(threads: int | None = None) -> GroupCommitter:
+    """This process's committer (a forked process gets its own: threads do not survive a fork); `threads`: how many
+    committer threads it runs when this call makes it (`default_threads`)."""
     global _committer, _committer_pid
     pid = os.getpid()
     if _committer is None or _committer_pid != pid:
         with _lock:
             if _committer is None or _committer_pid != pid:
-                _committer, _committer_pid = GroupCommitter(), pid
+                _committer, _committer_pid = GroupCommitter(threads=default_threads(threads or 2)), pid
     return _committer
 
 

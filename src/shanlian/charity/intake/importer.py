@@ -22,8 +22,7 @@ nothing is written. The rules (`shanlian charity import --help` shows them too):
 - Idempotent by (source, external id): a row already imported with the same content counts as
   "already there"; with different content it is an error (idempotency_mismatch) and nothing is written.
 
-Writing: see `importer_write` (one gift at a time through `donation_record` on any database, or
-COPY and set-based statements in one transaction on PostgreSQL).
+Writing: see `importer_write` (all the rows in one transaction, through the gift writer `intake.writer`).
 """
 
 from __future__ import annotations
@@ -48,9 +47,7 @@ from shanlian.core.errors import ValidationFailed, lazy_format
 from shanlian.core.inputs import amount_in, earliest_date, limit, text_problem
 from shanlian.core.money import Money, fen_sum
 
-from . import memos
-from .importer_read import cell_text, columns_map, file_error, sheet_open
-from .models import (
+from ..models import (
     Campaign,
     CampaignStatus,
     CampaignTarget,
@@ -61,7 +58,9 @@ from .models import (
     MatchGift,
     MatchPool,
 )
-from .services import ANONYMOUS
+from ..services.donations import ANONYMOUS
+from .importer_read import cell_text, columns_map, file_error, sheet_open
+from .writer import GiftRow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
@@ -322,8 +321,13 @@ class Gift:
     target: Target
     pool_id: int | None = None
 
-    def memo(self) -> str:
-        return memos.gift(self.donor)
+    def row_for(self, donor_key: str) -> GiftRow:
+        """The gift as the gift writer takes it."""
+        t = self.target
+        return GiftRow(external_id=self.external_id, received_at=self.received_at, donor=self.donor, amount=self.amount,
+                       fund_id=t.fund_id, custodian_id=t.custodian_id, credit_account_id=t.credit_account_id,
+                       campaign_id=t.campaign_id, match=self.match, pool_id=self.pool_id if self.match else None,
+                       donor_key=donor_key)
 
 
 @dataclass
@@ -369,7 +373,6 @@ class ImportPlan:
 class ImportResult:
     plan: ImportPlan
     written: int
-    writer: str
     seconds: float
     first_entry_id: int | None = None
     last_entry_id: int | None = None

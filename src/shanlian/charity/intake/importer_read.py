@@ -37,7 +37,6 @@ FILE_MESSAGES: dict[str, Promise] = {
     "import_bad_xlsx": _("The file looks like XLSX but cannot be opened as a workbook."),
     "import_missing_column": _("The file has no column for %(column)s; the header row is: %(header)s."),
     "import_duplicate_column": _("Two columns mean %(column)s: “%(first)s” and “%(second)s”."),
-    "import_bad_writer": _("The COPY writer needs PostgreSQL; use the generic writer."),
     "import_bad_source": _("A source name is 1 to 32 letters, digits, “-”, “_” or “.”."),
 }
 

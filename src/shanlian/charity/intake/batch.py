@@ -19,13 +19,11 @@ finance officer, as it would forward them one by one to `POST /api/charity/donat
   in that order would get. With `match` (the platform already applied the sponsor's rules), that amount
   is drawn whole from the first pool with room for it as `shanlian charity import` does ("0" means none).
   The pools are locked (in id order, as `donation_record` locks them) before the room is read.
-- Writing: on PostgreSQL the importer's set-based writer (`importer_write.write_set`: COPY into a
-  temporary table, a few INSERT ... SELECT, each account's balance moved once), or for up to `SMALL` gifts
-  (a group commit's, services/groupcommit.py) `_write_small`, the same rows in fewer round trips (one
-  statement of data-modifying CTEs over arrays instead of the temporary table); elsewhere one gift at a
-  time (`importer_write.record_planned`). All write the same rows as `donation_record` does for the
+- Writing: the gift writer (`intake.writer.gifts_write`, the file import's too), which posts the entries
+  through the ledger's set-based `entries_post` and writes the same rows as `donation_record` does for the
   single endpoint: channel online, recorded by the caller, the same entry (memo, legs, source, content
-  hash). Audit: one `charity.donation.batch` row per request (plus the per-gift rows on the generic path).
+  hash). Audit: one `charity.donation.batch` row per request (its answer: created, replayed, refused), and the
+  writer's row for the request the written gifts came by, which each gift names (`Donation.audit`).
 """
 
 from __future__ import annotations
@@ -38,20 +36,22 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-import psycopg
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
+from shanlian.core.context import RequestMeta
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, lazy_format
 from shanlian.core.inputs import text_problem
 from shanlian.core.money import Money, fen_sum
 from shanlian.core.scoping import Role
 
-from ..importer import (
+from ..models import Channel, Donation, MatchGift, MatchPool
+from ..services._access import scope_of
+from ..services.donations import ANONYMOUS
+from .importer import (
     CENT,
     MAX_EXTERNAL_ID,
     SHANGHAI,
@@ -64,16 +64,11 @@ from ..importer import (
     _fmt_time,
     _parse_time,
     _PoolRoom,
-    _Silent,
     donor_text,
     time_error,
 )
-from ..models import Campaign, Channel, CommunityFund, Donation, MatchGift, MatchPool
-from ._access import scope_of
-from .donations import ANONYMOUS
 
 BATCH_MAX = 1000
-SMALL = 200  # up to this many gifts, PostgreSQL writes them with `_write_small` (fewer round trips than `write_set`)
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 ATTEMPTS = 3  # a batch racing another request with the same keys is checked and written again
 
@@ -129,7 +124,6 @@ class BatchGiftResult:
 @dataclass
 class BatchResult:
     gifts: list[BatchGiftResult] = field(default_factory=list)
-    writer: str = ""
 
     def count(self, status: str) -> int:
         return sum(1 for g in self.gifts if g.status == status)
@@ -303,8 +297,10 @@ def _refused(index: int, key: str, errors: list[RowError]) -> BatchGiftResult:
                            message="; ".join(_message(e.code, e.params) for e in errors))
 
 
-def donation_batch_record(*, actor: Any, gifts: Sequence[BatchGiftIn]) -> BatchResult:
-    """Check every gift, then write all the good new ones in one transaction; see the module's notes."""
+def donation_batch_record(*, actor: Any, gifts: Sequence[BatchGiftIn],
+                          requests: Sequence[RequestMeta] | None = None) -> BatchResult:
+    """Check every gift, then write all the good new ones in one transaction; see the module's notes. `requests`:
+    the request each gift came by (a group commit's gifts came by many); by default the current one."""
     scope = scope_of(actor)
     if not (scope.is_superuser or scope.has(Role.FEDERATION_FINANCE)):
         raise PermissionDenied("online_needs_custodian_finance", MESSAGES["online_needs_custodian_finance"])
@@ -314,7 +310,7 @@ def donation_batch_record(*, actor: Any, gifts: Sequence[BatchGiftIn]) -> BatchR
         raise ValidationFailed("batch_too_large", lazy_format(_("Send at most %(max)s gifts in one batch."), {"max": BATCH_MAX}))
     for attempt in range(ATTEMPTS):
         try:
-            return _attempt(actor, scope, gifts)
+            return _attempt(actor, scope, gifts, requests)
         except (IntegrityError, Conflict) as exc:
             # Another request wrote some of these keys (or took a pool's room) meanwhile: check again.
             if attempt == ATTEMPTS - 1 or (isinstance(exc, Conflict) and exc.code not in (
@@ -323,7 +319,7 @@ def donation_batch_record(*, actor: Any, gifts: Sequence[BatchGiftIn]) -> BatchR
     raise AssertionError("unreachable")
 
 
-def _attempt(actor: Any, scope: Any, gifts: Sequence[BatchGiftIn]) -> BatchResult:
+def _attempt(actor: Any, scope: Any, gifts: Sequence[BatchGiftIn], requests: Sequence[RequestMeta] | None) -> BatchResult:
     source = f"api:{actor.pk}"
     checker = _Checker(scope=scope, source=source, now=timezone.now(), gifts=gifts)
     results: dict[int, BatchGiftResult] = {}
@@ -350,22 +346,18 @@ def _attempt(actor: Any, scope: Any, gifts: Sequence[BatchGiftIn]) -> BatchResul
                                         Money(row["match__amount"]).amount if row["match__amount"] is not None else ZERO)
         else:
             results[gift.row] = _refused(gift.row, gift.external_id, [RowError(gift.row, "idempotency_mismatch")])
-    writer = ""
     with transaction.atomic():
         written = _allocate(fresh, results)
         if written:
-            writer, known = _write(written, actor=actor, source=source)
-            ids = known if known is not None else {k: (pk, e) for k, pk, e in Donation.objects.filter(
-                source=source, external_id__in=[g.external_id for g in written]).values_list("external_id", "pk", "entry_id")}
-            for gift in written:
-                pk, entry_id = ids[gift.external_id]
+            for gift, (pk, entry_id) in zip(written, _write(written, actor=actor, source=source, requests=requests),
+                                            strict=True):
                 results[gift.row] = _answer(gift, CREATED, pk, entry_id, gift.received_at, gift.match)
-        out = BatchResult(gifts=[results[i] for i in range(len(gifts))], writer=writer)
+        out = BatchResult(gifts=[results[i] for i in range(len(gifts))])
         entries = [r.entry_id for r in out.gifts if r.status == CREATED and r.entry_id is not None]
         audit_log(actor=actor, action="charity.donation.batch", object_type="charity.batch", object_id=source, after={
             "gifts": len(gifts), "created": len(entries), "replayed": out.count(REPLAYED), "refused": out.count(REFUSED),
             "amount": str(Money(sum((g.amount for g in written), ZERO))), "matched": str(Money(sum((g.match for g in written), ZERO))),
-            "writer": writer, "first_entry_id": min(entries, default=None), "last_entry_id": max(entries, default=None),
+            "first_entry_id": min(entries, default=None), "last_entry_id": max(entries, default=None),
         })
     return out
 
@@ -392,119 +384,20 @@ def _allocate(fresh: list[_Planned], results: dict[int, BatchGiftResult]) -> lis
     return [g for g in fresh if g.row not in refused]
 
 
-def _write(gifts: list[_Planned], *, actor: Any, source: str) -> tuple[str, dict[str, tuple[int, int]] | None]:
-    """Write the gifts; returns the writer's name and, when it knows them, each key's (donation id, entry id)."""
-    from ..importer_write import RowSpec, record_planned, write_set
+def _write(gifts: list[_Planned], *, actor: Any, source: str,
+           requests: Sequence[RequestMeta] | None) -> list[tuple[int, int]]:
+    """Write the gifts through the gift writer, each naming the request it came by; returns each one's
+    (donation id, entry id)."""
+    from .writer import RowSpec, gifts_write
 
-    spec = RowSpec(source=source, channel=Channel.ONLINE, donor_key=lambda g: g.donor_key,  # type: ignore[attr-defined]
-                   recorded_by_id=actor.pk if getattr(actor, "is_authenticated", False) else None)
-    if connection.vendor == "postgresql" and len(gifts) <= SMALL:
-        return "small", _write_small(gifts, spec=spec)
-    if connection.vendor == "postgresql":
-        write_set(gifts, spec=spec, progress=_Silent())
-        return "set", None
-    funds = {f.pk: f for f in CommunityFund.objects.select_related("custodian", "account").filter(pk__in={g.target.fund_id for g in gifts})}
-    campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in={g.target.campaign_id for g in gifts if g.target.campaign_id})}
+    rows = []
     for gift in gifts:
-        campaign = campaigns[gift.target.campaign_id] if gift.target.campaign_id else None
-        record_planned(gift, spec=spec, fund=funds[gift.target.fund_id], campaign=campaign, actor=actor)
-    return "generic", None
-
-
-_CASH: dict[int, int] = {}  # custodian id -> its cash account's id (accounts are never deleted nor renumbered)
-_SEQUENCES: dict[str, str] = {}
-
-
-def _write_small(gifts: Sequence[_Planned], *, spec: Any) -> dict[str, tuple[int, int]]:
-    """`importer_write.write_set` for a few gifts (a group commit's, a small batch's), in fewer round trips: the
-    entries, their postings and the gifts in ONE statement (data-modifying CTEs over arrays, instead of a
-    temporary table, a COPY and an INSERT per table), then exactly what `write_set` does: the deferred checks,
-    the pools re-checked, the accounts locked in id order and moved once each, the pools and tallies. The same
-    rows, memos and content hashes as `write_set` (and `donation_record`)."""
-    from ..importer_write import donation_insert, hash_cached, plan_gift, settle
-
-    cash = {pk: _CASH[pk] for pk in {g.target.custodian_id for g in gifts} if pk in _CASH}
-    custodians = {g.target.custodian_id for g in gifts} - cash.keys()
-    if custodians:
-        from shanlian.orgs.models import Organization
-
-        from .accounts import federation_cash
-
-        opened = {org.pk: federation_cash(org).pk for org in Organization.objects.filter(pk__in=custodians)}
-        cash.update(opened)
-        transaction.on_commit(lambda: _CASH.update(opened))  # remembered once it surely exists
-    pool_ids = {g.pool_id for g in gifts if g.pool_id and g.match}
-    pool_accounts = dict(MatchPool.objects.filter(pk__in=pool_ids).values_list("pk", "account_id")) if pool_ids else {}
-    posted: dict[int, Decimal] = defaultdict(Decimal)
-    pool_total: dict[int, Decimal] = defaultdict(Decimal)
-    tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    columns: list[list[Any]] = [[] for _ in range(16)]
-    memo_json: dict[str, str] = {}
-    for gift in gifts:
-        t = gift.target
-        debit, credit, memo, legs, pool_account, day = plan_gift(gift, cash, pool_accounts, posted, pool_total, tally)
-        row = (gift.row, gift.external_id, gift.received_at, gift.donor, spec.donor_key(gift), gift.amount, gift.match,
-               t.fund_id, t.campaign_id, gift.pool_id if pool_account else None, debit, credit, pool_account, memo[:300],
-               hash_cached(memo, legs, memo_json), day)
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-    with connection.cursor() as cursor:
-        if not _SEQUENCES:
-            for table in ("ledger_entry", "charity_donation"):
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-                _SEQUENCES[table] = cursor.fetchone()[0]
-        try:
-            # Parameters bound by the server, in binary, and the statement prepared once per connection (a committer
-            # keeps its connection): Django's cursor would quote every array element into the SQL text in Python.
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as bound:  # (Django's exceptions)
-                bound.execute(f"""
-                    WITH s AS MATERIALIZED (
-                        SELECT d.*, nextval(%s::regclass) AS entry_id, nextval(%s::regclass) AS donation_id
-                          FROM unnest(%s::int[], %s::varchar[], %s::timestamptz[], %s::varchar[], %s::varchar[], %s::numeric[],
-                                      %s::numeric[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
-                                      %s::bigint[], %s::varchar[], %s::varchar[], %s::date[])
-                               AS d ({', '.join(_SMALL_COLUMNS)})
-                         ORDER BY d.row_no
-                    ), entries AS (
-                        INSERT INTO ledger_entry (id, source, external_id, content_hash, memo, posted_at, reverses_id, booked_on)
-                        SELECT entry_id, %s, external_id, content_hash, memo, now(), NULL, (received_at AT TIME ZONE %s)::date
-                          FROM s ORDER BY row_no
-                    ), postings AS (
-                        INSERT INTO ledger_posting (entry_id, account_id, unit, amount)
-                        SELECT s.entry_id, leg.account_id, 'CNY', leg.amount
-                          FROM s CROSS JOIN LATERAL (VALUES (1, s.debit_id, s.amount), (2, s.credit_id, -s.amount),
-                                                            (3, s.pool_account_id, s.match), (4, s.credit_id, -s.match))
-                               AS leg (n, account_id, amount)
-                         WHERE leg.amount <> 0
-                         ORDER BY s.row_no, leg.n
-                    ), donations AS ({donation_insert("s")}
-                    )
-                    SELECT row_no, donation_id, entry_id, match > 0 FROM s ORDER BY row_no""",  # noqa: S608 (column names are constants)
-                    [_SEQUENCES["ledger_entry"], _SEQUENCES["charity_donation"], *columns, f"charity.{spec.source}",
-                     settings.TIME_ZONE, str(spec.channel), spec.recorded_by_id, spec.source], prepare=True)
-                written = bound.fetchall()
-            matched = [(r, d) for r, d, _e, has_match in written if has_match]
-            if matched:  # after the gifts, as `write_set` does (the income roll-up counts a match with its gift)
-                by_row = {g.row: g for g in gifts}
-                cursor.execute("""
-                    INSERT INTO charity_matchgift (pool_id, donation_id, amount, day, donor_key, refunded)
-                    SELECT * , false FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::date[], %s::varchar[])""",
-                               [[by_row[r].pool_id for r, _d in matched], [d for _r, d in matched],
-                                [by_row[r].match for r, _d in matched],
-                                [timezone.localdate(by_row[r].received_at) for r, _d in matched],
-                                [spec.donor_key(by_row[r]) for r, _d in matched]])
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
-        except IntegrityError as exc:
-            if "idempotency" in str(exc):
-                raise Conflict("import_conflict", _("Another import wrote some of these rows at the same time; run it again.")) from exc
-            raise
-        settle(cursor, gifts=gifts, posted=posted, pool_total=pool_total, pool_accounts=pool_accounts, tally=tally)
-    keys = {g.row: g.external_id for g in gifts}
-    return {keys[r]: (d, e) for r, d, e, _m in written}
-
-
-_SMALL_COLUMNS = ("row_no", "external_id", "received_at", "donor_name", "donor_key", "amount", "match", "fund_id", "campaign_id",
-                  "pool_id", "debit_id", "credit_id", "pool_account_id", "memo", "content_hash", "day")
+        row = gift.row_for(gift.donor_key)
+        if requests is not None:
+            row.request = requests[gift.row]
+        rows.append(row)
+    spec = RowSpec(source=source, channel=Channel.ONLINE, recorded_by_id=actor.pk if getattr(actor, "is_authenticated", False) else None)
+    return gifts_write(rows, spec=spec, actor=actor)
 
 
 def _answer(gift: _Planned, status: str, pk: int, entry_id: int, received_at: datetime, match: Decimal) -> BatchGiftResult:

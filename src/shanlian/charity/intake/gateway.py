@@ -10,7 +10,7 @@ finance officer's machine token) on its own path:
 2. the token, the caller's roles, the fund and the campaign come from this process's memory of the last few
    seconds (`TOKEN_SECONDS`; `charity.api.group_gift`), read in a helper thread when not remembered (the event
    loop never waits for the database);
-3. the gift joins this process's group committer (services/groupcommit.py), whose threads write the gifts of
+3. the gift joins this process's group committer (intake/groupcommit.py), whose threads write the gifts of
    all waiting requests in one transaction with the batch path's checks; the loop answers 201 only after that
    COMMIT, with the same body the API gives.
 
@@ -46,10 +46,13 @@ from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 from pydantic import BaseModel, ValidationError, create_model
 
-from .api import NotRemembered, Recent, group_gift
-from .api_schemas import DonationIn
-from .services import groupcommit
-from .services.batch import CREATED
+from shanlian.core.context import RequestMeta
+from shanlian.core.middleware import credential_of
+
+from ..api import NotRemembered, Recent, group_gift
+from ..api_schemas import DonationIn
+from . import groupcommit
+from .batch import CREATED
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class IntakeGateway:
     def committer(self) -> groupcommit.GroupCommitter:
         """This process's group committer, asked for once (after a fork, `_forget` makes the child ask again)."""
         if self._committer is None:
-            self._committer = groupcommit.committer()
+            self._committer = groupcommit.committer(threads=1)
         return self._committer
 
     def lookups(self) -> ThreadPoolExecutor:
@@ -183,7 +186,11 @@ class IntakeGateway:
             return None
         done: asyncio.Future[bool] = loop.create_future()
         waker = self.waker(loop)
-        ticket = self.committer().enqueue(actor=user, gift=gift.batch_gift(key), on_done=lambda _ticket: waker.wake(done))
+        client = scope.get("client") or ("", 0)
+        request = RequestMeta(ip=client[0] or "", user_agent=headers.get(b"user-agent", b"").decode("latin-1"), path=PATH,
+                              via="api", credential=credential_of(auth.decode("latin-1"), False))
+        ticket = self.committer().enqueue(actor=user, gift=gift.batch_gift(key), request=request,
+                                          on_done=lambda _ticket: waker.wake(done))
         timer = loop.call_later(groupcommit.WAIT_SECONDS, _settle, done, False)  # (cheaper than asyncio.wait_for)
         woken = await done
         timer.cancel()
@@ -267,7 +274,7 @@ def _hosts_changed(*, setting: str, **_kwargs: Any) -> None:
         _HOSTS.clear()
 
 
-setting_changed.connect(_hosts_changed, dispatch_uid="shanlian.charity.gateway.hosts")
+setting_changed.connect(_hosts_changed, dispatch_uid="shanlian.charity.intake.gateway.hosts")
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:
