@@ -134,21 +134,28 @@ def _row(account: Account) -> _AccountRow:
     return _AccountRow(account.pk, account.code, account.unit, account.type, account.guarded)
 
 
-def _accounts(ids: Iterable[int], given: Iterable[Account] = ()) -> dict[int, _AccountRow]:
+def _accounts(ids: Iterable[int], given: Iterable[Account] = ()) -> tuple[dict[int, _AccountRow], dict[int, tuple[Decimal, Decimal]]]:
+    """The accounts' definitions; on SQLite also their balances and holds, read in the same query (SQLite has no row
+    locks: the database's one writer lock serialises the writers, and the balances are read once)."""
     wanted = set(ids)
     known = {a.pk: _row(a) for a in given}
-    if connection.vendor == "postgresql":
+    balances: dict[int, tuple[Decimal, Decimal]] = {}
+    postgres = connection.vendor == "postgresql"
+    if postgres:
         known.update((pk, _ACCOUNTS[pk]) for pk in wanted - known.keys() if pk in _ACCOUNTS)
-    missing = wanted - known.keys()
+    missing = wanted - known.keys() if postgres else wanted
     if missing:
-        found = {pk: _AccountRow(pk, code, unit, type_, guarded) for pk, code, unit, type_, guarded in
-                 Account.objects.filter(pk__in=missing).values_list("pk", "code", "unit", "type", "guarded")}
+        found: dict[int, _AccountRow] = {}
+        for pk, code, unit, type_, guarded, balance, held in Account.objects.filter(pk__in=missing).values_list(
+                "pk", "code", "unit", "type", "guarded", "balance", "held"):
+            found[pk] = _AccountRow(pk, code, unit, type_, guarded)
+            balances[pk] = (balance, held)
         if len(found) != len(missing):
             raise NotFound("unknown_account", _("An account in this entry does not exist."))
         known.update(found)
-        if connection.vendor == "postgresql":
+        if postgres:
             transaction.on_commit(lambda: _ACCOUNTS.update(found))  # remembered once they surely exist
-    return known
+    return known, balances
 
 
 def _check(entry: NewEntry, accounts: dict[int, _AccountRow], first: dt.date, last: dt.date, today: dt.date) -> _Checked:
@@ -186,13 +193,13 @@ def entries_post(
     is the caller's transaction's to roll back, as it is when a key was taken meanwhile."""
     if not entries:
         return []
-    known = _accounts((pk for entry in entries for pk, _amount in entry.legs), accounts)
+    known, balances = _accounts((pk for entry in entries for pk, _amount in entry.legs), accounts)
     today = timezone.localdate()
     first, last = earliest_date(), today + dt.timedelta(days=1)
     checked = [_check(entry, known, first, last, today) for entry in entries]
     try:
         with transaction.atomic(savepoint=replays):
-            return _post(checked, known, actor=actor, replays=replays, then=then, audit=audit)
+            return _post(checked, known, actor=actor, replays=replays, then=then, audit=audit, balances=balances)
     except IntegrityError as exc:
         if not _key_taken(exc):
             raise
@@ -220,7 +227,8 @@ def _same_or_conflict(pk: int, stored_hash: str, digest: str) -> Posted:
 
 
 def _post(checked: list[_Checked], accounts: dict[int, _AccountRow], *, actor: Any, replays: bool,
-          then: Callable[[list[int]], None] | None, audit: bool) -> list[Posted]:
+          then: Callable[[list[int]], None] | None, audit: bool, balances: dict[int, tuple[Decimal, Decimal]]
+          ) -> list[Posted]:
     answers: dict[int, Posted] = {}
     if replays:
         answers = _stored(checked)
@@ -236,7 +244,7 @@ def _post(checked: list[_Checked], accounts: dict[int, _AccountRow], *, actor: A
             # balance rows are locked, so that gifts coming in meanwhile are not held up by these checks.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
-        _move_balances(fresh, accounts)
+        _move_balances(fresh, accounts, balances)
         if audit:
             _audit(fresh, ids, accounts, actor)
     return [answers[n] for n in range(len(checked))]
@@ -357,7 +365,7 @@ def _insert_copy(entries: list[_Checked], unit_of: dict[int, str]) -> list[int]:
 # -- the balances ---------------------------------------------------------------------------------------------------
 
 
-def _move_balances(entries: list[_Checked], accounts: dict[int, _AccountRow]) -> None:
+def _move_balances(entries: list[_Checked], accounts: dict[int, _AccountRow], read: dict[int, tuple[Decimal, Decimal]]) -> None:
     movement: dict[int, Decimal] = defaultdict(Decimal)
     for c in entries:
         for pk, amount in c.legs:
@@ -368,8 +376,7 @@ def _move_balances(entries: list[_Checked], accounts: dict[int, _AccountRow]) ->
             cursor.execute("SELECT id, balance, held FROM ledger_account WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [ids])
             locked = {pk: (balance, held) for pk, balance, held in cursor.fetchall()}
     else:
-        locked = {pk: (balance, held) for pk, balance, held in
-                  Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", "balance", "held")}
+        locked = read  # SQLite: read with the definitions, under the database's writer lock
     new: dict[int, Decimal] = {}
     for pk in ids:
         account, delta = accounts[pk], movement[pk]
