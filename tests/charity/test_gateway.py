@@ -23,9 +23,9 @@ from django.test import Client
 from django.utils import timezone
 from pydantic import ValidationError
 
-from shanlian.charity import api as charity_api
 from shanlian.charity.api_schemas import DonationIn
 from shanlian.charity.intake import gateway, groupcommit
+from shanlian.charity.intake import requests as intake_requests
 from shanlian.charity.models import Donation
 from shanlian.ledger.models import Entry, Posting
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
@@ -133,7 +133,7 @@ class Harness:
 @pytest.fixture
 def gw(settings, monkeypatch):
     settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "auto", "CHARITY_GROUP_COMMIT_WINDOW": 5}
-    monkeypatch.setattr(charity_api, "_recent", charity_api.Recent())  # nothing remembered from other tests' rows
+    monkeypatch.setattr(intake_requests, "_recent", intake_requests.Recent())  # nothing remembered from other tests' rows
     groupcommit.shutdown()
     harness = Harness()
     yield harness
@@ -312,7 +312,7 @@ def test_a_lost_role_stops_once_the_gateway_forgets_the_user(gw, books, city, mo
     assert gw.post(online(), key="role:1", token=token).status_code == 201
     RoleGrant.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     gw.app.tokens.data.clear()  # what TOKEN_SECONDS of waiting does
-    monkeypatch.setattr(charity_api, "_recent", charity_api.Recent())  # and the group path's 5 s memory
+    monkeypatch.setattr(intake_requests, "_recent", intake_requests.Recent())  # and the group path's 5 s memory
     before = counts()
     resp = gw.post(online(), key="role:2", token=token)
     assert resp.status_code == 403 and resp.json()["code"] and counts() == before

@@ -20,10 +20,10 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
 
-from shanlian.charity import api as charity_api
 from shanlian.charity import services as cs
 from shanlian.charity.api_schemas import donation_out
 from shanlian.charity.intake import groupcommit
+from shanlian.charity.intake import requests as intake_requests
 from shanlian.charity.intake.batch import BatchGiftIn
 from shanlian.charity.intake.groupcommit import GroupCommitter, Ticket
 from shanlian.charity.models import Donation, MatchGift
@@ -80,7 +80,7 @@ def grouped(settings, monkeypatch) -> Inline:
     settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "on"}
     inline = Inline()
     monkeypatch.setattr(groupcommit, "committer", lambda: inline)
-    monkeypatch.setattr(charity_api, "_recent", charity_api.Recent())
+    monkeypatch.setattr(intake_requests, "_recent", intake_requests.Recent())
     return inline
 
 
@@ -293,7 +293,7 @@ on_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
 @pytest.fixture
 def threaded(settings, monkeypatch):
     settings.SHANLIAN = {**settings.SHANLIAN, "CHARITY_GROUP_COMMIT": "on", "CHARITY_GROUP_COMMIT_WINDOW": 20}
-    monkeypatch.setattr(charity_api, "_recent", charity_api.Recent())  # nothing remembered from other tests' rows
+    monkeypatch.setattr(intake_requests, "_recent", intake_requests.Recent())  # nothing remembered from other tests' rows
     groupcommit.shutdown()
     yield groupcommit.committer()
     groupcommit.shutdown()  # its connection goes before the test database does

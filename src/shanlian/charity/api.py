@@ -9,7 +9,6 @@ that is a 404, as if it did not exist; a caller with none of these roles gets a 
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 from typing import Any
 
@@ -17,17 +16,16 @@ from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 from ninja.params import HeaderEx, P
 
 from shanlian.core.errors import Conflict, DomainError, PermissionDenied, field_error
-from shanlian.core.idempotency import KEY_DESCRIPTION, KEY_PATTERN, REPLAYED_HEADER, idempotency_key_in, was_replayed
-from shanlian.core.inputs import date_window, find_bad_text
+from shanlian.core.idempotency import KEY_DESCRIPTION, REPLAYED_HEADER, idempotency_key_in, was_replayed
+from shanlian.core.inputs import date_window
 from shanlian.core.schemas import ApiRequest, PageIn, errors, paginate
-from shanlian.core.scoping import Role, Scope
-from shanlian.orgs.models import DonationPoint
+from shanlian.core.scoping import Scope
 from shanlian.people.selectors import actor_scope
 
 from . import services
@@ -51,25 +49,20 @@ from .api_schemas import (
     batch_out,
     donation_out,
     fund_out,
-    local_iso,
     payout_out,
     receipt_out,
     statement_out,
-    yuan,
 )
 from .intake import groupcommit
 from .intake.batch import CREATED as GIFT_CREATED
 from .intake.batch import REPLAYED as GIFT_REPLAYED
-from .intake.batch import BatchGiftIn, BatchGiftResult, donation_batch_record
+from .intake.batch import BatchGiftIn, donation_batch_record
+from .intake.requests import GiftRequest, aware, fund_named, group_gift, project_named
 from .models import (
-    Campaign,
     Channel,
-    CommunityFund,
     Donation,
-    DonationStatus,
     Payout,
     PayoutLine,
-    Project,
     Receipt,
     ReceiptStatus,
 )
@@ -95,185 +88,7 @@ def _replay(response: HttpResponse, body: dict[str, Any]) -> Status[dict[str, An
     return Status(200, body)
 
 
-# -- what a request body names ------------------------------------------------------------------------
-# Funds, projects, campaigns and points are public facts, so an unknown one is bad input (400) rather than a
-# 404; whether the caller may use it is the service's question (403).
-
-
-def _fund_named(code: str) -> CommunityFund:
-    fund = CommunityFund.objects.select_related("division", "custodian", "account").filter(code=code).first()
-    if fund is None:
-        raise field_error("fund", "unknown_fund", _("There is no fund with this code."))
-    return fund
-
-
-def _project_named(project_id: int | None) -> Project | None:
-    if project_id is None:
-        return None
-    project = Project.objects.select_related("restricted_account").filter(pk=project_id).first()
-    if project is None:
-        raise field_error("project", "unknown_project", _("There is no such project."))
-    return project
-
-
-def _campaign_named(slug: str | None) -> Campaign | None:
-    if not slug:
-        return None
-    campaign = Campaign.objects.filter(slug=slug).first()
-    if campaign is None:
-        raise field_error("campaign", "unknown_campaign", _("There is no campaign with this code."))
-    return campaign
-
-
-def _point_named(point_id: int | None) -> DonationPoint | None:
-    if point_id is None:
-        return None
-    point = DonationPoint.objects.select_related("station__street").filter(pk=point_id).first()
-    if point is None:
-        raise field_error("point", "unknown_point", _("There is no such donation point."))
-    return point
-
-
-def _aware(value: datetime) -> datetime:
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
-
-
-# -- donations ----------------------------------------------------------------------------------------
-
-
-class _Gift:
-    """A donation request resolved to rows, and the test whether a stored gift is this request again."""
-
-    def __init__(self, payload: DonationIn, *, known: tuple[CommunityFund, Campaign | None] | None = None) -> None:
-        self.payload = payload
-        if known is not None:  # the group path: the fund and campaign from `_recent` (no project, point or goods)
-            self.fund, self.campaign = known
-            self.project = self.point = None
-        else:
-            self.fund = _fund_named(payload.fund)
-            self.project = _project_named(payload.project)
-            self.campaign = _campaign_named(payload.campaign)
-            self.point = _point_named(payload.point)
-        self.amount = services.gift_amount_in(payload.amount, channel=payload.channel)
-        self.goods: services.Goods | None = None
-        if payload.goods is not None:
-            self.goods = services.goods_in(services.Goods(item=payload.goods.item, quantity=payload.goods.quantity,
-                                                          unit=payload.goods.unit))
-
-    def same_as(self, d: Donation) -> bool:
-        p = self.payload
-        name = (p.donor_name or "").strip() or services.ANONYMOUS
-        stored = (d.fund_id, d.project_id, d.campaign_id, d.point_id, d.amount, d.channel, d.donor_name, d.show_name,
-                  d.donor_key, d.message)
-        asked = (self.fund.pk, getattr(self.project, "pk", None), getattr(self.campaign, "pk", None),
-                 getattr(self.point, "pk", None), self.amount, p.channel, name, p.show_name and name != services.ANONYMOUS,
-                 p.donor_key.strip(), p.message.strip())
-        if stored != asked:
-            return False
-        if p.received_at is not None and d.received_at != _aware(p.received_at):
-            return False
-        if self.goods is not None:
-            return (d.goods_item, d.goods_unit, d.goods_quantity) == (self.goods.item, self.goods.unit, self.goods.quantity)
-        return True
-
-    def answer(self, d: Donation) -> dict[str, Any]:
-        if not self.same_as(d):
-            raise Conflict("idempotency_mismatch", _("This Idempotency-Key was already used for a different gift."))
-        return donation_out(d, self.fund, self.campaign)
-
-    def batch_gift(self, key: str) -> BatchGiftIn:
-        p = self.payload
-        return BatchGiftIn(
-            idempotency_key=key, amount=str(self.amount.amount), fund=self.fund.code,
-            campaign=self.campaign.slug if self.campaign is not None else "", donor_name=p.donor_name, donor_key=p.donor_key,
-            received_at=_aware(p.received_at).isoformat() if p.received_at is not None else None,
-        )
-
-    def created(self, r: BatchGiftResult) -> dict[str, Any]:
-        """`donation_out` of the gift the group just wrote, from what the writer knows (no read)."""
-        return {
-            "id": r.donation_id, "fund": self.fund.code, "project": None,
-            "campaign": self.campaign.slug if self.campaign is not None else None, "amount": yuan(r.amount),
-            "match_amount": yuan(r.match), "channel": Channel.ONLINE.value,
-            "donor_name": (self.payload.donor_name or "").strip() or services.ANONYMOUS,
-            "received_at": local_iso(r.received_at), "entry_id": r.entry_id, "status": DonationStatus.CONFIRMED.value,
-            "external_id": r.idempotency_key,
-        }
-
-
-def _groupable(p: DonationIn) -> bool:
-    """An online gift the batch path stores exactly as `donation_record` would: no project, point, goods,
-    message or public name (the batch path writes none of these)."""
-    name = (p.donor_name or "").strip() or services.ANONYMOUS
-    return (p.channel == Channel.ONLINE and p.project is None and p.point is None and p.goods is None and p.message == ""
-            and not (p.show_name and name != services.ANONYMOUS))
-
-
-class Recent:
-    """Values remembered by this process for a few seconds. The group path remembers a caller's scope (only when it
-    lets the caller record online gifts), a fund and a campaign; the intake gateway a token's user. Only ever a
-    shortcut: the committer reads the funds and campaigns for every group and refuses what no longer holds, and a
-    refused gift goes down the direct path, which looks everything up again. A caller's roles are those of at most
-    `seconds` ago."""
-
-    def __init__(self, seconds: float = 5.0, size: int = 1000) -> None:
-        self.seconds, self.size = seconds, size
-        self.data: dict[tuple[str, Any], tuple[float, Any]] = {}
-
-    def get(self, key: tuple[str, Any], load: Any, *, may_load: bool = True) -> Any:
-        """The remembered value, or `load()` remembered (unless None); with `may_load` False a value not
-        remembered raises `NotRemembered` instead (the intake gateway's event loop never waits for the database)."""
-        hit = self.data.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        if not may_load:
-            raise NotRemembered(key)
-        value = load()
-        if value is not None:
-            self.put(key, value)
-        return value
-
-    def put(self, key: tuple[str, Any], value: Any) -> None:
-        if len(self.data) >= self.size:
-            self.data.clear()
-        self.data[key] = (time.monotonic() + self.seconds, value)
-
-
-class NotRemembered(LookupError):
-    """`Recent.get(..., may_load=False)` needed the database."""
-
-
-_recent = Recent()
-
-
-def group_gift(user: Any, payload: DonationIn, key: str | None, *, may_load: bool = True) -> _Gift | None:
-    """The request as a gift for the group path, from what this process remembers; None: take the direct path
-    (which answers every error as it always has). With `may_load` False, raises `NotRemembered` where it
-    would have to read the database."""
-    if not _groupable(payload) or not key or not KEY_PATTERN.match(key):
-        return None
-    if find_bad_text([payload.fund, payload.campaign, payload.donor_name, payload.donor_key]) is not None:
-        return None  # Django's parser refuses it with its code (a NUL would fail the look-ups below on PostgreSQL)
-    recent = _recent.get
-
-    def scope() -> Scope | None:
-        fresh = actor_scope(user)
-        return fresh if staff_may_open(fresh) and (fresh.is_superuser or fresh.has(Role.FEDERATION_FINANCE)) else None
-
-    found = recent(("scope", user.pk), scope, may_load=may_load)
-    fund = recent(("fund", payload.fund), lambda: CommunityFund.objects.only("pk", "code", "custodian_id")
-                  .filter(code=payload.fund).first(), may_load=may_load)
-    campaign = recent(("campaign", payload.campaign), lambda: Campaign.objects.only("pk", "slug")
-                      .filter(slug=payload.campaign).first(), may_load=may_load) if payload.campaign else None
-    if found is None or fund is None or (payload.campaign and campaign is None) or not is_custodian_finance(found, fund):
-        return None
-    try:
-        return _Gift(payload, known=(fund, campaign))
-    except DomainError:
-        return None
-
-
-def _grouped(request: ApiRequest, response: HttpResponse, gift: _Gift, key: str) -> Any:
+def _grouped(request: ApiRequest, response: HttpResponse, gift: GiftRequest, key: str) -> Any:
     """The gift through this process's group committer: the answer, or None for the direct path."""
     outcome = groupcommit.committer().submit(actor=request.auth, gift=gift.batch_gift(key))
     if outcome is None:
@@ -281,10 +96,11 @@ def _grouped(request: ApiRequest, response: HttpResponse, gift: _Gift, key: str)
     if outcome.status == GIFT_CREATED:
         return Status(201, gift.created(outcome))
     if outcome.status == GIFT_REPLAYED or outcome.code in ("idempotency_mismatch", "external_id_duplicate"):
-        # Stored before (or by a twin request in the same group): answered from the stored gift, as ever.
-        existing = Donation.objects.filter(source=f"api:{request.auth.pk}", external_id=key).first()
-        if existing is not None:  # compared with the request looked up afresh, not with what the process remembers
-            return _replay(response, _Gift(gift.payload).answer(existing))
+        # Stored before (or by a twin request in the same group): answered from the stored gift, as ever, compared
+        # with the request looked up afresh, not with what the process remembers.
+        body = GiftRequest(gift.payload).answer(f"api:{request.auth.pk}", key)
+        if body is not None:
+            return _replay(response, body)
     return None  # refused: the direct path answers with its own codes and messages
 
 
@@ -313,11 +129,11 @@ def donations_create(
                 return answer
     scope = _staff_scope(request)
     key = idempotency_key_in(idempotency_key)
-    gift = _Gift(payload)
+    gift = GiftRequest(payload)
     source = f"api:{request.auth.pk}"
-    existing = Donation.objects.filter(source=source, external_id=key).first()
-    if existing is not None:
-        return _replay(response, gift.answer(existing))
+    replayed = gift.answer(source, key)
+    if replayed is not None:
+        return _replay(response, replayed)
     online = payload.channel == Channel.ONLINE
     if online and not is_custodian_finance(scope, gift.fund):
         raise PermissionDenied("online_needs_custodian_finance",
@@ -327,18 +143,18 @@ def donations_create(
             actor=request.auth, fund=gift.fund, amount=gift.amount, channel=payload.channel, donor_name=payload.donor_name,
             show_name=payload.show_name, project=gift.project, campaign=gift.campaign, point=gift.point,
             donor_key=payload.donor_key, goods=gift.goods, message=payload.message,
-            received_at=_aware(payload.received_at) if payload.received_at is not None else None,
+            received_at=aware(payload.received_at) if payload.received_at is not None else None,
             source=source, external_id=key, _skip_access=online, _key_checked=True,
         )
     except (IntegrityError, Conflict) as exc:
         # A concurrent request with the same key committed first: this one is its retry (or a misuse of the key).
         if isinstance(exc, DomainError) and exc.code not in ("idempotency_mismatch", "entry_conflict"):
             raise
-        existing = Donation.objects.filter(source=source, external_id=key).first()
-        if existing is None:
+        replayed = gift.answer(source, key)
+        if replayed is None:
             raise
-        return _replay(response, gift.answer(existing))
-    body = gift.answer(donation)
+        return _replay(response, replayed)
+    body = donation_out(donation, gift.fund, gift.campaign)
     if not _ENTRY.is_cached(donation):
         # The service read this gift rather than built it (a concurrent retry committed it between our look-up
         # and the service's own): a gift it builds carries the entry it just posted.
@@ -415,8 +231,8 @@ def payouts_create(
     the first request."""
     _staff_scope(request)
     key = idempotency_key_in(idempotency_key, required=False)
-    fund = _fund_named(payload.fund)
-    project = _project_named(payload.project)
+    fund = fund_named(payload.fund)
+    project = project_named(payload.project)
     assert project is not None
     payout = services.payout_request(
         actor=request.auth, fund=fund, project=project, title=payload.title, payee=payload.payee,

@@ -30,8 +30,8 @@ from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.people.selectors import actor_scope
 
 from . import payments as pay
-from .api import _fund_named, _project_named
 from .api_schemas import Ref, local_iso, yuan
+from .intake.requests import fund_named, project_named
 from .models import Campaign, Donation, PaymentIntent, PaymentStatus
 from .permissions import gives_by_api
 from .selectors import give as sel
@@ -226,8 +226,8 @@ def payments_create(
     user = _donor(request)
     key = idempotency_key_in(idempotency_key)
     campaign = _campaign(slug)
-    fund = _fund_named(payload.fund)
-    project = _project_named(payload.project)
+    fund = fund_named(payload.fund)
+    project = project_named(payload.project)
     names = pay.provider_names()
     intent = pay_services.payment_start(
         campaign=campaign, fund=fund, project=project, amount=payload.amount, donor_name=payload.donor_name,

@@ -29,14 +29,13 @@ finance officer, as it would forward them one by one to `POST /api/charity/donat
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -45,14 +44,13 @@ from shanlian.core.audit import audit_log
 from shanlian.core.context import RequestMeta
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, lazy_format
 from shanlian.core.inputs import text_problem
-from shanlian.core.money import Money, fen_sum
+from shanlian.core.money import Money
 from shanlian.core.scoping import Role
 
-from ..models import Channel, Donation, MatchGift, MatchPool
+from ..models import Channel, MatchPool
 from ..services._access import scope_of
 from ..services.donations import ANONYMOUS
 from .importer import (
-    CENT,
     MAX_EXTERNAL_ID,
     SHANGHAI,
     ZERO,
@@ -61,12 +59,12 @@ from .importer import (
     Target,
     Targets,
     _check_money,
-    _fmt_time,
     _parse_time,
-    _PoolRoom,
     donor_text,
+    row_errors,
     time_error,
 )
+from .rules import PoolRoom, same_gift, stored_gifts, target_problems
 
 BATCH_MAX = 1000
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -133,42 +131,6 @@ def _message(code: str, params: dict[str, Any]) -> str:
     if code in MESSAGES:
         return str(MESSAGES[code]) % params if params else str(MESSAGES[code])
     return RowError(0, code, params).reason()
-
-
-class _Room(_PoolRoom):
-    """The importer's pool room, plus what each donor already got from each pool (the per-donor cap)."""
-
-    def __init__(self, pool_ids: Iterable[int], days: Iterable[date], donor_keys: Iterable[str]) -> None:
-        ids = sorted(set(pool_ids))
-        super().__init__(ids, days)
-        self.donor_used: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
-        rows = (MatchGift.objects.filter(pool_id__in=ids, refunded=False, donor_key__in=set(donor_keys))
-                .values("pool_id", "donor_key").annotate(fen=fen_sum("amount")).order_by())
-        for row in rows:
-            self.donor_used[(row["pool_id"], row["donor_key"])] = Money.from_fen(row["fen"] or 0).amount
-
-    def take_given(self, gift: _Planned, day: date) -> RowError | None:
-        problem = self.take(gift, day)
-        if problem is None and gift.pool_id is not None:
-            self.donor_used[(gift.pool_id, gift.donor_key)] += gift.match
-        return problem
-
-    def compute(self, gift: _Planned, day: date) -> None:
-        """`donations._match_amount` over the pools in id order, the first positive one wins."""
-        for pk in gift.target.pools:
-            pool = self.pools.get(pk)
-            if pool is None or not pool.active:
-                continue
-            wanted = (gift.amount * pool.ratio).quantize(CENT, rounding=ROUND_DOWN)
-            room = min(wanted, pool.per_donor_cap.amount - self.donor_used[(pk, gift.donor_key)],
-                       pool.per_day_cap.amount - self.day_used[(pk, day)], self.left[pk])
-            extra = max(room, ZERO).quantize(CENT)
-            if extra > 0:
-                gift.match, gift.pool_id = extra, pk
-                self.left[pk] -= extra
-                self.day_used[(pk, day)] += extra
-                self.donor_used[(pk, gift.donor_key)] += extra
-                return
 
 
 class _Checker:
@@ -244,51 +206,7 @@ class _Checker:
 
     def status(self, gift: _Planned) -> list[RowError]:
         """The checks a gift already recorded under its key skips (as the single endpoint's replay does)."""
-        t, moment, row = gift.target, gift.received_at, gift.row
-        errors: list[RowError] = []
-        if not t.fund_open:
-            errors.append(RowError(row, "fund_closed", {"value": t.fund_code}))
-        if t.campaign_id is not None and not t.campaign_open:
-            errors.append(RowError(row, "campaign_not_open", {"value": t.campaign_slug}))
-        if moment > self.latest:
-            errors.append(RowError(row, "received_in_future", {"value": _fmt_time(moment)}))
-        elif t.starts_at is not None and t.ends_at is not None and not (t.starts_at <= moment <= t.ends_at):
-            errors.append(RowError(row, "campaign_out_of_period", {
-                "value": _fmt_time(moment), "start": _fmt_time(t.starts_at), "end": _fmt_time(t.ends_at)}))
-        if gift.match and not t.pools:
-            errors.append(RowError(row, "match_without_pool", {"match": str(Money(gift.match))}))
-        return errors
-
-
-_STORED = ("external_id", "pk", "entry_id", "fund_id", "project_id", "campaign_id", "point_id", "channel", "amount",
-           "donor_name", "show_name", "donor_key", "message", "received_at", "goods_item", "match__amount")
-
-
-def _stored(source: str, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """The gifts already stored under these keys, as `_STORED` values by key. On PostgreSQL in plain SQL: a
-    committer asks this for every group, and building the ORM's query costs more than running it."""
-    if connection.vendor != "postgresql":
-        return {row["external_id"]: row for row in Donation.objects.filter(source=source, external_id__in=keys).values(*_STORED)}
-    with connection.cursor() as cursor:
-        cursor.execute("""
-            SELECT d.external_id, d.id, d.entry_id, d.fund_id, d.project_id, d.campaign_id, d.point_id, d.channel, d.amount,
-                   d.donor_name, d.show_name, d.donor_key, d.message, d.received_at, d.goods_item, m.amount
-              FROM charity_donation d LEFT JOIN charity_matchgift m ON m.donation_id = d.id
-             WHERE d.source = %s AND d.external_id = ANY(%s) AND d.external_id <> ''""", [source, keys])
-        return {row[0]: dict(zip(_STORED, row, strict=True)) for row in cursor.fetchall()}
-
-
-def _same(stored: dict[str, Any], gift: _Planned, sent_time: bool) -> bool:
-    t = gift.target
-    match = Money(stored["match__amount"]).amount if stored["match__amount"] is not None else ZERO
-    return (
-        (stored["fund_id"], stored["project_id"], stored["campaign_id"], stored["point_id"], stored["channel"],
-         Money(stored["amount"]).amount, stored["donor_name"], stored["show_name"], stored["donor_key"], stored["message"],
-         stored["goods_item"])
-        == (t.fund_id, None, t.campaign_id, None, Channel.ONLINE, gift.amount, gift.donor, False, gift.donor_key, "", "")
-        and (not sent_time or stored["received_at"] == gift.received_at)
-        and (not gift.match_given or match == gift.match)
-    )
+        return row_errors(gift.row, target_problems(gift.target, gift.received_at, latest=self.latest, match=gift.match))
 
 
 def _refused(index: int, key: str, errors: list[RowError]) -> BatchGiftResult:
@@ -331,19 +249,19 @@ def _attempt(actor: Any, scope: Any, gifts: Sequence[BatchGiftIn], requests: Seq
             results[index] = _refused(index, sent.idempotency_key, parsed)
         else:
             planned.append(parsed)
-    stored = _stored(source, [g.external_id for g in planned]) if planned else {}
+    stored = stored_gifts(source, [g.external_id for g in planned])
     fresh: list[_Planned] = []
     for gift in planned:
-        row = stored.get(gift.external_id)
-        if row is None:
+        before = stored.get(gift.external_id)
+        if before is None:
             problems = checker.status(gift)
             if problems:
                 results[gift.row] = _refused(gift.row, gift.external_id, problems)
             else:
                 fresh.append(gift)
-        elif _same(row, gift, bool((gifts[gift.row].received_at or "").strip())):
-            results[gift.row] = _answer(gift, REPLAYED, row["pk"], row["entry_id"], row["received_at"],
-                                        Money(row["match__amount"]).amount if row["match__amount"] is not None else ZERO)
+        elif same_gift(before, gift.row_for(gift.donor_key), Channel.ONLINE,
+                       time_sent=bool((gifts[gift.row].received_at or "").strip()), match_sent=gift.match_given):
+            results[gift.row] = _answer(gift, REPLAYED, before.pk, before.entry_id, before.received_at, before.match)
         else:
             results[gift.row] = _refused(gift.row, gift.external_id, [RowError(gift.row, "idempotency_mismatch")])
     with transaction.atomic():
@@ -370,17 +288,21 @@ def _allocate(fresh: list[_Planned], results: dict[int, BatchGiftResult]) -> lis
     pool_ids = sorted({pk for g in pooled for pk in g.target.pools})
     list(MatchPool.objects.select_for_update().filter(pk__in=pool_ids).order_by("pk").values_list("pk", flat=True))
     days = {timezone.localdate(g.received_at) for g in pooled}
-    room = _Room(pool_ids, days, {g.donor_key for g in pooled})
+    room = PoolRoom(pool_ids, days, {g.donor_key for g in pooled})
     refused: set[int] = set()
     for gift in pooled:
         day = timezone.localdate(gift.received_at)
         if gift.match_given:
-            problem = room.take_given(gift, day)
-            if problem is not None:
-                results[gift.row] = _refused(gift.row, gift.external_id, [problem])
+            taken = room.take(gift.match, day=day, pools=gift.target.pools, donor_key=gift.donor_key)
+            if isinstance(taken, int):
+                gift.pool_id = taken
+            else:
+                results[gift.row] = _refused(gift.row, gift.external_id, row_errors(gift.row, [taken]))
                 refused.add(gift.row)
         else:
-            room.compute(gift, day)
+            match = room.match_for(gift.amount, donor_key=gift.donor_key, day=day, pools=gift.target.pools)
+            if match is not None:
+                gift.pool_id, gift.match = match
     return [g for g in fresh if g.row not in refused]
 
 

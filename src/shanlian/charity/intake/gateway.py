@@ -8,7 +8,7 @@ finance officer's machine token) on its own path:
 
 1. the request is read by uvicorn's C parser; the body checked by the API's own schema (`DonationIn`);
 2. the token, the caller's roles, the fund and the campaign come from this process's memory of the last few
-   seconds (`TOKEN_SECONDS`; `charity.api.group_gift`), read in a helper thread when not remembered (the event
+   seconds (`TOKEN_SECONDS`; `intake.requests.group_gift`), read in a helper thread when not remembered (the event
    loop never waits for the database);
 3. the gift joins this process's group committer (intake/groupcommit.py), whose threads write the gifts of
    all waiting requests in one transaction with the batch path's checks; the loop answers 201 only after that
@@ -49,10 +49,10 @@ from pydantic import BaseModel, ValidationError, create_model
 from shanlian.core.context import RequestMeta
 from shanlian.core.middleware import credential_of
 
-from ..api import NotRemembered, Recent, group_gift
 from ..api_schemas import DonationIn
 from . import groupcommit
 from .batch import CREATED
+from .requests import NotRemembered, Recent, group_gift
 
 log = logging.getLogger(__name__)
 

@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,16 +43,15 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import ValidationFailed, lazy_format
 from shanlian.core.inputs import amount_in, earliest_date, limit, text_problem
-from shanlian.core.money import Money, fen_sum
+from shanlian.core.money import Money
 
 from ..models import (
     Channel,
     Donation,
-    MatchGift,
-    MatchPool,
 )
 from ..services.donations import ANONYMOUS
 from .importer_read import cell_text, columns_map, file_error, sheet_open
+from .rules import PoolRoom, Problem, same_gift, stored_gifts, target_problems
 from .targets import Target, Targets
 from .writer import GiftRow
 
@@ -278,49 +276,10 @@ def _check_money(text: str, *, row: int, prefix: str, errors: list[RowError]) ->
         return None
 
 
-class _PoolRoom:
-    """What each matching pool can still take: the lesser of its free balance and its total cap, and per day."""
-
-    def __init__(self, pool_ids: Iterable[int], days: Iterable[date]) -> None:
-        ids = sorted(set(pool_ids))
-        self.pools = {p.pk: p for p in MatchPool.objects.select_related("account").filter(pk__in=ids)}
-        self.left: dict[int, Decimal] = {}
-        for pk, pool in self.pools.items():
-            free = pool.account.balance - pool.account.held
-            self.left[pk] = min(free, (pool.total_cap - pool.matched_total).amount)
-        self.day_used: dict[tuple[int, date], Decimal] = defaultdict(lambda: ZERO)
-        rows = (MatchGift.objects.filter(pool_id__in=ids, refunded=False, day__in=set(days))
-                .values("pool_id", "day").annotate(fen=fen_sum("amount")).order_by())
-        for row in rows:
-            self.day_used[(row["pool_id"], row["day"])] = Money.from_fen(row["fen"] or 0).amount
-
-    def take(self, gift: Gift, day: date) -> RowError | None:
-        short_by_day: MatchPool | None = None
-        for pk in gift.target.pools:
-            pool = self.pools.get(pk)
-            if pool is None or self.left[pk] < gift.match:
-                continue
-            if self.day_used[(pk, day)] + gift.match > pool.per_day_cap.amount:
-                short_by_day = short_by_day or pool
-                continue
-            self.left[pk] -= gift.match
-            self.day_used[(pk, day)] += gift.match
-            gift.pool_id = pk
-            return None
-        if short_by_day is not None:
-            return RowError(gift.row, "match_exceeds_day_cap",
-                            {"match": str(Money(gift.match)), "day": day.isoformat(), "cap": str(short_by_day.per_day_cap)})
-        left = max((self.left.get(pk, ZERO) for pk in gift.target.pools), default=ZERO)
-        return RowError(gift.row, "match_exceeds_pool", {"match": str(Money(gift.match)), "left": str(Money(max(left, ZERO)))})
-
-
-def _same_content(existing: tuple[Any, ...], gift: Gift) -> bool:
-    _ext, fund_id, campaign_id, amount, donor, received_at, channel, match = existing
-    return (
-        channel == Channel.IMPORT and fund_id == gift.target.fund_id and campaign_id == gift.target.campaign_id
-        and Money(amount).amount == gift.amount and donor == gift.donor and received_at == gift.received_at
-        and (Money(match).amount if match is not None else ZERO) == gift.match
-    )
+def row_errors(row: int, problems: list[Problem]) -> list[RowError]:
+    """The intake rules' refusals (`rules.Problem`) as a row's errors, times written as the report writes them."""
+    return [RowError(row, code, {k: _fmt_time(v) if isinstance(v, datetime) else v for k, v in params.items()})
+            for code, params in problems]
 
 
 def source_check(source: str) -> str:
@@ -445,31 +404,16 @@ def _check_chunk(plan: ImportPlan, chunk: list[tuple[int, Sequence[Any]]], cols:
             errors.extend(mine)
             continue
         parsed.append((Gift(row, ext, moment, donor or ANONYMOUS, amount, match, resolved), mine))
-    existing: dict[str, tuple[Any, ...]] = {}
-    if have_rows and parsed:
-        found = Donation.objects.filter(source=plan.source, external_id__in=[g.external_id for g, _m in parsed]).values_list(
-            "external_id", "fund_id", "campaign_id", "amount", "donor_name", "received_at", "channel", "match__amount")
-        existing = {row[0]: row for row in found}
+    existing = stored_gifts(plan.source, [g.external_id for g, _m in parsed]) if have_rows and parsed else {}
     for gift, mine in parsed:
         before = existing.get(gift.external_id)
         if before is not None:
-            if _same_content(before, gift):
+            if same_gift(before, gift.row_for(plan.donor_key(gift)), Channel.IMPORT, time_sent=True, match_sent=True):
                 plan.already += 1
             else:
                 errors.append(RowError(gift.row, "idempotency_mismatch", {"value": gift.external_id}))
             continue
-        target, moment = gift.target, gift.received_at
-        if not target.fund_open:
-            mine.append(RowError(gift.row, "fund_closed", {"value": target.fund_code}))
-        if target.campaign_id is not None and not target.campaign_open:
-            mine.append(RowError(gift.row, "campaign_not_open", {"value": target.campaign_slug}))
-        if moment > latest:
-            mine.append(RowError(gift.row, "received_in_future", {"value": _fmt_time(moment)}))
-        elif target.starts_at is not None and target.ends_at is not None and not (target.starts_at <= moment <= target.ends_at):
-            mine.append(RowError(gift.row, "campaign_out_of_period", {
-                "value": _fmt_time(moment), "start": _fmt_time(target.starts_at), "end": _fmt_time(target.ends_at)}))
-        if gift.match and not target.pools:
-            mine.append(RowError(gift.row, "match_without_pool", {"match": str(Money(gift.match))}))
+        mine.extend(row_errors(gift.row, target_problems(gift.target, gift.received_at, latest=latest, match=gift.match)))
         if mine:
             errors.extend(mine)
         else:
@@ -481,12 +425,14 @@ def _allocate_matches(plan: ImportPlan) -> None:
     if not matched:
         return
     day_of = [timezone.localdate(g.received_at) for g in matched]
-    room = _PoolRoom((pk for g in matched for pk in g.target.pools), set(day_of))
+    room = PoolRoom((pk for g in matched for pk in g.target.pools), set(day_of))
     refused: set[int] = set()
     for gift, day in zip(matched, day_of, strict=True):
-        problem = room.take(gift, day)
-        if problem is not None:
-            plan.errors.append(problem)
+        taken = room.take(gift.match, day=day, pools=gift.target.pools, donor_key=plan.donor_key(gift))
+        if isinstance(taken, int):
+            gift.pool_id = taken
+        else:
+            plan.errors.extend(row_errors(gift.row, [taken]))
             refused.add(gift.row)
     if refused:
         plan.gifts = [g for g in plan.gifts if g.row not in refused]

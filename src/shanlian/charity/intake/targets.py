@@ -14,10 +14,9 @@ from django.db import connection
 
 from shanlian.core.inputs import text_problem
 
-from ..models import Campaign, CampaignStatus, CampaignTarget, CommunityFund, FundStatus, MatchPool
+from ..models import Campaign, CampaignTarget, CommunityFund, FundStatus, MatchPool, Project, ProjectStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 
 @dataclass(frozen=True)
@@ -32,10 +31,28 @@ class Target:
     custodian_id: int
     campaign_id: int | None = None
     campaign_slug: str = ""
-    campaign_open: bool = True
+    campaign_status: str = ""
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    pools: tuple[int, ...] = ()
+    pools: tuple[int, ...] = ()  # the campaign's active matching pools, by id
+    project_id: int | None = None  # a restricted gift's project (pages and the API; not a file's or a batch's)
+    project_active: bool = True
+
+
+def target_of(fund: CommunityFund, project: Project | None, campaign: Campaign | None, *, goods: bool = False,
+              pools: tuple[int, ...] = ()) -> Target:
+    """One gift's target from the objects a page or the API named (read fresh by the caller): the account the gift
+    credits is the fund's goods (goods), the project's restricted money, or the fund's general money."""
+    credit = fund.goods_account_id if goods else project.restricted_account_id if project is not None else fund.account_id
+    return Target(
+        label=fund.code, fund_id=fund.pk, fund_code=fund.code, fund_open=fund.status == FundStatus.OPEN,
+        credit_account_id=credit, custodian_id=fund.custodian_id,
+        campaign_id=campaign.pk if campaign is not None else None, campaign_slug=campaign.slug if campaign is not None else "",
+        campaign_status=campaign.status if campaign is not None else "",
+        starts_at=campaign.starts_at if campaign is not None else None, ends_at=campaign.ends_at if campaign is not None else None,
+        pools=pools, project_id=project.pk if project is not None else None,
+        project_active=project is None or project.status == ProjectStatus.ACTIVE,
+    )
 
 
 @dataclass(frozen=True)
@@ -138,9 +155,9 @@ class Targets:
         }
         if campaign is None:
             return Target(**base)
-        return Target(**base, campaign_id=campaign.pk, campaign_slug=campaign.slug,
-                      campaign_open=campaign.status == CampaignStatus.OPEN, starts_at=campaign.starts_at.astimezone(SHANGHAI),
-                      ends_at=campaign.ends_at.astimezone(SHANGHAI), pools=self._campaign_pools(campaign.pk))
+        return Target(**base, campaign_id=campaign.pk, campaign_slug=campaign.slug, campaign_status=campaign.status,
+                      starts_at=campaign.starts_at.astimezone(SHANGHAI), ends_at=campaign.ends_at.astimezone(SHANGHAI),
+                      pools=self._campaign_pools(campaign.pk))
 
     def _resolve(self, label: str) -> Target | tuple[str, dict[str, Any]]:
         if not label:

@@ -31,14 +31,15 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_rows
 from shanlian.core.context import RequestMeta, current
 from shanlian.core.errors import Conflict, ValidationFailed
-from shanlian.core.money import Money, fen_sum
+from shanlian.core.money import Money
 from shanlian.core.sequences import reserve_ids
 from shanlian.ledger.posting import NewEntry, entries_post
 
 from .. import memos
+from ..accounts import asset_code, federation_cash, federation_goods
 from ..models import Donation, GoodsMovement, MatchGift, MatchPool
-from ..services.accounts import asset_code, federation_cash, federation_goods
 from ..tallies import tally_add
+from .rules import PoolRoom
 
 ZERO = Decimal("0.00")
 POOL_CHANGED = _("The matching pool changed after the file was checked and no longer has room.")
@@ -83,7 +84,7 @@ _ASSETS: dict[tuple[int, bool], int] = {}  # (custodian id, goods?) -> the accou
 
 
 def _debit_accounts(wanted: set[tuple[int, bool]]) -> dict[tuple[int, bool], int]:
-    """The custodians' cash (or goods) accounts' ids, by their codes (`services.accounts`); opened if missing."""
+    """The custodians' cash (or goods) accounts' ids, by their codes (`charity.accounts`); opened if missing."""
     from shanlian.ledger.models import Account
     from shanlian.orgs.models import Organization
 
@@ -201,22 +202,17 @@ def _audit(gifts: Sequence[GiftRow], spec: RowSpec, actor: Any) -> list[int]:
 
 
 def _pools_lock(pool_total: dict[int, Decimal], gifts: Sequence[GiftRow]) -> dict[int, Decimal]:
-    """Under the pools' locks (in id order): the matches still fit each pool's total cap and every day's cap,
-    counting what was matched since the gifts were checked. Returns each pool's matched total, as locked."""
+    """Under the pools' locks (in id order): the matches still fit each pool (`rules.PoolRoom`: its total cap, what
+    it holds, each day's cap), counting what was matched since the gifts were checked (by a file import, without the
+    locks). Returns each pool's matched total, as locked."""
     if not pool_total:
         return {}
-    pools = {p.pk: p for p in MatchPool.objects.select_for_update(no_key=True).filter(pk__in=sorted(pool_total)).order_by("pk")}
-    for pk, total in pool_total.items():
-        pool = pools[pk]
-        if not pool.active or pool.matched_total.amount + total > pool.total_cap.amount:
-            raise Conflict("match_exceeds_pool", POOL_CHANGED)
-    days = {timezone.localdate(g.received_at) for g in gifts if g.match}
-    used = (MatchGift.objects.filter(pool_id__in=list(pool_total), refunded=False, day__in=days)
-            .values("pool_id", "day").annotate(fen=fen_sum("amount")).order_by())
-    for row in used:
-        if Money.from_fen(row["fen"] or 0) > pools[row["pool_id"]].per_day_cap:
-            raise Conflict("match_exceeds_pool", POOL_CHANGED)
-    return {pk: pool.matched_total.amount for pk, pool in pools.items()}
+    ids = sorted(pool_total)
+    list(MatchPool.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    room = PoolRoom(ids, {timezone.localdate(g.received_at) for g in gifts if g.match})  # the set's matches counted
+    if not room.holds(pool_total):
+        raise Conflict("match_exceeds_pool", POOL_CHANGED)
+    return {pk: pool.matched_total.amount for pk, pool in room.pools.items()}
 
 
 # -- the rows: the one place where the databases differ -------------------------------------------------------------

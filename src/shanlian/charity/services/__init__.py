@@ -1,14 +1,25 @@
 """Every write of the charity app, one typed function each (`<noun>_<verb>`), in a transaction."""
 
 from .campaigns import campaign_close, campaign_create, campaign_open, match_pool_create
-from .donations import ANONYMOUS, Goods, donation_record, donation_refund, gift_amount_in, goods_give_out, goods_in, goods_stock
+from .donations import (
+    ANONYMOUS,
+    Goods,
+    donation_record,
+    donation_refund,
+    gift_amount_in,
+    gift_row,
+    goods_give_out,
+    goods_in,
+    goods_stock,
+)
 from .funds import fund_close, fund_create, project_create, project_end
 from .payouts import fee_base, fee_charge, payout_approve, payout_pay, payout_reject, payout_request, payouts_lapse_expired
 from .receipts import receipt_issue, receipt_void
 
 __all__ = [
     "ANONYMOUS", "Goods", "campaign_close", "campaign_create", "campaign_open", "donation_record", "donation_refund",
-    "fee_base", "fee_charge", "fund_close", "fund_create", "gift_amount_in", "goods_give_out", "goods_in", "goods_stock",
+    "fee_base", "fee_charge", "fund_close", "fund_create", "gift_amount_in",
+    "gift_row", "goods_give_out", "goods_in", "goods_stock",
     "match_pool_create", "payout_approve", "payout_pay", "payout_reject", "payout_request", "payouts_lapse_expired",
     "project_create", "project_end", "receipt_issue", "receipt_void",
 ]

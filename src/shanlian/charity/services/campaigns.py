@@ -18,9 +18,9 @@ from shanlian.ledger.services import entry_post
 from shanlian.orgs.models import Organization
 
 from .. import memos
+from ..accounts import custody_account, federation_cash
 from ..models import Campaign, CampaignStatus, CampaignTally, CampaignTarget, CommunityFund, FundStatus, MatchPool, Project
 from ._access import require_fund_admin
-from .accounts import custody_account, federation_cash
 
 
 @transaction.atomic

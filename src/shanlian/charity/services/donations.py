@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -20,26 +20,25 @@ from shanlian.ledger.services import entry_post, entry_reverse
 from shanlian.orgs.models import DonationPoint
 
 from .. import memos
+from ..accounts import federation_goods
+from ..intake.rules import PoolRoom, same_gift, stored_gifts, target_problems
+from ..intake.targets import Target, target_of
 from ..intake.writer import GiftRow, RowSpec, gifts_write
 from ..models import (
     Campaign,
-    CampaignStatus,
     CampaignTarget,
     Channel,
     CommunityFund,
     Donation,
     DonationStatus,
-    FundStatus,
     GoodsMovement,
     MatchGift,
     MatchPool,
     Project,
-    ProjectStatus,
     ReceiptStatus,
 )
 from ..tallies import tally_add
 from ._access import require_custodian_finance, require_fund_raiser
-from .accounts import federation_goods
 
 ANONYMOUS = "匿名爱心人士"
 STATION_CHANNELS = {Channel.CASH, Channel.TRANSFER, Channel.GOODS}
@@ -66,54 +65,50 @@ def goods_in(goods: Goods) -> Goods:
                  unit=model_text(Donation, "goods_unit", goods.unit, field="goods_unit"))
 
 
-def _check_target(fund: CommunityFund, project: Project | None, campaign: Campaign | None, received_at: datetime,
-                  *, late_ok: bool) -> None:
+# How `donation_record` words a target's refusal (the rule itself is `intake.rules.target_problems`).
+_REFUSED: dict[str, tuple[str, Any]] = {
+    "fund_closed": ("fund", _("This fund is closed and takes no gifts.")),
+    "project_ended": ("project", _("This project has ended and takes no gifts.")),
+    "campaign_not_open": ("campaign", _("This campaign is not open for gifts.")),
+    "campaign_out_of_period": ("campaign", _("The gift is outside the campaign's period.")),
+}
+
+
+def target_check(fund: CommunityFund, project: Project | None, campaign: Campaign | None, received_at: datetime,
+                 *, late_ok: bool, goods: bool = False) -> Target:
+    """The fund, project and campaign a gift received at `received_at` names, checked by the intake's one rule
+    (`rules.target_problems`, with the one rule for late gifts); its first refusal raised as a field error."""
     # Statuses are read fresh: a page or a worker may hold an object from before a close.
     for obj in (fund, project, campaign):
         if obj is not None:
             obj.refresh_from_db(fields=["status"])
-    if fund.status != FundStatus.OPEN:
-        raise field_error("fund", "fund_closed", _("This fund is closed and takes no gifts."))
-    if project is not None:
-        if project.fund_id != fund.pk:
-            raise field_error("project", "project_not_in_fund", _("This project does not belong to the fund."))
-        if project.status != ProjectStatus.ACTIVE:
-            raise field_error("project", "project_ended", _("This project has ended and takes no gifts."))
-    if campaign is None:
-        return
-    if campaign.status == CampaignStatus.DRAFT or (campaign.status == CampaignStatus.CLOSED and not late_ok):
-        raise field_error("campaign", "campaign_not_open", _("This campaign is not open for gifts."))
-    if not (campaign.starts_at <= received_at <= campaign.ends_at):
-        raise field_error("campaign", "campaign_out_of_period", _("The gift is outside the campaign's period."))
-    targets = CampaignTarget.objects.filter(campaign=campaign, fund=fund)
-    if not targets.filter(project=project).exists():
+    if project is not None and project.fund_id != fund.pk:
+        raise field_error("project", "project_not_in_fund", _("This project does not belong to the fund."))
+    target = target_of(fund, project, campaign, goods=goods)
+    problems = target_problems(target, received_at, late_ok=late_ok)
+    if problems:
+        code = problems[0][0]
+        raise field_error(_REFUSED[code][0], code, _REFUSED[code][1])
+    if campaign is not None and not CampaignTarget.objects.filter(campaign=campaign, fund=fund, project=project).exists():
         raise field_error("campaign", "campaign_target_mismatch", _("This campaign does not raise for this fund or project."))
+    return target
 
 
-def _match_amount(pool: MatchPool, *, amount: Money, donor_key: str, day: Any, available: Decimal) -> Money:
-    """What the sponsor adds to a gift: amount x ratio (down to the fen), within the caps per donor,
-    per day and in total, and within what the pool still holds. The pool row is locked by the caller."""
-    wanted = (amount.amount * pool.ratio).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    gifts = MatchGift.objects.filter(pool=pool, refunded=False)
-    by_donor = Money.from_fen(gifts.filter(donor_key=donor_key).aggregate(fen=fen_sum("amount"))["fen"] or 0)
-    by_day = Money.from_fen(gifts.filter(day=day).aggregate(fen=fen_sum("amount"))["fen"] or 0)
-    room = min(
-        wanted,
-        (pool.per_donor_cap - by_donor).amount,
-        (pool.per_day_cap - by_day).amount,
-        (pool.total_cap - pool.matched_total).amount,
-        available,
+def gift_row(*, fund: CommunityFund, amount: Money, channel: str, donor_name: str, show_name: bool, project: Project | None,
+             campaign: Campaign | None, point: DonationPoint | None, donor_user: Any, donor_key: str, goods: Goods | None,
+             message: str, received_at: datetime, external_id: str) -> GiftRow:
+    """A gift as asked (its texts already checked), as the writer takes it and `rules.same_gift` compares it: an
+    empty name is anonymous, and an anonymous name is never shown."""
+    donor_name = donor_name or ANONYMOUS
+    target = target_of(fund, project, campaign, goods=channel == Channel.GOODS)
+    return GiftRow(
+        external_id=external_id, received_at=received_at, donor=donor_name, amount=amount.amount, fund_id=fund.pk,
+        custodian_id=fund.custodian_id, credit_account_id=target.credit_account_id, campaign_id=target.campaign_id,
+        donor_key=donor_key, project_id=target.project_id, point_id=point.pk if point is not None else None,
+        show_name=show_name and donor_name != ANONYMOUS, message=message,
+        donor_user_id=donor_user.pk if getattr(donor_user, "pk", None) else None,
+        goods=(goods.item, Decimal(goods.quantity), goods.unit) if goods is not None else None,
     )
-    return Money(max(room, Decimal("0")).quantize(Decimal("0.01")))
-
-
-def _same_gift(existing: Donation, **fields: Any) -> Donation:
-    mine = (existing.fund_id, existing.project_id, existing.campaign_id, existing.amount, existing.channel, existing.donor_name)
-    theirs = (fields["fund"].pk, getattr(fields["project"], "pk", None), getattr(fields["campaign"], "pk", None),
-              fields["amount"], fields["channel"], fields["donor_name"])
-    if mine != theirs:
-        raise Conflict("idempotency_mismatch", _("This request id was already used for a different gift."))
-    return existing
 
 
 @transaction.atomic
@@ -159,20 +154,22 @@ def donation_record(
     if goods is not None and channel == Channel.GOODS:
         goods = checks(goods_in, goods)
     checks.done()
-    donor_name = donor_name or ANONYMOUS
-    if donor_name == ANONYMOUS:
-        show_name = False
     now = timezone.now()
+    time_sent = received_at is not None
     received_at = moment_window(received_at or now, field="received_at", ahead=timedelta(minutes=5),
                                 future_code="received_in_future")
     if goods is not None and channel != Channel.GOODS:
         # Refused before anything is written: a cash gift "with goods" is two gifts, and the answer must say what was booked.
         raise field_error("goods", "goods_with_money_channel", _("Goods are recorded as a gift of goods, not with cash or a transfer."))
+    row = gift_row(fund=fund, amount=money, channel=channel, donor_name=donor_name, show_name=show_name, project=project,
+                   campaign=campaign, point=point, donor_user=donor_user, donor_key=donor_key, goods=goods, message=message,
+                   received_at=received_at, external_id=external_id)
     if external_id and not _key_checked:
-        existing = Donation.objects.filter(source=source, external_id=external_id).first()
-        if existing is not None:
-            return _same_gift(existing, fund=fund, project=project, campaign=campaign, amount=money, channel=channel,
-                              donor_name=donor_name)
+        stored = stored_gifts(source, [external_id]).get(external_id)
+        if stored is not None:
+            if not same_gift(stored, row, channel, time_sent=time_sent, match_sent=False):
+                raise Conflict("idempotency_mismatch", _("This request id was already used for a different gift."))
+            return Donation.objects.select_related("entry").get(pk=stored.pk)
     if channel == Channel.GOODS:
         if goods is None or not goods.item or Decimal(goods.quantity) <= 0 or not goods.unit:
             raise field_error("goods", "goods_required", _("Describe the goods: item, quantity above zero and unit."))
@@ -189,31 +186,17 @@ def donation_record(
             raise field_error("channel", "point_refuses_channel", _("This donation point does not accept this kind of gift."))
         if not fund.division.path.startswith(point.station.street.path):
             raise field_error("point", "point_not_for_fund", _("This donation point is not in the fund's street."))
-    _check_target(fund, project, campaign, received_at, late_ok=late_ok)
-
-    if channel == Channel.GOODS:
-        credit_id = fund.goods_account_id
-    else:
-        credit_id = project.restricted_account_id if project is not None else fund.account_id
-    match: tuple[MatchPool, Money] | None = None
+    target_check(fund, project, campaign, received_at, late_ok=late_ok, goods=channel == Channel.GOODS)
     if campaign is not None and donor_key and channel not in (Channel.GOODS, Channel.SEED):
+        # The campaign's pools are locked (in id order, as every writer locks them) before their room is read.
+        pools = tuple(MatchPool.objects.select_for_update().filter(campaign=campaign, active=True).order_by("pk")
+                      .values_list("pk", flat=True))
         day = timezone.localdate(received_at)
-        for pool in MatchPool.objects.select_for_update().select_related("account").filter(campaign=campaign, active=True).order_by("pk"):
-            extra = _match_amount(pool, amount=money, donor_key=donor_key, day=day,
-                                  available=pool.account.balance - pool.account.held)
-            if extra.is_positive():
-                match = (pool, extra)
-                break
-    row = GiftRow(
-        external_id=external_id, received_at=received_at, donor=donor_name, amount=money.amount, fund_id=fund.pk,
-        custodian_id=fund.custodian_id, credit_account_id=credit_id, campaign_id=campaign.pk if campaign is not None else None,
-        match=match[1].amount if match else Decimal("0.00"), pool_id=match[0].pk if match else None, donor_key=donor_key,
-        project_id=project.pk if project is not None else None, point_id=point.pk if point is not None else None,
-        show_name=show_name, message=message, donor_user_id=donor_user.pk if getattr(donor_user, "pk", None) else None,
-        goods=(goods.item, Decimal(goods.quantity), goods.unit) if goods is not None else None,
-    )
+        match = PoolRoom(pools, [day], [donor_key]).match_for(money.amount, donor_key=donor_key, day=day, pools=pools) if pools else None
+        if match is not None:
+            row.pool_id, row.match = match
     spec = RowSpec(source=source, channel=channel, recorded_by_id=actor.pk if getattr(actor, "is_authenticated", False) else None)
-    [(donation_id, _entry_id)] = gifts_write([row], spec=spec, actor=actor)
+    [(donation_id, entry_id)] = gifts_write([row], spec=spec, actor=actor)
     return Donation.objects.select_related("entry").get(pk=donation_id)
 
 

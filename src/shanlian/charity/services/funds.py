@@ -20,9 +20,9 @@ from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
 
 from .. import memos
+from ..accounts import custody_account
 from ..models import CommunityFund, FundStatus, LeftoverRule, Project, ProjectStatus, Purpose
 from ._access import require_custodian_finance, require_fund_admin
-from .accounts import custody_account
 
 
 @transaction.atomic

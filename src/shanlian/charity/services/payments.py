@@ -35,7 +35,7 @@ from shanlian.core.money import Money
 
 from ..models import Campaign, CampaignStatus, Channel, CommunityFund, PaymentIntent, PaymentStatus, Project, WebhookEvent
 from ..payments import FAILED, SUCCEEDED, PaymentProvider, provider
-from .donations import ANONYMOUS, _check_target, donation_record
+from .donations import ANONYMOUS, donation_record, target_check
 
 logger = logging.getLogger("shanlian.charity.payments")
 
@@ -99,7 +99,7 @@ def payment_start(
     if len(message) > 200:
         raise field_error("message", "message_too_long", _("A message is at most 200 characters."))
     prov = _provider(provider_name)
-    _check_target(fund, project, campaign, timezone.now(), late_ok=False)
+    target_check(fund, project, campaign, timezone.now(), late_ok=False)
     intent = PaymentIntent(
         ref=_new_ref(), provider=prov.name, campaign=campaign, fund=fund, project=project, amount=money,
         donor_name=name, show_name=bool(show_name) and name != ANONYMOUS, donor_user=user,

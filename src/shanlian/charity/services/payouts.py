@@ -25,6 +25,7 @@ from shanlian.ledger.models import Account, HoldStatus
 from shanlian.ledger.services import entry_post, hold_create, hold_post, hold_void
 
 from .. import memos
+from ..accounts import federation_cash, federation_fee_income
 from ..models import (
     Channel,
     CommunityFund,
@@ -41,7 +42,6 @@ from ..models import (
     ProjectStatus,
 )
 from ._access import require_custodian_finance, require_fund_raiser
-from .accounts import federation_cash, federation_fee_income
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".docx")
