@@ -335,9 +335,9 @@ def test_pg_large_sets_through_copy_write_the_same_rows(pg, client, books, city,
 
 
 def test_pg_plain_sql_look_ups_read_what_the_orm_reads(pg, client, books, city):
-    """On PostgreSQL a committer's look-ups are plain SQL (`batch._stored`, `importer._named`); SQLite runs the ORM's.
-    Both must give the same values for the same rows."""
-    from shanlian.charity.intake import batch
+    """On PostgreSQL a committer's look-ups are plain SQL (`rules.stored_gifts`, `targets._named`); SQLite runs the
+    ORM's. Both must give the same values for the same rows."""
+    from shanlian.charity.intake import rules
     from shanlian.charity.intake.importer import Targets
 
     user = city.users["finance"]
@@ -347,14 +347,11 @@ def test_pg_plain_sql_look_ups_read_what_the_orm_reads(pg, client, books, city):
     assert body["created"] == 3, body
     source, keys = f"api:{user.pk}", ["sql:1", "sql:2", "sql:3", "sql:none"]
 
-    def plain(value):
-        return getattr(value, "amount", value)  # Money (the ORM) and Decimal (SQL) compare as amounts
-
-    orm = {row["external_id"]: {k: plain(v) for k, v in row.items()}
-           for row in Donation.objects.filter(source=source, external_id__in=keys).values(*batch._STORED)}
-    sql = {key: {k: plain(v) for k, v in row.items()} for key, row in batch._stored(source, keys).items()}
+    orm = {row[0]: rules._stored(row)
+           for row in Donation.objects.filter(source=source, external_id__in=keys).values_list(*rules._COLUMNS)}
+    sql = rules.stored_gifts(source, keys)
     assert sql == orm and set(sql) == {"sql:1", "sql:2", "sql:3"}
-    assert sql["sql:2"]["match__amount"] == Decimal("20.00") and sql["sql:1"]["match__amount"] is None
+    assert sql["sql:2"].match == Decimal("20.00") and sql["sql:1"].match == 0
 
     named = Targets(fund_codes={"yx-bjj", books.other_fund.code, "no-such-fund"}, campaign_slugs={"gd-2026", "nope"})
     everything = Targets()
@@ -366,14 +363,15 @@ def test_pg_plain_sql_look_ups_read_what_the_orm_reads(pg, client, books, city):
 def test_pg_a_match_the_pool_account_cannot_pay_is_refused_under_the_lock(pg, client, books, city, monkeypatch):
     """The last guard in the writer (plain SQL on PostgreSQL): should a match get past the room checks (a race), the
     pool's guarded account refuses to go below zero, with the pool's code, and nothing is written."""
-    from shanlian.charity.intake import batch
+    from shanlian.charity.intake import rules
 
     MatchPool.objects.filter(pk=books.pool.pk).update(per_day_cap=Decimal("10000000"), total_cap=Decimal("10000000"),
                                                      per_donor_cap=Decimal("10000000"))
     held = Account.objects.get(pk=books.pool.account_id)
     too_much = str(getattr(held.balance, "amount", held.balance) + Decimal("1.00"))
     # The room check "missed" it: the pool is named without looking at what it holds.
-    monkeypatch.setattr(batch._Room, "take", lambda self, gift, day: setattr(gift, "pool_id", gift.target.pools[0]))
+    monkeypatch.setattr(rules.PoolRoom, "take", lambda self, match, *, day, pools, donor_key="": pools[0])
+    monkeypatch.setattr(rules.PoolRoom, "holds", lambda self, totals: True)  # and so did the writer's, under the locks
     before = counts()
     resp = send(client, [gift("race:1", campaign="gd-2026", donor_key="p1", amount=too_much, match=too_much)],
                 **bearer(city.users["finance"]))

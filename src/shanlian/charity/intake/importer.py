@@ -49,7 +49,7 @@ from ..models import (
     Channel,
     Donation,
 )
-from ..services.donations import ANONYMOUS
+from ..services.donations import ANONYMOUS, gift_limit
 from .importer_read import cell_text, columns_map, file_error, sheet_open
 from .rules import PoolRoom, Problem, same_gift, stored_gifts, target_problems
 from .targets import Target, Targets
@@ -262,9 +262,10 @@ def _fmt_time(moment: datetime | None) -> str:
 
 
 def _check_money(text: str, *, row: int, prefix: str, errors: list[RowError]) -> Decimal | None:
-    """An amount cell through the one amount parser (core.inputs.amount_in), its refusal as the row's error."""
+    """An amount cell through the one amount parser (core.inputs.amount_in) and an online gift's limit (`gift_limit`:
+    a file's and a batch's gifts are online gifts), its refusal as the row's error."""
     try:
-        return amount_in(text, maximum="ONLINE_GIFT", positive=False).amount
+        return amount_in(text, maximum=gift_limit(Channel.ONLINE), positive=False).amount
     except ValidationFailed as exc:
         code = {"money_precision": "precision", "amount_negative": "negative"}.get(exc.code, exc.code)
         if prefix:
@@ -272,7 +273,7 @@ def _check_money(text: str, *, row: int, prefix: str, errors: list[RowError]) ->
                     "amount_too_large": "match_too_large"}[code]
         else:
             code = {"precision": "money_precision", "negative": "amount_not_positive"}.get(code, code)
-        errors.append(RowError(row, code, {"value": text, "max": f"{limit('ONLINE_GIFT'):,.2f}"}))
+        errors.append(RowError(row, code, {"value": text, "max": f"{limit(gift_limit(Channel.ONLINE)):,.2f}"}))
         return None
 
 

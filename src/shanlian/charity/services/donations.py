@@ -51,9 +51,15 @@ class Goods:
     unit: str
 
 
+def gift_limit(channel: str) -> str:
+    """The limit one gift's amount is held to, by channel (a key of SHANLIAN['LIMITS']): one online gift (online, or a
+    platform's file) or one recorded gift. Every path checks amounts with `core.inputs.amount_in` and this limit."""
+    return "ONLINE_GIFT" if channel in (Channel.ONLINE, Channel.IMPORT) else "RECORDED_GIFT"
+
+
 def gift_amount_in(amount: Any, *, channel: str) -> Money:
-    """A gift's amount within its limit: one online gift (SHANLIAN['LIMITS']['ONLINE_GIFT']) or one recorded gift."""
-    return amount_in(amount, maximum="ONLINE_GIFT" if channel in (Channel.ONLINE, Channel.IMPORT) else "RECORDED_GIFT")
+    """A gift's amount above zero, within two decimals and its channel's limit (`gift_limit`)."""
+    return amount_in(amount, maximum=gift_limit(channel))
 
 
 def goods_in(goods: Goods) -> Goods:
