@@ -76,12 +76,13 @@ def _stored(row: Sequence[Any]) -> Stored:
 
 def stored_gifts(source: str, keys: Sequence[str]) -> dict[str, Stored]:
     """The gifts stored under these keys of `source`, by key. On PostgreSQL in plain SQL: a group committer asks
-    this for every group, and building the ORM's query costs more than running it."""
+    this for every group, and building the ORM's query costs more than running it. (`external_id <> ''` lets the
+    database use the partial unique index on (source, external id).)"""
     keys = [k for k in keys if k]
     if not keys:
         return {}
     if connection.vendor != "postgresql":
-        rows = Donation.objects.filter(source=source, external_id__in=keys).values_list(*_COLUMNS)
+        rows = Donation.objects.filter(source=source, external_id__in=keys).exclude(external_id="").values_list(*_COLUMNS)
         return {row[0]: _stored(row) for row in rows}
     with connection.cursor() as cursor:
         cursor.execute("""
@@ -89,7 +90,7 @@ def stored_gifts(source: str, keys: Sequence[str]) -> dict[str, Stored]:
                    d.donor_name, d.show_name, d.donor_key, d.message, d.received_at, d.goods_item, d.goods_quantity,
                    d.goods_unit, m.amount
               FROM charity_donation d LEFT JOIN charity_matchgift m ON m.donation_id = d.id
-             WHERE d.source = %s AND d.external_id = ANY(%s)""", [source, list(keys)])
+             WHERE d.source = %s AND d.external_id = ANY(%s) AND d.external_id <> ''""", [source, list(keys)])
         return {row[0]: _stored(row) for row in cursor.fetchall()}
 
 
