@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from shanlian.charity.intake.rows import GiftRow
 from shanlian.charity.intake.rules import PoolRoom, Stored, same_gift, target_problems
 from shanlian.charity.intake.targets import Target
-from shanlian.charity.intake.writer import GiftRow
 from shanlian.charity.models import CampaignStatus, MatchPool
 
 NOW = dt.datetime(2026, 9, 5, 10, 0, tzinfo=dt.UTC)

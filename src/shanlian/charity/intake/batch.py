@@ -310,7 +310,8 @@ def _write(gifts: list[_Planned], *, actor: Any, source: str,
            requests: Sequence[RequestMeta] | None) -> list[tuple[int, int]]:
     """Write the gifts through the gift writer, each naming the request it came by; returns each one's
     (donation id, entry id)."""
-    from .writer import RowSpec, gifts_write
+    from .rows import RowSpec
+    from .writer import gifts_write
 
     rows = []
     for gift in gifts:

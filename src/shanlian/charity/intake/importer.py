@@ -51,9 +51,9 @@ from ..models import (
 )
 from ..services.donations import ANONYMOUS, gift_limit
 from .importer_read import cell_text, columns_map, file_error, sheet_open
+from .rows import GiftRow
 from .rules import PoolRoom, Problem, same_gift, stored_gifts, target_problems
 from .targets import Target, Targets
-from .writer import GiftRow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")

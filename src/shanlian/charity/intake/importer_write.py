@@ -21,7 +21,8 @@ from shanlian.core.errors import Conflict
 
 from ..models import Channel
 from .importer import ImportPlan, ImportRejected, ImportResult, Progress, _Silent, import_check
-from .writer import RowSpec, gifts_write
+from .rows import RowSpec
+from .writer import gifts_write
 
 
 def import_spec(plan: ImportPlan) -> RowSpec:

@@ -25,8 +25,8 @@ from ..models import Campaign, Channel, CommunityFund, Donation, DonationStatus,
 from ..selectors.staff import staff_may_open
 from ..services._access import is_custodian_finance
 from .batch import BatchGiftIn, BatchGiftResult
+from .rows import GiftRow
 from .rules import Stored, same_gift, stored_gifts
-from .writer import GiftRow
 
 # -- what a request body names ---------------------------------------------------------------------------------------
 # Funds, projects, campaigns and points are public facts, so an unknown one is bad input (400) rather than a

@@ -18,17 +18,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection
 
 from shanlian.core.money import Money, fen_sum
 
 from ..models import CampaignStatus, Donation, MatchGift, MatchPool
+from .rows import GiftRow
 from .targets import Target
-
-if TYPE_CHECKING:
-    from .writer import GiftRow
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -39,45 +39,12 @@ from .. import memos
 from ..accounts import asset_code, federation_cash, federation_goods
 from ..models import Donation, GoodsMovement, MatchGift, MatchPool
 from ..tallies import tally_add
+from .rows import GiftRow, RowSpec
 from .rules import PoolRoom
 
 ZERO = Decimal("0.00")
 POOL_CHANGED = _("The matching pool changed after the file was checked and no longer has room.")
 KEYS_IN_AUDIT = 20  # a request's audit row lists its gifts' keys up to this many
-
-
-@dataclass(slots=True)
-class GiftRow:
-    """One checked gift, as the writer records it: every check has passed (see the callers), the match is decided."""
-
-    external_id: str
-    received_at: datetime
-    donor: str
-    amount: Decimal
-    fund_id: int
-    custodian_id: int
-    credit_account_id: int  # the fund's money, a project's restricted money, or (goods) the fund's goods
-    campaign_id: int | None = None
-    match: Decimal = ZERO
-    pool_id: int | None = None
-    donor_key: str = ""
-    project_id: int | None = None
-    point_id: int | None = None
-    show_name: bool = False
-    message: str = ""
-    donor_user_id: int | None = None
-    goods: tuple[str, Decimal, str] | None = None  # (item, quantity, unit): the custodian's goods account is debited
-    request: RequestMeta | None = None  # where the gift came from; None: the current request (core.context)
-
-
-@dataclass(frozen=True)
-class RowSpec:
-    """What the gifts of one set share: the gift's source (the entry's is "charity.<source>"), its channel and who
-    recorded it."""
-
-    source: str
-    channel: str
-    recorded_by_id: int | None = None
 
 
 _ASSETS: dict[tuple[int, bool], int] = {}  # (custodian id, goods?) -> the account's id (PostgreSQL: ids never reused)

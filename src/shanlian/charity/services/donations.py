@@ -21,9 +21,10 @@ from shanlian.orgs.models import DonationPoint
 
 from .. import memos
 from ..accounts import federation_goods
+from ..intake.rows import GiftRow, RowSpec
 from ..intake.rules import PoolRoom, same_gift, stored_gifts, target_problems
 from ..intake.targets import Target, target_of
-from ..intake.writer import GiftRow, RowSpec, gifts_write
+from ..intake.writer import gifts_write
 from ..models import (
     Campaign,
     CampaignTarget,
