@@ -1,7 +1,7 @@
 """No import circles in the code: the modules of `shanlian` import each other in one direction only, including
 imports inside functions (the usual way a circle is hidden). Imports under `if TYPE_CHECKING:` are for the type
-checker and do not count; a package's `__init__` is a face that hands names on (a submodule importing a sibling
-does not import its package's face)."""
+checker and do not count. Importing a module from outside its package runs the package's `__init__` first, so that
+counts as importing it too (a submodule importing a sibling does not: its package's face has already run)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,20 @@ def import_graph(root: Path, top: str = "shanlian") -> dict[str, set[str]]:
                 found = known(target)
                 if found and found != module and found.startswith(top):
                     graph[module].add(found)
+                    graph[module].update(_faces(found, package, modules))
     return graph
+
+
+def _faces(target: str, package: str, modules: dict[str, Path]) -> set[str]:
+    """The packages whose `__init__` importing `target` runs: those holding it that do not hold the importer (a
+    module inside a package runs only once its package's face has)."""
+    faces = set()
+    parent = target.rpartition(".")[0]
+    while parent and not (package == parent or package.startswith(parent + ".")):
+        if parent in modules:
+            faces.add(parent)
+        parent = parent.rpartition(".")[0]
+    return faces
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -107,3 +120,18 @@ def test_the_check_finds_a_circle_even_through_an_import_inside_a_function(tmp_p
     assert circles(import_graph(tmp_path)) == []  # a type-only import draws no arrow
     (pkg / "plan.py").write_text("def run():\n    from shanlian.books import write\n")
     assert circles(import_graph(tmp_path)) == [["shanlian.books.plan", "shanlian.books.write"]]
+
+
+def test_the_check_finds_a_circle_through_a_packages_face(tmp_path):
+    """`intake.writer` importing `services.accounts` runs `services/__init__`, which imports `services.donations`,
+    which imports `intake.writer`: a circle, though no module names the one that imports it."""
+    for package in ("shanlian", "shanlian/intake", "shanlian/services"):
+        (tmp_path / package).mkdir(parents=True, exist_ok=True)
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "shanlian/services/__init__.py").write_text("from .donations import record\n")
+    (tmp_path / "shanlian/services/accounts.py").write_text("def cash(): ...\n")
+    (tmp_path / "shanlian/services/donations.py").write_text("from shanlian.intake.writer import write\nfrom . import accounts\n")
+    (tmp_path / "shanlian/intake/writer.py").write_text("from shanlian.services.accounts import cash\n")
+    assert circles(import_graph(tmp_path)) == [["shanlian.intake.writer", "shanlian.services", "shanlian.services.donations"]]
+    (tmp_path / "shanlian/intake/writer.py").write_text("def write(): ...\n")
+    assert circles(import_graph(tmp_path)) == []
