@@ -188,9 +188,8 @@ def gift_create(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             token = data["token"].hex
-            if selectors.donation_by_token(token=token) is not None:
-                messages.info(request, _("This gift was already recorded (the form was sent twice)."))
-                return redirect("charity:fund_detail", code=fund.code)
+            # Sent before: the service answers with the gift recorded then if it is this one, else refuses.
+            again = selectors.donation_by_token(token=token) is not None
             goods = None
             if data["channel"] == Channel.GOODS:
                 goods = services.Goods(item=data["goods_item"], quantity=data["goods_quantity_value"], unit=data["goods_unit"])
@@ -215,6 +214,9 @@ def gift_create(request: HttpRequest, code: str) -> HttpResponse:
                 messages.info(request, _("This gift was already recorded (the form was sent twice)."))
                 return redirect("charity:fund_detail", code=fund.code)
             else:
+                if again:
+                    messages.info(request, _("This gift was already recorded (the form was sent twice)."))
+                    return redirect("charity:fund_detail", code=fund.code)
                 messages.success(request, _("Recorded: %(amount)s from %(donor)s.")
                                  % {"amount": donation.amount, "donor": donation.donor_name})
                 return redirect("charity:fund_detail", code=fund.code)

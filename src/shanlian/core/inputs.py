@@ -173,13 +173,14 @@ def date_window(value: date, *, field: str, latest: date | None = None) -> date:
 
 
 def moment_window(value: datetime, *, field: str, ahead: timedelta | None = None,
-                  future_code: str = "time_out_of_range") -> datetime:
+                  future_code: str = "time_out_of_range", future: bool = True) -> datetime:
     """A time something happened (a gift received, money paid): from DATE_EARLIEST to a little ahead of now
-    (SHANLIAN['CLOCK_SKEW_HOURS'], one day by default, for clocks and zones that differ)."""
+    (SHANLIAN['CLOCK_SKEW_HOURS'], one day by default, for clocks and zones that differ). `future=False`: the first
+    bound only (the caller checks the last one later, in its own order of checks)."""
     skew = ahead if ahead is not None else timedelta(hours=float(settings.SHANLIAN["CLOCK_SKEW_HOURS"]))
     last = timezone.now() + skew
     early = timezone.is_naive(value) or value.date() < earliest_date()  # (checked first: year 1 cannot become UTC)
-    if early or value > last:
+    if early or (future and value > last):
         raise field_error(field, "time_out_of_range" if early else future_code, lazy_format(
             _("The time must be between %(first)s and %(last)s."),
             {"first": earliest_date().isoformat(), "last": timezone.localtime(last).strftime("%Y-%m-%d %H:%M")}))

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -64,7 +64,7 @@ from .importer import (
     row_errors,
     time_error,
 )
-from .rules import PoolRoom, same_gift, stored_gifts, target_problems
+from .rules import AHEAD, PoolRoom, same_gift, stored_gifts, target_problems
 
 BATCH_MAX = 1000
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -140,7 +140,7 @@ class _Checker:
         self.scope = scope
         self.source = source
         self.now = now
-        self.latest = (now + timedelta(minutes=5)).astimezone(SHANGHAI)
+        self.latest = (now + AHEAD).astimezone(SHANGHAI)
         # Only the funds and campaigns the gifts name ("campaign/fund" names both).
         campaigns = {g.campaign.strip().partition("/")[0].strip() for g in gifts if g.campaign.strip()}
         funds = {g.fund.strip() for g in gifts if g.fund.strip()}

@@ -31,7 +31,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,7 +52,7 @@ from ..models import (
 from ..services.donations import ANONYMOUS, gift_limit
 from .importer_read import cell_text, columns_map, file_error, sheet_open
 from .rows import GiftRow
-from .rules import PoolRoom, Problem, same_gift, stored_gifts, target_problems
+from .rules import AHEAD, PoolRoom, Problem, same_gift, stored_gifts, target_problems
 from .targets import Target, Targets
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -302,7 +302,7 @@ def import_check(*, path: str | Path, source: str = "import", progress: Progress
     targets = Targets()
     seen: dict[str, int] = {}
     have_rows = Donation.objects.filter(source=source).exclude(external_id="").exists()
-    latest = (timezone.now() + timedelta(minutes=5)).astimezone(SHANGHAI)
+    latest = (timezone.now() + AHEAD).astimezone(SHANGHAI)
     cells_of = _Cells(sheet.kind)
     progress.phase(str(_("Checking rows")), sheet.total)
     chunk: list[tuple[int, Sequence[Any]]] = []

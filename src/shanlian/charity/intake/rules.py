@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from .targets import Target
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+AHEAD = timedelta(minutes=5)  # a gift may be stamped this far ahead of the server's clock (the sender's clock is not ours)
 
 Problem = tuple[str, dict[str, Any]]  # an error code and what its message needs
 
@@ -119,7 +120,7 @@ def target_problems(t: Target, moment: datetime, *, latest: datetime | None = No
       closed since still takes a gift the donor paid while it was open, when this system itself saw the payment
       begin (`late_ok`: a payment intent it opened, confirmed after the close); a gift only reported now (an API
       call, a batch, a file) is refused once the campaign is closed.
-    - A gift is not in the future (`latest`: now plus the clock skew allowed).
+    - A gift is not in the future (`latest`: now plus `AHEAD`).
     - A match given with the gift needs an active matching pool in the campaign."""
     problems: list[Problem] = []
     if not t.fund_open:

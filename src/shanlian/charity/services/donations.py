@@ -4,7 +4,7 @@ goods inventory of donation points."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from shanlian.orgs.models import DonationPoint
 from .. import memos
 from ..accounts import federation_goods
 from ..intake.rows import GiftRow, RowSpec
-from ..intake.rules import PoolRoom, same_gift, stored_gifts, target_problems
+from ..intake.rules import AHEAD, PoolRoom, same_gift, stored_gifts, target_problems
 from ..intake.targets import Target, target_of
 from ..intake.writer import gifts_write
 from ..models import (
@@ -84,7 +84,8 @@ _REFUSED: dict[str, tuple[str, Any]] = {
 def target_check(fund: CommunityFund, project: Project | None, campaign: Campaign | None, received_at: datetime,
                  *, late_ok: bool, goods: bool = False) -> Target:
     """The fund, project and campaign a gift received at `received_at` names, checked by the intake's one rule
-    (`rules.target_problems`, with the one rule for late gifts); its first refusal raised as a field error."""
+    (`rules.target_problems`: the target's status, the one rule for late gifts, then the time), in the same order as
+    every path; its first refusal raised as a field error."""
     # Statuses are read fresh: a page or a worker may hold an object from before a close.
     for obj in (fund, project, campaign):
         if obj is not None:
@@ -92,9 +93,11 @@ def target_check(fund: CommunityFund, project: Project | None, campaign: Campaig
     if project is not None and project.fund_id != fund.pk:
         raise field_error("project", "project_not_in_fund", _("This project does not belong to the fund."))
     target = target_of(fund, project, campaign, goods=goods)
-    problems = target_problems(target, received_at, late_ok=late_ok)
+    problems = target_problems(target, received_at, latest=timezone.now() + AHEAD, late_ok=late_ok)
     if problems:
         code = problems[0][0]
+        if code == "received_in_future":
+            moment_window(received_at, field="received_at", ahead=AHEAD, future_code=code)  # refuses, with the window
         raise field_error(_REFUSED[code][0], code, _REFUSED[code][1])
     if campaign is not None and not CampaignTarget.objects.filter(campaign=campaign, fund=fund, project=project).exists():
         raise field_error("campaign", "campaign_target_mismatch", _("This campaign does not raise for this fund or project."))
@@ -163,8 +166,7 @@ def donation_record(
     checks.done()
     now = timezone.now()
     time_sent = received_at is not None
-    received_at = moment_window(received_at or now, field="received_at", ahead=timedelta(minutes=5),
-                                future_code="received_in_future")
+    received_at = moment_window(received_at or now, field="received_at", future=False)  # the future: `target_check`
     if goods is not None and channel != Channel.GOODS:
         # Refused before anything is written: a cash gift "with goods" is two gifts, and the answer must say what was booked.
         raise field_error("goods", "goods_with_money_channel", _("Goods are recorded as a gift of goods, not with cash or a transfer."))
