@@ -85,13 +85,16 @@ def target_check(fund: CommunityFund, project: Project | None, campaign: Campaig
                  *, late_ok: bool, goods: bool = False) -> Target:
     """The fund, project and campaign a gift received at `received_at` names, checked by the intake's one rule
     (`rules.target_problems`: the target's status, the one rule for late gifts, then the time), in the same order as
-    every path; its first refusal raised as a field error."""
+    every path (where the money goes first, as a batch and a file resolve it); its first refusal raised as a field
+    error."""
     # Statuses are read fresh: a page or a worker may hold an object from before a close.
     for obj in (fund, project, campaign):
         if obj is not None:
             obj.refresh_from_db(fields=["status"])
     if project is not None and project.fund_id != fund.pk:
         raise field_error("project", "project_not_in_fund", _("This project does not belong to the fund."))
+    if campaign is not None and not CampaignTarget.objects.filter(campaign=campaign, fund=fund, project=project).exists():
+        raise field_error("campaign", "campaign_target_mismatch", _("This campaign does not raise for this fund or project."))
     target = target_of(fund, project, campaign, goods=goods)
     problems = target_problems(target, received_at, latest=timezone.now() + AHEAD, late_ok=late_ok)
     if problems:
@@ -99,8 +102,6 @@ def target_check(fund: CommunityFund, project: Project | None, campaign: Campaig
         if code == "received_in_future":
             moment_window(received_at, field="received_at", ahead=AHEAD, future_code=code)  # refuses, with the window
         raise field_error(_REFUSED[code][0], code, _REFUSED[code][1])
-    if campaign is not None and not CampaignTarget.objects.filter(campaign=campaign, fund=fund, project=project).exists():
-        raise field_error("campaign", "campaign_target_mismatch", _("This campaign does not raise for this fund or project."))
     return target
 
 
