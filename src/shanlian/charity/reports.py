@@ -36,7 +36,6 @@ from .models import (
     DisclosureReport,
     Donation,
     DonationStatus,
-    MatchGift,
     Payout,
     PayoutLine,
     PayoutStatus,
@@ -86,35 +85,53 @@ def _between(field: str, start: dt.date | None, end: dt.date) -> Q:
     return q
 
 
-def _fen(qs: Any, field: str = "amount") -> int:
-    return int(qs.aggregate(fen=fen_sum(field))["fen"] or 0)
-
-
 def _yuan(fen: int) -> str:
     return str(Money.from_fen(fen).amount)
 
 
-def _gifts(donations: Any, matches: Any, start: dt.date | None, end: dt.date) -> dict[str, Any]:
-    d = donations.filter(_between("received_at", start, end))
-    m = matches.filter(_between("donation__received_at", start, end))
-    gifts_fen, match_fen = _fen(d), _fen(m)
-    return {"fen": gifts_fen + match_fen, "gifts": _yuan(gifts_fen), "matched": _yuan(match_fen), "total": _yuan(gifts_fen + match_fen),
-            "count": d.count()}
+def _gifts(donations: Any, start: dt.date, end: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The gifts and their matches (not refunded) in the period and up to its end, in one query: a gift has at most
+    one match, so the join adds no rows."""
+    period, to_date = _between("received_at", start, end), _between("received_at", None, end)
+    live = Q(match__refunded=False)
+    sums = donations.aggregate(
+        gifts=fen_sum("amount", filter=period), matched=fen_sum("match__amount", filter=period & live),
+        count=Count("id", filter=period), gifts_to_date=fen_sum("amount", filter=to_date),
+        matched_to_date=fen_sum("match__amount", filter=to_date & live), count_to_date=Count("id", filter=to_date))
+
+    def figures(suffix: str) -> dict[str, Any]:
+        gifts_fen, match_fen = int(sums["gifts" + suffix] or 0), int(sums["matched" + suffix] or 0)
+        return {"fen": gifts_fen + match_fen, "gifts": _yuan(gifts_fen), "matched": _yuan(match_fen),
+                "total": _yuan(gifts_fen + match_fen), "count": sums["count" + suffix]}
+
+    return figures(""), figures("_to_date")
+
+
+def _paid(payouts: Any, start: dt.date, end: dt.date) -> tuple[list[Payout], int, int]:
+    """(the payouts paid in the period in the order paid, their total in fen, the total paid up to the period's end)."""
+    upto = list(payouts.filter(_between("paid_at", None, end)).order_by("paid_at", "id"))
+    since = _aware(start)
+    in_period = [p for p in upto if p.paid_at is not None and p.paid_at >= since]
+    return in_period, sum(p.amount.fen for p in in_period), sum(p.amount.fen for p in upto)
 
 
 def campaign_content(campaign: Campaign, kind: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     donations = Donation.objects.filter(campaign=campaign, status=DonationStatus.CONFIRMED)
-    matches = MatchGift.objects.filter(donation__campaign=campaign, refunded=False, donation__status=DonationStatus.CONFIRMED)
-    period, to_date = _gifts(donations, matches, start, end), _gifts(donations, matches, None, end)
+    period, to_date = _gifts(donations, start, end)
     targets = list(CampaignTarget.objects.filter(campaign=campaign).select_related("fund", "project").order_by("id"))
     # Spending attributed to a campaign: paid payouts of the projects it raised for by name.
     projects = [t.project_id for t in targets if t.project_id]
     paid = Payout.objects.filter(project_id__in=projects, status=PayoutStatus.PAID)
-    spent, spent_to_date = _fen(paid.filter(_between("paid_at", start, end))), _fen(paid.filter(_between("paid_at", None, end)))
+    paid_sums = paid.aggregate(spent=fen_sum("amount", filter=_between("paid_at", start, end)),
+                               spent_to_date=fen_sum("amount", filter=_between("paid_at", None, end)))
+    spent, spent_to_date = int(paid_sums["spent"] or 0), int(paid_sums["spent_to_date"] or 0)
+    # Raised to date for each target (fund, project), matches included: one grouped query.
+    raised: dict[tuple[int, int | None], int] = {(r["fund_id"], r["project_id"]): int(r["gifts"] or 0) + int(r["matched"] or 0)
+              for r in donations.filter(_between("received_at", None, end)).values("fund_id", "project_id").order_by()
+              .annotate(gifts=fen_sum("amount"), matched=fen_sum("match__amount", filter=Q(match__refunded=False)))}
     per_target = []
     for t in targets:
-        fen = (_fen(donations.filter(_between("received_at", None, end), fund=t.fund, project=t.project))
-               + _fen(matches.filter(_between("donation__received_at", None, end), donation__fund=t.fund, donation__project=t.project)))
+        fen = raised.get((t.fund_id, t.project_id), 0)
         per_target.append({"fund": t.fund.name, "fund_code": t.fund.code, "project": t.project.title if t.project else None,
                            "raised_to_date": _yuan(fen)})
     return {
@@ -137,12 +154,10 @@ def campaign_content(campaign: Campaign, kind: str, start: dt.date, end: dt.date
 
 def project_content(project: Project, kind: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     donations = Donation.objects.filter(project=project, status=DonationStatus.CONFIRMED)
-    matches = MatchGift.objects.filter(donation__project=project, refunded=False, donation__status=DonationStatus.CONFIRMED)
-    period, to_date = _gifts(donations, matches, start, end), _gifts(donations, matches, None, end)
-    paid = Payout.objects.filter(project=project, status=PayoutStatus.PAID)
-    in_period = paid.filter(_between("paid_at", start, end))
-    lines = (PayoutLine.objects.filter(payout__in=in_period).values("item").annotate(fen=fen_sum("amount"), n=Count("id"))
-             .order_by("item"))
+    period, to_date = _gifts(donations, start, end)
+    in_period, spent, spent_to_date = _paid(Payout.objects.filter(project=project, status=PayoutStatus.PAID), start, end)
+    lines = (PayoutLine.objects.filter(payout_id__in=[p.pk for p in in_period]).values("item")
+             .annotate(fen=fen_sum("amount"), n=Count("id")).order_by("item")) if in_period else []
     # The restricted money at the end of the period, from the ledger (credits to the project's account less debits).
     balance_fen = -int(Posting.objects.filter(_between("entry__posted_at", None, end), account_id=project.restricted_account_id)
                        .aggregate(fen=fen_sum("amount"))["fen"] or 0)
@@ -156,10 +171,10 @@ def project_content(project: Project, kind: str, start: dt.date, end: dt.date) -
         "budget": str(project.budget.amount),
         "income": {"restricted": period["total"], "matched": period["matched"], "gift_count": period["count"],
                    "restricted_to_date": to_date["total"]},
-        "spending": {"total": _yuan(_fen(in_period)), "to_date": _yuan(_fen(paid.filter(_between("paid_at", None, end)))),
+        "spending": {"total": _yuan(spent), "to_date": _yuan(spent_to_date),
                      "by_line": [{"item": r["item"], "amount": _yuan(int(r["fen"] or 0)), "lines": r["n"]} for r in lines],
                      "payouts": [{"paid_on": timezone.localdate(p.paid_at).isoformat() if p.paid_at else None, "title": p.title,
-                                  "payee": p.payee, "amount": str(p.amount.amount)} for p in in_period.order_by("paid_at", "id")]},
+                                  "payee": p.payee, "amount": str(p.amount.amount)} for p in in_period]},
         "beneficiaries": None,  # not recorded by payouts yet; filled when the cases app knows them
         "balance": _yuan(balance_fen),
         "made_at": timezone.localtime().isoformat(),
@@ -175,14 +190,26 @@ def project_content(project: Project, kind: str, start: dt.date, end: dt.date) -
     return content
 
 
-def _make(subject_type: str, subject_id: int, kind: str, start: dt.date, end: dt.date, content: Any) -> bool:
+def _make(rows: list[dict[str, Any]]) -> int:
+    """Save the reports made by one run: in one statement; if one of them was made meanwhile by another run (the
+    unique constraint), one by one, skipping those. Returns how many were saved."""
+    if not rows:
+        return 0
     try:
         with transaction.atomic():
-            DisclosureReport.objects.create(subject_type=subject_type, subject_id=subject_id, kind=kind, period_start=start,
-                                            period_end=end, content=content())
-    except IntegrityError:  # made meanwhile by another run
-        return False
-    return True
+            DisclosureReport.objects.bulk_create([DisclosureReport(**row) for row in rows])
+        return len(rows)
+    except IntegrityError:
+        pass
+    made = 0
+    for row in rows:
+        try:
+            with transaction.atomic():
+                DisclosureReport.objects.create(**row)
+        except IntegrityError:  # made meanwhile by another run
+            continue
+        made += 1
+    return made
 
 
 def _due(subject_type: str, subject_id: int, start: dt.date, end: dt.date, today: dt.date,
@@ -204,7 +231,12 @@ def _generate(today: dt.date) -> int:
     months = int(domain_setting("CHARITY_LONG_ACTIVITY_MONTHS"))
     existing = set(DisclosureReport.objects.filter(subject_type__in=["campaign", "project"]).values_list(
         "subject_type", "subject_id", "kind", "period_start", "period_end"))
-    made = 0
+    rows: list[dict[str, Any]] = []
+
+    def due(subject_type: str, subject_id: int, kind: str, start: dt.date, end: dt.date, content: dict[str, Any]) -> None:
+        rows.append({"subject_type": subject_type, "subject_id": subject_id, "kind": kind, "period_start": start,
+                     "period_end": end, "content": content})
+
     horizon = _aware(today)
     for campaign in (Campaign.objects.exclude(status=CampaignStatus.DRAFT).filter(starts_at__lt=horizon)
                      .select_related("organizer").order_by("id")):
@@ -216,11 +248,10 @@ def _generate(today: dt.date) -> int:
             continue
         end_day = ends.date() if ends.time() != dt.time.min else ends.date() - dt.timedelta(days=1)
         for kind, s, e in _due("campaign", campaign.pk, start_day, end_day, today, existing):
-            made += _make("campaign", campaign.pk, kind, s, e,
-                          lambda c=campaign, k=kind, s=s, e=e: campaign_content(c, k, s, e))
+            due("campaign", campaign.pk, kind, s, e, campaign_content(campaign, kind, s, e))
     for project in Project.objects.filter(starts_on__lt=today).select_related("fund", "fund__custodian").order_by("id"):
         if not runs_longer_than(project.starts_on, project.ends_on + dt.timedelta(days=1), months):
             continue
         for kind, s, e in _due("project", project.pk, project.starts_on, project.ends_on, today, existing):
-            made += _make("project", project.pk, kind, s, e, lambda p=project, k=kind, s=s, e=e: project_content(p, k, s, e))
-    return made
+            due("project", project.pk, kind, s, e, project_content(project, kind, s, e))
+    return _make(rows)

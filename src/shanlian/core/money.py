@@ -268,10 +268,11 @@ class HoursField(models.DecimalField):
         super().run_validators(value.value if isinstance(value, Hours) else value)
 
 
-def fen_sum(field: str) -> Any:
+def fen_sum(field: str, filter: Any = None) -> Any:
     """SUM of a money column as whole fen: exact on PostgreSQL and on SQLite, where a plain SUM of
-    decimals runs in binary floating point. Turn the result back with `Money.from_fen`."""
+    decimals runs in binary floating point. Turn the result back with `Money.from_fen`. `filter` (a Q)
+    sums only the rows it matches, so several sums over one table come from one query."""
     from django.db.models import BigIntegerField, F, Sum
     from django.db.models.functions import Cast, Round
 
-    return Sum(Cast(Round(F(field) * 100), BigIntegerField()))
+    return Sum(Cast(Round(F(field) * 100), BigIntegerField()), filter=filter)

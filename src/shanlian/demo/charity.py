@@ -29,6 +29,7 @@ from shanlian.charity.models import Campaign, CommunityFund, Donation, Project
 from shanlian.charity.reports import reports_generate
 from shanlian.core.errors import DomainError
 from shanlian.ledger import sealing
+from shanlian.ledger.models import Account
 from shanlian.orgs.models import DonationPoint, Organization, Station
 
 from . import data
@@ -128,6 +129,7 @@ class CharitySeeder:
         self.history_start = dt.date(self.year - 1, 1, 1)
         self.timeline = Timeline(SimulatedClock(), self.now - dt.timedelta(minutes=2))
         self.voided = False
+        self.refunded: set[int] = set()  # gifts given back (only this seeder refunds, so no need to read each status again)
 
     def name(self) -> str:
         return self.rng.choice(self.names)
@@ -138,7 +140,7 @@ class CharitySeeder:
         federation = Organization.objects.get(name=data.CITY_FEDERATION)
         stations = list(Station.objects.select_related("street__parent").order_by("street__code"))
         points: dict[int, list[DonationPoint]] = {}
-        for p in DonationPoint.objects.filter(active=True).order_by("pk"):
+        for p in DonationPoint.objects.filter(active=True).select_related("station__street").order_by("pk"):
             points.setdefault(p.station_id, []).append(p)
         # Funds and projects first (their days are drawn now; they are written in time order with the rest).
         plans = [self.plan_fund(i, station, federation, points.get(station.pk, [])) for i, station in enumerate(stations)]
@@ -169,7 +171,7 @@ class CharitySeeder:
         # What is still on the finance desk today: a request (every third fund, and the demo worker's), an approval
         # waiting for the bank (every fourth).
         waiting = "requested" if i % 3 == 0 or street.name == "北京街道" else ("approved" if i % 4 == 0 else "")
-        plan: dict[str, Any] = {"i": i, "fund": None, "waiting": waiting, "busy": street.name == "北京街道"}
+        plan: dict[str, Any] = {"i": i, "fund": None, "waiting": waiting, "busy": street.name == "北京街道", "projects": []}
         args: dict[str, Any] = {
             "actor": self.admin, "code": f"gz-{street.code}", "name": f"{street.name}社区慈善基金", "division": street,
             "custodian": federation, "station": station, "opened_on": opened, "fee_rate": self.rng.choice(["0", "0.03", "0.05"]),
@@ -197,6 +199,7 @@ class CharitySeeder:
         project = cs.project_create(actor=self.admin, fund=plan["fund"], title=spec["title"], purpose=spec["purpose"],
                                     budget=spec["budget"], starts_on=spec["starts_on"], ends_on=spec["ends_on"])
         self.counts["charity_projects"] += 1
+        plan.setdefault("projects", []).append(project)
         self.payouts(plan, project, spec["lines"], spec["turn"])
 
     # -- gifts -------------------------------------------------------------------------------------------
@@ -234,14 +237,17 @@ class CharitySeeder:
 
     def point_gift(self, plan: dict[str, Any], gift: dict[str, Any]) -> None:
         fund = plan["fund"]
-        projects = list(Project.objects.filter(fund=fund, status="active", starts_on__lte=gift["received_at"].date()))
+        # The fund's active projects begun by the gift's day, in the model's order (starts_on, id): kept as they are
+        # made (the demo ends none) rather than read again for each gift.
+        day = gift["received_at"].date()
+        projects = sorted((p for p in plan["projects"] if p.status == "active" and p.starts_on <= day), key=lambda p: (p.starts_on, p.pk))
         donation = cs.donation_record(
             actor=self.actor_for(fund), fund=fund, amount=gift["amount"], channel=gift["channel"], donor_name=gift["donor_name"],
             show_name=gift["show_name"], project=self.rng.choice(projects) if projects and gift["to_project"] else None,
             point=gift["point"], received_at=gift["received_at"],
         )
         self.counts["charity_gifts"] += 1
-        self.receipt_later(donation)
+        self.receipt_later(donation, fund)
 
     def goods_gift(self, plan: dict[str, Any], goods: dict[str, Any]) -> None:
         cs.donation_record(
@@ -255,16 +261,16 @@ class CharitySeeder:
         cs.goods_give_out(actor=self.actor_for(plan["fund"]), point=goods["point"], fund=plan["fund"], item=goods["item"],
                           quantity=goods["qty"] // 3, recipient=goods["recipient"], note="社工入户发放")
 
-    def receipt_later(self, donation: Donation) -> None:
+    def receipt_later(self, donation: Donation, fund: CommunityFund) -> None:
         """About a third of the gifts of ¥100 or more get a receipt from the federation's finance office within two weeks;
         the first transfer's is voided (wrong payer name) and issued again the next day."""
         if donation.amount.amount < 100 or self.rng.random() > 0.3:
             return
         day = (donation.received_at + dt.timedelta(days=self.rng.randint(2, 14))).date()
+        donation.fund = fund  # the fund the gift was recorded to, so the services need not read it again
 
         def issue() -> None:
-            donation.refresh_from_db(fields=["status"])
-            if donation.status != "confirmed":  # (refunded meanwhile)
+            if donation.pk in self.refunded:  # (refunded meanwhile)
                 return
             receipt = cs.receipt_issue(actor=self.finance, donation=donation)
             self.counts["charity_receipts"] += 1
@@ -333,7 +339,7 @@ class CharitySeeder:
         )
         state["last"] = donation
         self.counts["charity_gifts"] += 1
-        self.receipt_later(donation)
+        self.receipt_later(donation, fund)
 
     def giving_day(self, year: int, plans: list[dict[str, Any]], federation: Organization, gifts: int) -> None:
         start, end = dt.datetime(year, 8, 25, tzinfo=TZ), dt.datetime(year, 9, 10, 23, 59, 59, tzinfo=TZ)
@@ -365,6 +371,7 @@ class CharitySeeder:
             late = state.get("last")
             if late is not None and not late.receipts.exists():
                 cs.donation_refund(actor=self.finance, donation=late, reason="捐赠人重复支付，申请退回")
+                self.refunded.add(late.pk)
                 self.counts["charity_refunds"] += 1
 
         self.timeline.at(_on(dt.date(year, 8, 3), "10:00"), create)
@@ -422,8 +429,9 @@ class CharitySeeder:
 
     def payout(self, plan: dict[str, Any], project: Project, items: tuple[str, ...], spec: dict[str, Any]) -> None:
         fund = plan["fund"]
-        fund.account.refresh_from_db()
-        project.restricted_account.refresh_from_db()
+        # Both balances as they are now, in one read.
+        fresh = {a.pk: a for a in Account.objects.filter(pk__in=[fund.account_id, project.restricted_account_id])}
+        fund.account, project.restricted_account = fresh[fund.account_id], fresh[project.restricted_account_id]
         available = (fund.account.balance - fund.account.held) / 3 + project.restricted_account.balance - project.restricted_account.held
         amount = (available * Decimal(spec["share"])).quantize(Decimal("1"))
         if amount < 200:

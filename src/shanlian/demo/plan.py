@@ -111,6 +111,7 @@ class _Planner:
         self.plan = Plan()
         self.credit_codes: set[str] = set()
         self.resident_ids: set[str] = set()
+        self.places_valid: dict[tuple[str, int], bool] = {}
         self.phones: set[str] = set()
         self.community_names: set[str] = set()
         # street name → (street code, district ref, [community codes], [community names])
@@ -164,6 +165,15 @@ class _Planner:
             given = self.fake.first_name_male() if gender == "M" else self.fake.first_name_female()
         return surname + given
 
+    def place_valid(self, place: str, year: int) -> bool:
+        """Whether stdnum takes `place` as a birthplace in `year`: all that decides if a number built here is valid
+        (its date is a real one, its check digit computed), so the place table is searched once per place and year."""
+        key = (place, year)
+        if key not in self.places_valid:
+            body = f"{place}{year:04d}0101000"
+            self.places_valid[key] = ric.is_valid(body + ric.calc_check_digit(body + "0"))
+        return self.places_valid[key]
+
     def resident_id(self, birthplaces: tuple[str, ...], birth: dt.date, gender: str) -> str:
         """A GB 11643 number whose birthplace code stdnum accepts for the birth year."""
         while True:
@@ -171,7 +181,7 @@ class _Planner:
             for place in (*birthplaces, data.CITY_CODE):
                 body = f"{place}{birth:%Y%m%d}{order:03d}"
                 number = body + ric.calc_check_digit(body + "0")
-                if ric.is_valid(number):
+                if self.place_valid(place, birth.year):  # the same answer as ric.is_valid(number), looked up once
                     break
             if number not in self.resident_ids:
                 self.resident_ids.add(number)

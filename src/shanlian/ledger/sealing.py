@@ -112,8 +112,10 @@ def _entries(lo: int, hi: int | None = None) -> Iterable[Entry]:
     qs = Entry.objects.filter(pk__gt=lo)
     if hi is not None:
         qs = qs.filter(pk__lte=hi)
-    postings = Prefetch("postings", queryset=Posting.objects.select_related("account").order_by("pk"))
-    return qs.order_by("pk").prefetch_related(postings).iterator(chunk_size=2000)
+    # The accounts in a query of their own rather than joined: PostgreSQL then looks each account up once per chunk,
+    # not once per posting (a busy account's row has many versions in a long transaction, such as the demo's seed).
+    postings = Prefetch("postings", queryset=Posting.objects.order_by("pk"))
+    return qs.order_by("pk").prefetch_related(postings, "postings__account").iterator(chunk_size=2000)
 
 
 # -- sealing ---------------------------------------------------------------------------------------

@@ -15,16 +15,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, ValidationFailed, lazy_format
 from shanlian.core.idempotency import replayed
+from shanlian.core.learnt import Learnt
 
-from .models import Account, AccountType, Entry, Hold, HoldStatus, Unit
-from .posting import NewEntry, entries_post, leg_amount
+from .models import NORMAL_SIGN, Account, AccountType, Entry, Hold, HoldStatus, Unit
+from .posting import NewEntry, definitions, entries_post, leg_amount
 
 
 def account_open(*, code: str, name: str, unit: str, type: str, guarded: bool = False) -> Account:
@@ -36,17 +37,32 @@ def account_open(*, code: str, name: str, unit: str, type: str, guarded: bool = 
     code = (code or "").strip()
     if not code:
         raise ValidationFailed("code_required", _("An account needs a code."))
-    account, created = Account.objects.get_or_create(
-        code=code, defaults={"name": name, "unit": unit, "type": type, "guarded": guarded}
-    )
+    postgres = connection.vendor == "postgresql"
+    known = _DEFINED.get_many([code]).get(code) if postgres else None
+    if known is not None:
+        # An account's definition never changes: built from what was read before, its balance left to be read when
+        # asked for (a federation's cash account is opened for every payout; on PostgreSQL its row, updated for every
+        # gift, is the slowest to look up within a long transaction such as the demo's seed).
+        account = Account.from_db(connection.alias, ["id", "code", "name", "unit", "type", "guarded"], [known[0], code, *known[1:]])
+        created = False
+    else:
+        account, created = Account.objects.get_or_create(
+            code=code, defaults={"name": name, "unit": unit, "type": type, "guarded": guarded}
+        )
+        if postgres:
+            _DEFINED.learn({code: (account.pk, account.name, account.unit, account.type, account.guarded)})
     if not created and (account.unit, account.type, account.guarded) != (unit, type, guarded):
         raise Conflict("account_exists", _("An account with this code exists with another definition."))
     return account
 
 
+# code -> (id, name, unit, type, guarded): accounts are never deleted and their definitions never change.
+_DEFINED: Learnt[str, tuple[int, str, str, str, bool]] = Learnt()
+
+
 def entry_post(
     *,
-    legs: Sequence[tuple[Account, Any]],
+    legs: Sequence[tuple[Account | int, Any]],
     memo: str = "",
     source: str = "internal",
     external_id: str = "",
@@ -56,11 +72,13 @@ def entry_post(
 ) -> Entry:
     """Post a balanced entry: `posting.entries_post` with one entry. `booked_on` is the day the money or hours moved
     (today when not given): from DATE_EARLIEST to a day ahead of today, as every date the books hold. The same key
-    with the same content returns the first entry (marked replayed); with other content it is refused (409)."""
+    with the same content returns the first entry (marked replayed); with other content it is refused (409). A leg
+    names its account by the Account or by its id (its definition is then looked up, or known: `posting.definitions`)."""
     posted = entries_post(
-        [NewEntry(legs=[(account.pk, amount) for account, amount in legs], memo=memo, source=source, external_id=external_id,
-                  booked_on=booked_on, reverses_id=reverses.pk if reverses is not None else None)],
-        actor=actor, accounts=[account for account, _amount in legs])[0]
+        [NewEntry(legs=[(account if isinstance(account, int) else account.pk, amount) for account, amount in legs], memo=memo,
+                  source=source, external_id=external_id, booked_on=booked_on,
+                  reverses_id=reverses.pk if reverses is not None else None)],
+        actor=actor, accounts=[account for account, _amount in legs if isinstance(account, Account)])[0]
     entry = Entry.objects.get(pk=posted.id)
     return replayed(entry) if posted.replayed else entry
 
@@ -138,7 +156,12 @@ def hold_create(
 
 
 def _release(hold: Hold) -> None:
+    """Give back what the hold reserved: only an account the hold's posting takes from holds anything (its type,
+    which never changes, says which), so only that one is locked and read."""
+    kinds = definitions([hold.debit_account_id, hold.credit_account_id])
     for account_id, posting in ((hold.debit_account_id, hold.amount), (hold.credit_account_id, -hold.amount)):
+        if NORMAL_SIGN[AccountType(kinds[account_id].type)] * posting >= 0:
+            continue  # the posting adds to this account: nothing of it was held
         account = Account.objects.select_for_update(no_key=True).get(pk=account_id)
         take = _decrease(account, posting)
         if take:
@@ -158,7 +181,7 @@ def hold_post(*, hold: Hold, actor: Any = None) -> Entry:
         raise Conflict("hold_expired", _("This hold has expired."))
     _release(locked)
     entry = entry_post(
-        legs=[(locked.debit_account, locked.amount), (locked.credit_account, -locked.amount)],
+        legs=[(locked.debit_account_id, locked.amount), (locked.credit_account_id, -locked.amount)],
         memo=locked.memo, source=f"hold:{locked.source}", external_id=str(locked.pk), actor=actor,
     )
     locked.status, locked.entry, locked.resolved_at = HoldStatus.POSTED, entry, timezone.now()

@@ -24,13 +24,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_rows
 from shanlian.core.context import RequestMeta, current
 from shanlian.core.errors import Conflict, ValidationFailed
+from shanlian.core.learnt import Learnt
 from shanlian.core.money import Money
 from shanlian.core.sequences import reserve_ids
 from shanlian.ledger.posting import NewEntry, entries_post
@@ -47,7 +48,7 @@ POOL_CHANGED = _("The matching pool changed after the file was checked and no lo
 KEYS_IN_AUDIT = 20  # a request's audit row lists its gifts' keys up to this many
 
 
-_ASSETS: dict[tuple[int, bool], int] = {}  # (custodian id, goods?) -> the account's id (PostgreSQL: ids never reused)
+_ASSETS: Learnt[tuple[int, bool], int] = Learnt()  # (custodian id, goods?) -> the account's id (`core.learnt`)
 
 
 def _debit_accounts(wanted: set[tuple[int, bool]]) -> dict[tuple[int, bool], int]:
@@ -56,7 +57,7 @@ def _debit_accounts(wanted: set[tuple[int, bool]]) -> dict[tuple[int, bool], int
     from shanlian.orgs.models import Organization
 
     cache = connection.vendor == "postgresql"
-    known = {key: _ASSETS[key] for key in wanted if cache and key in _ASSETS}
+    known = _ASSETS.get_many(wanted) if cache else {}
     missing = wanted - known.keys()
     if missing:
         codes = {asset_code(pk, goods=goods): (pk, goods) for pk, goods in missing}
@@ -65,7 +66,7 @@ def _debit_accounts(wanted: set[tuple[int, bool]]) -> dict[tuple[int, bool], int
             found[(pk, goods)] = (federation_goods if goods else federation_cash)(Organization.objects.get(pk=pk)).pk
         known.update(found)
         if cache:
-            transaction.on_commit(lambda: _ASSETS.update(found))  # remembered once they surely exist
+            _ASSETS.learn(found)
     return known
 
 
@@ -215,9 +216,9 @@ def _insert_gifts(gifts: Sequence[GiftRow], entry_ids: list[int], audits: list[i
             SELECT g.fund_id, g.project_id, g.campaign_id, %s, g.amount, g.donor_name, g.show_name, g.donor_user_id,
                    g.donor_key, g.point_id, g.goods_item, g.goods_quantity, g.goods_unit, g.message, g.received_at, %s, %s,
                    g.external_id, 'confirmed', g.entry_id, NULL, %s, g.audit_id
-              FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::numeric[], %s::varchar[], %s::boolean[],
-                          %s::bigint[], %s::varchar[], %s::bigint[], %s::varchar[], %s::numeric[], %s::varchar[],
-                          %s::varchar[], %s::timestamptz[], %s::varchar[], %s::bigint[], %s::bigint[]) WITH ORDINALITY
+              FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[], %b::numeric[], %b::varchar[], %b::boolean[],
+                          %b::bigint[], %b::varchar[], %b::bigint[], %b::varchar[], %b::numeric[], %b::varchar[],
+                          %b::varchar[], %b::timestamptz[], %b::varchar[], %b::bigint[], %b::bigint[]) WITH ORDINALITY
                    AS g (fund_id, project_id, campaign_id, amount, donor_name, show_name, donor_user_id, donor_key,
                          point_id, goods_item, goods_quantity, goods_unit, message, received_at, external_id, entry_id,
                          audit_id, n)
