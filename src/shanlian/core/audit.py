@@ -79,7 +79,8 @@ def audit_rows(
 def _rows_over_arrays(actor_id: int | None, action: str, object_type: str, object_id: str,
                       rows: list[tuple[RequestMeta, dict[str, Any]]]) -> list[int]:
     """PostgreSQL: the rows in one statement over arrays, bound by the server (a group commit writes one row per
-    request of its group, and the ORM's client-side binding of their hundreds of parameters cost more than the insert).
+    request of its group, and the ORM's client-side binding of their hundreds of parameters cost more than the insert;
+    the arrays in binary, `%b`, which costs half the CPU of their text form).
     The ids come from one serial in the order the rows go in, so ascending ids are the rows in order."""
     import psycopg
     from psycopg.types.json import Jsonb
@@ -88,7 +89,7 @@ def _rows_over_arrays(actor_id: int | None, action: str, object_type: str, objec
         bound.execute("""
             INSERT INTO core_auditlog (at, actor_id, action, object_type, object_id, after, ip, user_agent, via, credential)
             SELECT %s, %s, %s, %s, %s, a.after, a.ip, a.user_agent, a.via, a.credential
-              FROM unnest(%s::jsonb[], %s::inet[], %s::varchar[], %s::varchar[], %s::varchar[]) WITH ORDINALITY
+              FROM unnest(%b::jsonb[], %b::inet[], %b::varchar[], %b::varchar[], %b::varchar[]) WITH ORDINALITY
                    AS a (after, ip, user_agent, via, credential, n)
              ORDER BY a.n
             RETURNING id""", [
