@@ -130,6 +130,7 @@ def donations_create(
     scope = _staff_scope(request)
     key = idempotency_key_in(idempotency_key)
     gift = GiftRequest(payload)
+    services.target_resolve(gift.fund, gift.project, gift.campaign)  # before the key's stored gift, as every path
     source = f"api:{request.auth.pk}"
     replayed = gift.answer(source, key)
     if replayed is not None:

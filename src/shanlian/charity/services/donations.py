@@ -81,26 +81,32 @@ _REFUSED: dict[str, tuple[str, Any]] = {
 }
 
 
-def target_check(fund: CommunityFund, project: Project | None, campaign: Campaign | None, received_at: datetime,
-                 *, late_ok: bool, goods: bool = False) -> Target:
-    """The fund, project and campaign a gift received at `received_at` names, checked by the intake's one rule
-    (`rules.target_problems`: the target's status, the one rule for late gifts, then the time), in the same order as
-    every path (where the money goes first, as a batch and a file resolve it); its first refusal raised as a field
-    error."""
-    # Statuses are read fresh: a page or a worker may hold an object from before a close.
-    for obj in (fund, project, campaign):
-        if obj is not None:
-            obj.refresh_from_db(fields=["status"])
+def target_resolve(fund: CommunityFund, project: Project | None, campaign: Campaign | None) -> None:
+    """Where the money goes holds together: the project is the fund's, and the campaign raises for the fund (and the
+    project). Checked first, before a key sent again is compared with its stored gift, as a batch and a file resolve
+    their targets first."""
     if project is not None and project.fund_id != fund.pk:
         raise field_error("project", "project_not_in_fund", _("This project does not belong to the fund."))
     if campaign is not None and not CampaignTarget.objects.filter(campaign=campaign, fund=fund, project=project).exists():
         raise field_error("campaign", "campaign_target_mismatch", _("This campaign does not raise for this fund or project."))
+
+
+def target_check(fund: CommunityFund, project: Project | None, campaign: Campaign | None, received_at: datetime,
+                 *, late_ok: bool, goods: bool = False) -> Target:
+    """The fund, project and campaign a gift received at `received_at` names, checked by the intake's one rule
+    (`rules.target_problems`: the target's status, the one rule for late gifts, then the time), in the same order as
+    every path (after `target_resolve`); its first refusal raised as a field error."""
+    # Statuses are read fresh: a page or a worker may hold an object from before a close.
+    for obj in (fund, project, campaign):
+        if obj is not None:
+            obj.refresh_from_db(fields=["status"])
     target = target_of(fund, project, campaign, goods=goods)
     problems = target_problems(target, received_at, latest=timezone.now() + AHEAD, late_ok=late_ok)
+    if problems and problems[0][0] == "received_in_future":
+        moment_window(received_at, field="received_at", ahead=AHEAD, future_code="received_in_future")  # refuses it
+        problems = target_problems(target, received_at, late_ok=late_ok)  # (the clock moved on meanwhile: not ahead now)
     if problems:
         code = problems[0][0]
-        if code == "received_in_future":
-            moment_window(received_at, field="received_at", ahead=AHEAD, future_code=code)  # refuses, with the window
         raise field_error(_REFUSED[code][0], code, _REFUSED[code][1])
     return target
 
@@ -171,6 +177,7 @@ def donation_record(
     if goods is not None and channel != Channel.GOODS:
         # Refused before anything is written: a cash gift "with goods" is two gifts, and the answer must say what was booked.
         raise field_error("goods", "goods_with_money_channel", _("Goods are recorded as a gift of goods, not with cash or a transfer."))
+    target_resolve(fund, project, campaign)
     row = gift_row(fund=fund, amount=money, channel=channel, donor_name=donor_name, show_name=show_name, project=project,
                    campaign=campaign, point=point, donor_user=donor_user, donor_key=donor_key, goods=goods, message=message,
                    received_at=received_at, external_id=external_id)

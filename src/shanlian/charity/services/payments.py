@@ -35,7 +35,7 @@ from shanlian.core.money import Money
 
 from ..models import Campaign, CampaignStatus, Channel, CommunityFund, PaymentIntent, PaymentStatus, Project, WebhookEvent
 from ..payments import FAILED, SUCCEEDED, PaymentProvider, provider
-from .donations import ANONYMOUS, donation_record, target_check
+from .donations import ANONYMOUS, donation_record, target_check, target_resolve
 
 logger = logging.getLogger("shanlian.charity.payments")
 
@@ -99,6 +99,7 @@ def payment_start(
     if len(message) > 200:
         raise field_error("message", "message_too_long", _("A message is at most 200 characters."))
     prov = _provider(provider_name)
+    target_resolve(fund, project, campaign)
     target_check(fund, project, campaign, timezone.now(), late_ok=False)
     intent = PaymentIntent(
         ref=_new_ref(), provider=prov.name, campaign=campaign, fund=fund, project=project, amount=money,
