@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, ValidationFailed, lazy_format
 from shanlian.core.idempotency import replayed
-from shanlian.core.learnt import Learnt
 
 from .models import NORMAL_SIGN, Account, AccountType, Entry, Hold, HoldStatus, Unit
 from .posting import NewEntry, definitions, entries_post, leg_amount
@@ -37,27 +36,13 @@ def account_open(*, code: str, name: str, unit: str, type: str, guarded: bool = 
     code = (code or "").strip()
     if not code:
         raise ValidationFailed("code_required", _("An account needs a code."))
-    postgres = connection.vendor == "postgresql"
-    known = _DEFINED.get_many([code]).get(code) if postgres else None
-    if known is not None:
-        # An account's definition never changes: built from what was read before, its balance left to be read when
-        # asked for (a federation's cash account is opened for every payout; on PostgreSQL its row, updated for every
-        # gift, is the slowest to look up within a long transaction such as the demo's seed).
-        account = Account.from_db(connection.alias, ["id", "code", "name", "unit", "type", "guarded"], [known[0], code, *known[1:]])
-        created = False
-    else:
-        account, created = Account.objects.get_or_create(
-            code=code, defaults={"name": name, "unit": unit, "type": type, "guarded": guarded}
-        )
-        if postgres:
-            _DEFINED.learn({code: (account.pk, account.name, account.unit, account.type, account.guarded)})
+    account, created = Account.objects.get_or_create(
+        code=code, defaults={"name": name, "unit": unit, "type": type, "guarded": guarded}
+    )
     if not created and (account.unit, account.type, account.guarded) != (unit, type, guarded):
         raise Conflict("account_exists", _("An account with this code exists with another definition."))
     return account
 
-
-# code -> (id, name, unit, type, guarded): accounts are never deleted and their definitions never change.
-_DEFINED: Learnt[str, tuple[int, str, str, str, bool]] = Learnt()
 
 
 def entry_post(
