@@ -37,11 +37,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
+from shanlian.core.bulk import bound, reserve_ids
 from shanlian.core.errors import Conflict, NotFound, ValidationFailed, lazy_format
 from shanlian.core.inputs import date_window, earliest_date
 from shanlian.core.learnt import Learnt
 from shanlian.core.money import Hours, Money
-from shanlian.core.sequences import reserve_ids
 
 from .models import NORMAL_SIGN, Account, AccountType, Entry, Posting, Unit
 
@@ -319,14 +319,12 @@ def _insert_arrays(entries: list[_Checked], unit_of: dict[int, str]) -> list[int
     """The entries and their postings in ONE statement (data-modifying CTEs over arrays), prepared once per
     connection with the parameters bound by the server (a group committer keeps its connection), the arrays sent in
     binary (`%b`: the text form escapes every string with a regular expression, twice the CPU)."""
-    import psycopg
-
     with connection.cursor() as cursor:
         sequence = _entry_sequence(cursor)
     numbers, account_ids, units, amounts = _posting_columns(entries, unit_of)
     # posted_at is the application's clock, as the ORM's auto_now_add (a demo's history runs on a simulated one).
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as bound:
-        bound.execute("""
+    with bound() as cursor:
+        cursor.execute("""
             WITH s AS MATERIALIZED (
                 SELECT e.*, nextval(%s::regclass) AS id
                   FROM unnest(%b::int[], %b::varchar[], %b::varchar[], %b::varchar[], %b::varchar[], %b::date[], %b::bigint[])
@@ -347,7 +345,7 @@ def _insert_arrays(entries: list[_Checked], unit_of: dict[int, str]) -> list[int
             sequence, list(range(len(entries))), [c.source for c in entries], [c.external_id for c in entries],
             [c.content_hash for c in entries], [c.memo for c in entries], [c.booked_on for c in entries],
             [c.reverses_id for c in entries], timezone.now(), numbers, account_ids, units, amounts], prepare=True)
-        return [row[0] for row in bound.fetchall()]
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _insert_copy(entries: list[_Checked], unit_of: dict[int, str]) -> list[int]:
@@ -378,8 +376,9 @@ def _move_balances(entries: list[_Checked], accounts: dict[int, _AccountRow], re
             movement[pk] += amount
     ids = sorted(movement)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id, balance, held FROM ledger_account WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [ids])
+        with bound() as cursor:
+            cursor.execute("SELECT id, balance, held FROM ledger_account WHERE id = ANY(%b::bigint[]) ORDER BY id "
+                           "FOR NO KEY UPDATE", [ids], prepare=True)
             locked = {pk: (balance, held) for pk, balance, held in cursor.fetchall()}
     else:
         locked = read  # SQLite: read with the definitions, under the database's writer lock
@@ -401,9 +400,9 @@ def _move_balances(entries: list[_Checked], accounts: dict[int, _AccountRow], re
     if not new:
         return
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE ledger_account a SET balance = c.balance FROM unnest(%s::bigint[], %s::numeric[]) "
-                           "AS c (id, balance) WHERE a.id = c.id", [list(new), list(new.values())])
+        with bound() as cursor:
+            cursor.execute("UPDATE ledger_account a SET balance = c.balance FROM unnest(%b::bigint[], %b::numeric[]) "
+                           "AS c (id, balance) WHERE a.id = c.id", [list(new), list(new.values())], prepare=True)
     else:
         for pk, balance in new.items():
             Account.objects.filter(pk=pk).update(balance=balance)

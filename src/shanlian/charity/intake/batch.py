@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.context import RequestMeta
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, lazy_format
+from shanlian.core.i18n import site_day
 from shanlian.core.inputs import text_problem
 from shanlian.core.money import Money
 from shanlian.core.scoping import Role
@@ -287,11 +288,11 @@ def _allocate(fresh: list[_Planned], results: dict[int, BatchGiftResult]) -> lis
         return fresh
     pool_ids = sorted({pk for g in pooled for pk in g.target.pools})
     list(MatchPool.objects.select_for_update().filter(pk__in=pool_ids).order_by("pk").values_list("pk", flat=True))
-    days = {timezone.localdate(g.received_at) for g in pooled}
+    days = {site_day(g.received_at) for g in pooled}
     room = PoolRoom(pool_ids, days, {g.donor_key for g in pooled})
     refused: set[int] = set()
     for gift in pooled:
-        day = timezone.localdate(gift.received_at)
+        day = site_day(gift.received_at)
         if gift.match_given:
             taken = room.take(gift.match, day=day, pools=gift.target.pools, donor_key=gift.donor_key)
             if isinstance(taken, int):

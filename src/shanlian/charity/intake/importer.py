@@ -42,6 +42,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import ValidationFailed, lazy_format
+from shanlian.core.i18n import site_day
 from shanlian.core.inputs import amount_in, earliest_date, limit, text_problem
 from shanlian.core.money import Money
 
@@ -425,7 +426,7 @@ def _allocate_matches(plan: ImportPlan) -> None:
     matched = [g for g in plan.gifts if g.match]
     if not matched:
         return
-    day_of = [timezone.localdate(g.received_at) for g in matched]
+    day_of = [site_day(g.received_at) for g in matched]
     room = PoolRoom((pk for g in matched for pk in g.target.pools), set(day_of))
     refused: set[int] = set()
     for gift, day in zip(matched, day_of, strict=True):

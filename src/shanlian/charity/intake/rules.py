@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import connection
 
+from shanlian.core.bulk import bound
 from shanlian.core.money import Money, fen_sum
 
 from ..models import CampaignStatus, Donation, MatchGift, MatchPool
@@ -83,13 +84,14 @@ def stored_gifts(source: str, keys: Sequence[str]) -> dict[str, Stored]:
     if connection.vendor != "postgresql":
         rows = Donation.objects.filter(source=source, external_id__in=keys).exclude(external_id="").values_list(*_COLUMNS)
         return {row[0]: _stored(row) for row in rows}
-    with connection.cursor() as cursor:
+    with bound() as cursor:
         cursor.execute("""
             SELECT d.external_id, d.id, d.entry_id, d.fund_id, d.project_id, d.campaign_id, d.point_id, d.channel, d.amount,
                    d.donor_name, d.show_name, d.donor_key, d.message, d.received_at, d.goods_item, d.goods_quantity,
                    d.goods_unit, m.amount
               FROM charity_donation d LEFT JOIN charity_matchgift m ON m.donation_id = d.id
-             WHERE d.source = %s AND d.external_id = ANY(%s) AND d.external_id <> ''""", [source, list(keys)])
+             WHERE d.source = %s AND d.external_id = ANY(%b::varchar[]) AND d.external_id <> ''""", [source, keys],
+            prepare=True)
         return {row[0]: _stored(row) for row in cursor.fetchall()}
 
 

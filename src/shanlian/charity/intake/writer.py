@@ -29,11 +29,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_rows
+from shanlian.core.bulk import bound, reserve_ids
 from shanlian.core.context import RequestMeta, current
 from shanlian.core.errors import Conflict, ValidationFailed
+from shanlian.core.i18n import site_day
 from shanlian.core.learnt import Learnt
 from shanlian.core.money import Money
-from shanlian.core.sequences import reserve_ids
 from shanlian.ledger.posting import NewEntry, entries_post
 
 from .. import memos
@@ -98,7 +99,7 @@ def _plan(gifts: Sequence[GiftRow], spec: RowSpec) -> _Plan:
             counter[0] += int((g.amount + g.match) * 100)
             counter[1] += 1
         entries.append(NewEntry(legs=legs, memo=memos.gift(g.donor), source=source, external_id=g.external_id,
-                                booked_on=timezone.localdate(g.received_at)))
+                                booked_on=site_day(g.received_at)))
     return _Plan(entries, pool_accounts, pool_total, tally)
 
 
@@ -177,7 +178,7 @@ def _pools_lock(pool_total: dict[int, Decimal], gifts: Sequence[GiftRow]) -> dic
         return {}
     ids = sorted(pool_total)
     list(MatchPool.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-    room = PoolRoom(ids, {timezone.localdate(g.received_at) for g in gifts if g.match})  # the set's matches counted
+    room = PoolRoom(ids, {site_day(g.received_at) for g in gifts if g.match})  # the set's matches counted
     if not room.holds(pool_total):
         raise Conflict("match_exceeds_pool", POOL_CHANGED)
     return {pk: pool.matched_total.amount for pk, pool in room.pools.items()}
@@ -205,10 +206,8 @@ def _insert_gifts(gifts: Sequence[GiftRow], entry_ids: list[int], audits: list[i
                      external_id=g.external_id, entry_id=e, audit_id=a)
             for g, e, a in zip(gifts, entry_ids, audits, strict=True)])
         return [row.pk for row in rows]
-    import psycopg
-
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as bound:
-        bound.execute("""
+    with bound() as cursor:
+        cursor.execute("""
             INSERT INTO charity_donation (
                 fund_id, project_id, campaign_id, channel, amount, donor_name, show_name, donor_user_id, donor_key,
                 point_id, goods_item, goods_quantity, goods_unit, message, received_at, recorded_by_id, source,
@@ -231,7 +230,7 @@ def _insert_gifts(gifts: Sequence[GiftRow], entry_ids: list[int], audits: list[i
             [g.goods[1] if g.goods else None for g in gifts], [g.goods[2] if g.goods else "" for g in gifts],
             [g.message for g in gifts], [g.received_at for g in gifts], [g.external_id for g in gifts], entry_ids, audits,
         ], prepare=True)
-        by_entry = {entry_id: pk for pk, entry_id in bound.fetchall()}
+        by_entry = {entry_id: pk for pk, entry_id in cursor.fetchall()}
     return [by_entry[e] for e in entry_ids]
 
 
@@ -249,7 +248,7 @@ def _copy_gifts(gifts: Sequence[GiftRow], entry_ids: list[int], audits: list[int
 
 
 def _insert_matches(matched: list[tuple[GiftRow, int]]) -> None:
-    days: list[date] = [timezone.localdate(g.received_at) for g, _d in matched]
+    days: list[date] = [site_day(g.received_at) for g, _d in matched]
     if connection.vendor != "postgresql":
         MatchGift.objects.bulk_create([
             MatchGift(pool_id=g.pool_id or 0, donation_id=d, amount=g.match, day=day, donor_key=g.donor_key)
