@@ -117,8 +117,8 @@ def main() -> None:
         base.append(baseline(args.gifts, args.calls))
         mine.append(ours(user, args.gifts, args.calls))
     b, m = statistics.median(base), statistics.median(mine)
-    print(f"| gifts a call | calls x rounds | baseline µs/row | ours µs/gift | ratio (baseline / ours) |")
-    print(f"|---:|---:|---:|---:|---:|")
+    print("| gifts a call | calls x rounds | baseline µs/row | ours µs/gift | ratio (baseline / ours) |")
+    print("|---:|---:|---:|---:|---:|")
     print(f"| {args.gifts} | {args.calls} x {args.rounds} | {b * 1e6:.1f} | {m * 1e6:.1f} | {b / m:.3f} |")
     print(f"(ours per round: {', '.join(f'{x * 1e6:.0f}' for x in mine)} µs; baseline: {', '.join(f'{x * 1e6:.1f}' for x in base)} µs)")
 
