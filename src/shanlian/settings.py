@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "shanlian.ledger",
     "shanlian.charity",
     "shanlian.timebank",
+    "shanlian.grants",
     "shanlian.web",
 ]
 
