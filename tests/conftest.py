@@ -4,6 +4,7 @@ people, and one login per role. Tests build on `city` and log in as its users.""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,13 @@ class City:
     stations: dict[str, Any] = field(default_factory=dict)
     people: dict[str, Any] = field(default_factory=dict)
     users: dict[str, Any] = field(default_factory=dict)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A `serial` test collected by a pytest-xdist worker is an error, not a quiet partial run (see the marker)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and any(item.get_closest_marker("serial") for item in session.items):
+        raise pytest.UsageError("serial tests run in one process: add -m 'not serial' under -n, "
+                                "then run -m serial without -n (scripts/test.sh does both)")
 
 
 @pytest.fixture(autouse=True)

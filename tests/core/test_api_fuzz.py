@@ -17,6 +17,9 @@ frames of the server's traceback. Headers are left alone (a NUL byte cannot cros
     pytest tests/core/test_api_fuzz.py                   # SQLite
     DATABASE_URL=postgres://... pytest tests/core/test_api_fuzz.py
     pytest tests/core/test_api_fuzz.py -k "statement"    # one operation
+
+Never under pytest-xdist (`-n`): its items share one node id, so a worker would run one operation of them all
+(`serial`, which tests/conftest.py refuses under a worker; scripts/test.sh runs it after the parallel pass).
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ from shanlian.timebank import services as ts
 from tests import factories as f
 from tests.charity.conftest import books  # noqa: F401 (the fixture, for the money endpoints)
 
-pytestmark = pytest.mark.django_db
+# Serial: schemathesis makes one item per operation, all under one node id, and pytest-xdist would run only one of them.
+pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 ROLES = ("city_admin", "finance", "station_worker", "volunteer", "donor")
 MAX_EXAMPLES = 15  # generated (fuzzing) cases per operation, besides the coverage phase's
