@@ -249,6 +249,12 @@ SHANLIAN: dict[str, Any] = {
     "TIMEBANK_QUIZ_QUESTIONS": int(os.environ.get("SHANLIAN_QUIZ_QUESTIONS", "10")),
     "TIMEBANK_QUIZ_PASS_PERCENT": int(os.environ.get("SHANLIAN_QUIZ_PASS_PERCENT", "80")),
     "TIMEBANK_QUIZ_MAX_ATTEMPTS": int(os.environ.get("SHANLIAN_QUIZ_MAX_ATTEMPTS", "3")),
+    # Micro-venture rounds (docs/rules.md): a community round's grants by default, reviewers per proposal (at least),
+    # and how long after its final-reports phase a round's reserved budget stays reserved if nobody closes the round.
+    "GRANTS_MIN_GRANT": Decimal(os.environ.get("SHANLIAN_GRANTS_MIN_GRANT", "5000")),
+    "GRANTS_MAX_GRANT": Decimal(os.environ.get("SHANLIAN_GRANTS_MAX_GRANT", "20000")),
+    "GRANTS_MIN_REVIEWERS": int(os.environ.get("SHANLIAN_GRANTS_MIN_REVIEWERS", "3")),
+    "GRANTS_HOLD_GRACE_DAYS": int(os.environ.get("SHANLIAN_GRANTS_HOLD_GRACE_DAYS", "180")),
     # The address printed on receipts', certificates' and check-in QR codes, e.g. https://shanlian.example.cn;
     # empty: the address the page was asked for (its scheme, host and port), so a phone opens what a browser did.
     "PUBLIC_BASE_URL": os.environ.get("SHANLIAN_PUBLIC_BASE_URL", "").strip(),

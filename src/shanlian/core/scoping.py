@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     DISTRICT_ADMIN = "district_admin", _("District administrator")
     STREET_OFFICER = "street_officer", _("Street officer")
     AGENCY_MANAGER = "agency_manager", _("Agency manager")
+    ORG_MANAGER = "org_manager", _("Organization manager")  # a community group's or any organization's: proposes for it
     STATION_WORKER = "station_worker", _("Station social worker")
     FEDERATION_FINANCE = "federation_finance", _("Federation finance officer")
     EXPERT = "expert", _("Expert")
@@ -38,6 +39,7 @@ ROLE_SCOPE_KIND: dict[str, str] = {
     Role.DISTRICT_ADMIN: ScopeKind.DIVISION,
     Role.STREET_OFFICER: ScopeKind.DIVISION,
     Role.AGENCY_MANAGER: ScopeKind.ORGANIZATION,
+    Role.ORG_MANAGER: ScopeKind.ORGANIZATION,
     Role.STATION_WORKER: ScopeKind.STATION,
     Role.FEDERATION_FINANCE: ScopeKind.ORGANIZATION,
     Role.EXPERT: ScopeKind.SELF,

@@ -15,12 +15,13 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, field_error
 from shanlian.core.inputs import amount_in
-from shanlian.ledger.services import entry_post
+from shanlian.ledger.models import Hold, HoldStatus
+from shanlian.ledger.services import entry_post, hold_create, hold_void
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
 
 from .. import memos
-from ..accounts import custody_account
+from ..accounts import custody_account, federation_cash
 from ..models import CommunityFund, FundStatus, LeftoverRule, Project, ProjectStatus, Purpose
 from ._access import require_custodian_finance, require_fund_admin
 
@@ -149,6 +150,30 @@ def project_end(*, actor: Any, project: Project, move_leftover_to: Project | Non
     locked.save(update_fields=["status"])
     audit_log(actor=actor, action="charity.project.end", obj=locked, after={"leftover": str(leftover)})
     return locked
+
+
+@transaction.atomic
+def fund_reserve(*, actor: Any, fund: CommunityFund, amount: Any, until: Any, memo: str, source: str,
+                 previous: Hold | None = None, _skip_access: bool = False) -> Hold | None:
+    """Reserve part of a fund's general money for a use decided later (a micro-venture round's budget): a ledger hold
+    from the fund to its custodian's cash, which no payout can take meanwhile. `previous`, the use's reservation so
+    far, is released in the same transaction, so a reservation is re-made smaller or longer without a moment in
+    which another payout could take the money; amount 0 only releases it. `_skip_access`: the caller re-makes a
+    reservation made by someone who could (for longer, not for more)."""
+    if not _skip_access:
+        require_fund_admin(actor, division_path=fund.division.path, custodian_id=fund.custodian_id)
+    value = amount_in(amount, field="amount", positive=False)
+    if previous is not None:
+        previous.refresh_from_db(fields=["status"])
+        if previous.status == HoldStatus.PENDING:
+            hold_void(hold=previous, actor=actor)
+    if not value.amount:
+        return None
+    if fund.status != FundStatus.OPEN:
+        raise field_error("fund", "fund_closed", _("This fund is closed."))
+    locked = CommunityFund.objects.select_related("account", "custodian").get(pk=fund.pk)
+    return hold_create(debit_account=locked.account, credit_account=federation_cash(locked.custodian), amount=value.amount,
+                       expires_at=until, memo=memo, source=source, actor=actor)
 
 
 @transaction.atomic

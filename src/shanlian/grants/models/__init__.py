@@ -1,0 +1,24 @@
+"""The grants app's tables (re-exported: import from `shanlian.grants.models`)."""
+
+from .proposals import (
+    BudgetLine,
+    LineCategory,
+    Milestone,
+    Need,
+    NeedSource,
+    NeedSupport,
+    Proposal,
+    ProposalAttachment,
+    ProposalRevision,
+    ProposalStatus,
+)
+from .reviews import Assignment, AssignmentStatus, Criterion, ReviewerTie, Score
+from .rounds import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundStatus, Rule
+from .votes import Ballot, BallotChannel, BallotChoice, PaperKeying, PaperStatus, Result
+
+__all__ = [
+    "PHASE_ORDER", "Assignment", "AssignmentStatus", "Ballot", "BallotChannel", "BallotChoice", "BallotKind", "BudgetLine",
+    "Criterion", "GrantRound", "LineCategory", "Milestone", "Need", "NeedSource", "NeedSupport", "PaperKeying",
+    "PaperStatus", "Phase", "PhaseExtension", "PhaseKind", "Proposal", "ProposalAttachment", "ProposalRevision",
+    "ProposalStatus", "Result", "ReviewerTie", "RoundStatus", "Rule", "Score",
+]

@@ -1,0 +1,60 @@
+"""Who may do what in a round. Every service calls one of these before it writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.errors import PermissionDenied
+from shanlian.core.scoping import Role, Scope
+from shanlian.people.selectors import actor_scope
+
+from ..models import GrantRound
+
+
+def scope_of(actor: Any) -> Scope:
+    scope = actor_scope(actor)
+    if scope.user_id is None:
+        raise PermissionDenied("login_required", _("Please log in first."))
+    return scope
+
+
+def is_round_staff(scope: Scope, round: GrantRound) -> bool:
+    """Who runs a round: the area's administrators and street officers, the fund's station staff, and the finance
+    officers of the federation holding the fund."""
+    fund = round.fund
+    if scope.is_superuser:
+        return True
+    if scope.has(Role.FEDERATION_FINANCE) and fund.custodian_id in scope.organization_ids:
+        return True
+    if fund.station_id is not None and scope.is_station_staff(fund.station_id):
+        return True
+    return scope.has(Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER) and scope.covers_path(
+        fund.division.path, scope.admin_paths + scope.people_paths)
+
+
+def require_round_staff(actor: Any, round: GrantRound) -> Scope:
+    scope = scope_of(actor)
+    if not is_round_staff(scope, round):
+        raise PermissionDenied("not_round_staff", _("Only the staff running this round may do this."))
+    return scope
+
+
+def is_applicant_for(scope: Scope, organization_id: int) -> bool:
+    """Who proposes for an organization: its managers (a community group's, or an agency's)."""
+    return scope.is_superuser or (scope.has(Role.ORG_MANAGER, Role.AGENCY_MANAGER) and organization_id in scope.organization_ids)
+
+
+def require_applicant_for(actor: Any, organization_id: int) -> Scope:
+    scope = scope_of(actor)
+    if not is_applicant_for(scope, organization_id):
+        raise PermissionDenied("not_applicant", _("Only a manager of the organization may propose or change its proposals."))
+    return scope
+
+
+def require_expert(actor: Any) -> Scope:
+    scope = scope_of(actor)
+    if not (scope.is_superuser or scope.has(Role.EXPERT)):
+        raise PermissionDenied("not_expert", _("Only experts review proposals."))
+    return scope
