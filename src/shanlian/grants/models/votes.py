@@ -86,7 +86,9 @@ class Result(models.Model):
     expert_score = models.DecimalField(_("expert score"), max_digits=7, decimal_places=4, null=True, blank=True)
     funded = models.BooleanField(_("funded"))
     amount = MoneyField(_("award"), default=0)
-    reason = models.CharField(_("reason"), max_length=300)
+    # Why, as a code and its numbers (grants.allocation.Reason), worded in the reader's language when shown.
+    reason_code = models.CharField(_("reason"), max_length=32)
+    reason_params = models.JSONField(default=dict)
     # A staff override of the computed outcome, with its reason (public).
     overridden = models.BooleanField(default=False)
     override_reason = models.CharField(max_length=300, blank=True)
@@ -102,4 +104,4 @@ class Result(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.proposal_id}: {self.reason}"
+        return f"{self.proposal_id}: {self.reason_code}"
