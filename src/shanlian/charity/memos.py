@@ -17,6 +17,7 @@ _LEFTOVER = gettext_noop("Leftover of project %(project)s moved to %(target)s")
 _GOODS_OUT = gettext_noop("Goods given out: %(item)s × %(quantity)s to %(recipient)s")
 _REFUND = gettext_noop("Refund of gift no. %(gift)s: %(reason)s")
 _MATCH_DEPOSIT = gettext_noop("Matching funds deposited by %(sponsor)s")
+_GRANT = gettext_noop("Grant awarded to project %(project)s")
 
 MAX = 300  # the ledger's memo column
 
@@ -51,3 +52,7 @@ def refund(gift_id: int, reason: str) -> str:
 
 def match_deposit(sponsor: str) -> str:
     return _fit(site_text(_MATCH_DEPOSIT, sponsor=sponsor[:30]))
+
+
+def grant(project: str) -> str:
+    return _fit(site_text(_GRANT, project=project))

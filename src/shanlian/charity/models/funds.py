@@ -104,6 +104,8 @@ class Project(models.Model):
     restricted_account = models.OneToOneField(
         "ledger.Account", verbose_name=_("restricted account"), on_delete=models.PROTECT, related_name="+", editable=False
     )
+    # A project granted under an agreement (a micro-venture award) is paid only by the agreement's tranches.
+    by_agreement = models.BooleanField(_("paid by its grant agreement"), default=False, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -13,7 +13,7 @@ from .donations import (
     goods_stock,
     target_resolve,
 )
-from .funds import fund_close, fund_create, fund_reserve, project_create, project_end
+from .funds import fund_close, fund_create, fund_reserve, project_create, project_end, project_grant
 from .payouts import fee_base, fee_charge, payout_approve, payout_pay, payout_reject, payout_request, payouts_lapse_expired
 from .receipts import receipt_issue, receipt_void
 
@@ -22,5 +22,5 @@ __all__ = [
     "fee_base", "fee_charge", "fund_close", "fund_create", "fund_reserve", "gift_amount_in",
     "gift_row", "goods_give_out", "goods_in", "goods_stock", "target_resolve",
     "match_pool_create", "payout_approve", "payout_pay", "payout_reject", "payout_request", "payouts_lapse_expired",
-    "project_create", "project_end", "receipt_issue", "receipt_void",
+    "project_create", "project_end", "project_grant", "receipt_issue", "receipt_void",
 ]

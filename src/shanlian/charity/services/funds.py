@@ -92,6 +92,7 @@ def project_create(
     ends_on: date,
     description: str = "",
     leftover_rule: str = LeftoverRule.SIMILAR_PURPOSE,
+    by_agreement: bool = False,
 ) -> Project:
     require_fund_admin(actor, division_path=fund.division.path, custodian_id=fund.custodian_id)
     if fund.status != FundStatus.OPEN:
@@ -107,7 +108,7 @@ def project_create(
     key = uuid.uuid4().hex[:12]
     project = Project(
         fund=fund, title=title.strip(), purpose=purpose, budget=amount_in(budget, field="budget"), starts_on=starts_on,
-        ends_on=ends_on, description=description, leftover_rule=leftover_rule,
+        ends_on=ends_on, description=description, leftover_rule=leftover_rule, by_agreement=by_agreement,
         restricted_account=custody_account(f"project:{fund.code}:{key}", f"{title} 定向"),
     )
     project.full_clean()
@@ -150,6 +151,24 @@ def project_end(*, actor: Any, project: Project, move_leftover_to: Project | Non
     locked.save(update_fields=["status"])
     audit_log(actor=actor, action="charity.project.end", obj=locked, after={"leftover": str(leftover)})
     return locked
+
+
+@transaction.atomic
+def project_grant(*, actor: Any, project: Project, amount: Any, previous: Hold | None = None) -> Any:
+    """Award a project a grant from its fund's general money (a signed micro-venture agreement): a ledger entry moves
+    it to the project's own account, where only the project's payouts can spend it. `previous`, the reservation the
+    award came out of, is released in the same transaction first."""
+    require_fund_admin(actor, division_path=project.fund.division.path, custodian_id=project.fund.custodian_id)
+    value = amount_in(amount, field="amount")
+    if previous is not None:
+        previous.refresh_from_db(fields=["status"])
+        if previous.status == HoldStatus.PENDING:
+            hold_void(hold=previous, actor=actor)
+    locked = Project.objects.select_related("restricted_account", "fund__account").get(pk=project.pk)
+    if locked.status != ProjectStatus.ACTIVE:
+        raise Conflict("project_ended", _("This project has ended."))
+    return entry_post(legs=[(locked.fund.account, value.amount), (locked.restricted_account, -value.amount)],
+                      memo=memos.grant(locked.title), source="charity.grant", external_id=str(locked.pk), actor=actor)
 
 
 @transaction.atomic

@@ -65,7 +65,9 @@ def payout_request(
     lines: list[tuple[str, Any]],
     attachments: list[UploadedFile] | None = None,
     external_id: str = "",
+    _by_agreement: bool = False,
 ) -> Payout:
+    """`_by_agreement`: the request is a tranche its grant agreement allows (the grants app checked the milestone)."""
     require_fund_raiser(actor, fund)
     title = model_text(Payout, "title", title)
     payee = model_text(Payout, "payee", payee)
@@ -91,6 +93,9 @@ def payout_request(
         raise field_error("project", "project_not_in_fund", _("This project does not belong to the fund."))
     if project.status != ProjectStatus.ACTIVE:
         raise field_error("project", "project_ended", _("This project has ended."))
+    if project.by_agreement and not _by_agreement:
+        raise field_error("project", "project_by_agreement",
+                          _("This project is paid only by its grant agreement's tranches, each after its milestone is accepted."))
     if fund.restricted and project.purpose != fund.purpose:
         raise field_error("project", "purpose_mismatch", _("A restricted fund pays only for projects of its own purpose."))
     if not title:

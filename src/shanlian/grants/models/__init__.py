@@ -1,5 +1,6 @@
 """The grants app's tables (re-exported: import from `shanlian.grants.models`)."""
 
+from .agreements import Agreement, AgreementStatus, Evidence, EvidenceStatus, Tranche, TrancheStatus
 from .proposals import (
     BudgetLine,
     LineCategory,
@@ -17,7 +18,8 @@ from .rounds import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, 
 from .votes import Ballot, BallotChannel, BallotChoice, PaperKeying, PaperStatus, Result
 
 __all__ = [
-    "PHASE_ORDER", "Assignment", "AssignmentStatus", "Ballot", "BallotChannel", "BallotChoice", "BallotKind", "BudgetLine",
+    "PHASE_ORDER", "Agreement", "AgreementStatus", "Evidence", "EvidenceStatus", "Tranche", "TrancheStatus",
+    "Assignment", "AssignmentStatus", "Ballot", "BallotChannel", "BallotChoice", "BallotKind", "BudgetLine",
     "Criterion", "GrantRound", "LineCategory", "Milestone", "Need", "NeedSource", "NeedSupport", "PaperKeying",
     "PaperStatus", "Phase", "PhaseExtension", "PhaseKind", "Proposal", "ProposalAttachment", "ProposalRevision",
     "ProposalStatus", "Result", "ReviewerTie", "RoundStatus", "Rule", "Score",
