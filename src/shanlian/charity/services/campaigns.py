@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, field_error, lazy_format
+from shanlian.core.errors import Conflict, field_error
 from shanlian.core.inputs import amount_in
+from shanlian.core.transitions import transition
 from shanlian.ledger.services import entry_post
 from shanlian.orgs.models import Organization
 
@@ -66,16 +67,7 @@ def campaign_create(
 
 def _transition(actor: Any, campaign: Campaign, to: str, allowed_from: set[str]) -> Campaign:
     require_fund_admin(actor, division_path=campaign.organizer.division.path, custodian_id=campaign.organizer_id)
-    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if locked.status == to:
-        return locked
-    if locked.status not in allowed_from:
-        raise Conflict("invalid_transition", lazy_format(_("The campaign cannot go from %(a)s to %(b)s."), {"a": locked.status, "b": to}))
-    before = locked.status
-    locked.status = to
-    locked.save(update_fields=["status"])
-    audit_log(actor=actor, action=f"charity.campaign.{to}", obj=locked, before={"status": before}, after={"status": to})
-    return locked
+    return transition(campaign, to=to, allowed_from=allowed_from, actor=actor, action=f"charity.campaign.{to}")
 
 
 @transaction.atomic
