@@ -255,6 +255,8 @@ SHANLIAN: dict[str, Any] = {
     "GRANTS_MAX_GRANT": Decimal(os.environ.get("SHANLIAN_GRANTS_MAX_GRANT", "20000")),
     "GRANTS_MIN_REVIEWERS": int(os.environ.get("SHANLIAN_GRANTS_MIN_REVIEWERS", "3")),
     "GRANTS_HOLD_GRACE_DAYS": int(os.environ.get("SHANLIAN_GRANTS_HOLD_GRACE_DAYS", "180")),
+    # Reviewers whose shares of the rubric's top score differ by more than this are flagged for a second look.
+    "GRANTS_SPREAD_FLAG": Decimal(os.environ.get("SHANLIAN_GRANTS_SPREAD_FLAG", "0.30")),
     # The address printed on receipts', certificates' and check-in QR codes, e.g. https://shanlian.example.cn;
     # empty: the address the page was asked for (its scheme, host and port), so a phone opens what a browser did.
     "PUBLIC_BASE_URL": os.environ.get("SHANLIAN_PUBLIC_BASE_URL", "").strip(),

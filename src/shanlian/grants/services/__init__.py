@@ -1,5 +1,17 @@
 """Every write of the grants app, one typed function each (`<noun>_<verb>`), in a transaction."""
 
+from .agreements import agreement_close, agreement_draft, agreement_sign, evidence_decide, evidence_submit, tranche_request
+from .needs import need_merge, need_submit, need_support
+from .proposals import proposal_return, proposal_save, proposal_screen, proposal_submit, proposal_withdraw
+from .results import allocation_run, result_override
+from .reviews import criteria_set, review_recuse, review_submit, reviews_assign, tie_declare
 from .rounds import phase_extend, round_close, round_create, round_open
+from .votes import ballot_cast, paper_ballot_key
 
-__all__ = ["phase_extend", "round_close", "round_create", "round_open"]
+__all__ = [
+    "agreement_close", "agreement_draft", "agreement_sign", "allocation_run", "ballot_cast", "criteria_set",
+    "evidence_decide", "evidence_submit", "need_merge", "need_submit", "need_support", "paper_ballot_key",
+    "phase_extend", "proposal_return", "proposal_save", "proposal_screen", "proposal_submit", "proposal_withdraw",
+    "result_override", "review_recuse", "review_submit", "reviews_assign", "round_close", "round_create", "round_open",
+    "tie_declare", "tranche_request",
+]

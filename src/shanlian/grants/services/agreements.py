@@ -20,6 +20,7 @@ from shanlian.core.inputs import amount_in, int_in, model_text, text_in
 from shanlian.core.money import CENT, Money
 from shanlian.core.transitions import transition
 
+from ..access import require_applicant_for, require_round_admin, require_round_staff
 from ..models import (
     Agreement,
     AgreementStatus,
@@ -35,8 +36,7 @@ from ..models import (
     TrancheStatus,
 )
 from ..phases import require_open
-from ._access import require_applicant_for, require_round_staff
-from .rounds import require_round_admin, reserve
+from .rounds import reserve
 
 MAX_TRANCHES = 6
 

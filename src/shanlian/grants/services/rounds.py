@@ -14,29 +14,17 @@ from shanlian.charity.models import CommunityFund
 from shanlian.charity.services import fund_reserve
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, PermissionDenied, field_error, lazy_format
+from shanlian.core.errors import Conflict, field_error, lazy_format
 from shanlian.core.inputs import Checks, amount_in, decimal_in, int_in, model_text
 from shanlian.core.money import Money
-from shanlian.core.scoping import Role
 from shanlian.core.transitions import transition
 from shanlian.places.models import Division
 
+from ..access import require_round_admin, require_round_staff
 from ..models import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundStatus, Rule
-from ._access import require_round_staff, scope_of
 
 # Every round has these phases; the resident vote is the round's choice (without it the experts' score decides).
 REQUIRED_PHASES = tuple(k for k in PHASE_ORDER if k != PhaseKind.VOTE)
-
-
-def require_round_admin(actor: Any, fund: CommunityFund) -> None:
-    """Setting up, opening and closing a round (its budget is the fund's money): the custodian's finance officers,
-    or administrators of the fund's area."""
-    scope = scope_of(actor)
-    if scope.is_superuser or (scope.has(Role.FEDERATION_FINANCE) and fund.custodian_id in scope.organization_ids):
-        return
-    if scope.has(Role.CITY_ADMIN, Role.DISTRICT_ADMIN) and scope.covers_path(fund.division.path, scope.admin_paths):
-        return
-    raise PermissionDenied("not_round_admin", _("Only the fund's custodian or the area's administrators may set up rounds."))
 
 
 def _phases_in(phases: dict[str, tuple[datetime, datetime]], has_vote: bool) -> list[tuple[str, datetime, datetime]]:
@@ -96,6 +84,9 @@ def round_create(
         raise field_error("ballot_kind", "invalid_ballot_kind", _("Unknown kind of ballot."))
     if fewest > most:
         raise field_error("min_choices", "choices_range", _("The fewest projects on a ballot cannot be more than the most."))
+    if ballot_kind == BallotKind.CUMULATIVE and rule != Rule.COMBINED:
+        raise field_error("rule", "rule_needs_approval",
+                          _("Greedy by votes and Equal Shares read approval ballots; a cumulative ballot goes with the combined rule."))
     if ballot_kind == BallotKind.CUMULATIVE and pts < 1:
         raise field_error("points", "points_required", _("A cumulative ballot needs the points each voter shares."))
     if low > high:
