@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,13 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data" / "pabulib"  # every developer and CI has ../shared beside the repository
 RECORDED = Path(__file__).resolve().parent / "data" / "pabutools_winners.json"
 RULES = ("greedy", "mes", "mes-add1-greedy")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages checked here are the English source texts (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 @functools.cache

@@ -22,6 +22,13 @@ GOOD = "\n".join([
 ])
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages checked here are the English source texts (the site's default language is Chinese)."""
+    with translation.override("en"):
+        yield
+
+
 def test_reads_a_file():
     election = pabulib.loads(GOOD)
     assert election.budget == 1000 and election.vote_type == "approval" and election.is_approval

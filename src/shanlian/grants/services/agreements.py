@@ -112,7 +112,7 @@ def agreement_sign(*, actor: Any, agreement: Agreement) -> Agreement:
     """The applicant signs first; the fund's signature (the custodian or the area's administrators) puts it in force:
     the fund's project is made, and the award moves to it out of the round's reservation."""
     proposal = agreement.proposal
-    round = GrantRound.objects.select_for_update().select_related("fund__division", "hold").get(pk=proposal.round_id)
+    round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund__division", "hold").get(pk=proposal.round_id)
     if round.status != RoundStatus.OPEN:
         raise Conflict("round_not_open", _("This round is not open."))
     if Agreement.objects.get(pk=agreement.pk).status == AgreementStatus.DRAFT:
@@ -181,7 +181,7 @@ def tranche_request(*, actor: Any, tranche: Tranche) -> Tranche:
     """Ask for a tranche: a payout request of the fund's project, decided by a second person at the custodian as
     every payout is. Only in order, only once its milestone's evidence is accepted; a rejected request may be made
     again."""
-    locked = Tranche.objects.select_for_update().select_related("agreement__proposal", "agreement__project", "payout").get(pk=tranche.pk)
+    locked = Tranche.objects.select_for_update(of=("self",)).select_related("agreement__proposal", "agreement__project", "payout").get(pk=tranche.pk)
     agreement = locked.agreement
     _in_force(agreement)
     if locked.status == TrancheStatus.REQUESTED and locked.payout is not None and locked.payout.status not in (

@@ -259,7 +259,7 @@ def allocation_run(*, actor: Any, round: GrantRound) -> list[Result]:
     """Allocate the round's budget by its rule, once: while the allocation phase is open and after the vote (if
     any) has closed. Run again, it returns the results as they are."""
     require_round_admin(actor, round.fund)
-    locked = GrantRound.objects.select_for_update().select_related("fund", "hold").get(pk=round.pk)
+    locked = GrantRound.objects.select_for_update(of=("self",)).select_related("fund", "hold").get(pk=round.pk)
     done = list(Result.objects.filter(round=locked).order_by("rank"))
     if done:
         return done
@@ -284,7 +284,7 @@ def result_override(*, actor: Any, result: Result, funded: bool, reason: str) ->
     if not isinstance(funded, bool):
         raise field_error("funded", "invalid_choice", _("Say whether the proposal is funded."))
     reason = model_text(Result, "override_reason", reason, field="reason", required=True)
-    locked_round = GrantRound.objects.select_for_update().select_related("fund", "hold").get(pk=round.pk)
+    locked_round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund", "hold").get(pk=round.pk)
     if not phases.is_open(locked_round, PhaseKind.ALLOCATION):
         phases.require_open(locked_round, PhaseKind.AGREEMENTS)
     locked = Result.objects.select_for_update().select_related("proposal").get(pk=result.pk)
