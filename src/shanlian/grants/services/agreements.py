@@ -181,7 +181,8 @@ def tranche_request(*, actor: Any, tranche: Tranche) -> Tranche:
     """Ask for a tranche: a payout request of the fund's project, decided by a second person at the custodian as
     every payout is. Only in order, only once its milestone's evidence is accepted; a rejected request may be made
     again."""
-    locked = Tranche.objects.select_for_update(of=("self",)).select_related("agreement__proposal", "agreement__project", "payout").get(pk=tranche.pk)
+    locked = (Tranche.objects.select_for_update(of=("self",))
+              .select_related("agreement__proposal", "agreement__project", "payout").get(pk=tranche.pk))
     agreement = locked.agreement
     _in_force(agreement)
     if locked.status == TrancheStatus.REQUESTED and locked.payout is not None and locked.payout.status not in (
