@@ -4,7 +4,6 @@ And the custodian's management fee."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -21,6 +20,7 @@ from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, f
 from shanlian.core.idempotency import key_lock, replayed
 from shanlian.core.inputs import amount_in, model_text
 from shanlian.core.money import Money, fen_sum
+from shanlian.core.uploads import sha256_of, stored_name, upload_in
 from shanlian.ledger.models import Account, HoldStatus
 from shanlian.ledger.services import entry_post, hold_create, hold_post, hold_void
 
@@ -43,15 +43,9 @@ from ..models import (
 )
 from ._access import require_custodian_finance, require_fund_raiser
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ATTACHMENT_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".docx")
-
 
 def _file_name(name: str | None) -> str:
-    """An upload's name as stored: its end kept (the extension says what it is), with no path or control characters."""
-    base = "".join(ch for ch in (name or "").replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())
-    limit = PayoutAttachment._meta.get_field("name").max_length or 200
-    return base if len(base) <= limit else base[-limit:]
+    return stored_name(name, PayoutAttachment._meta.get_field("name").max_length or 200)
 
 
 @transaction.atomic
@@ -114,10 +108,7 @@ def payout_request(
             {"available": available, "total": total}),
         )
     for upload in attachments or []:
-        if upload.size and upload.size > MAX_ATTACHMENT_BYTES:
-            raise field_error("attachments", "attachment_too_big", _("An attachment is at most 10 MB."))
-        if not (upload.name or "").lower().endswith(ATTACHMENT_TYPES):
-            raise field_error("attachments", "attachment_type", _("Attach PDF, images, Excel or Word files."))
+        upload_in(upload)
     payout = Payout(
         fund=fund, project=project, station=fund.station, title=title, payee=payee, amount=total,
         requested_by=actor, external_id=external_id,
@@ -126,11 +117,7 @@ def payout_request(
     payout.save()
     PayoutLine.objects.bulk_create([PayoutLine(payout=payout, item=item, amount=m) for item, m in clean])
     for upload in attachments or []:
-        digest = hashlib.sha256()
-        for chunk in upload.chunks():
-            digest.update(chunk)
-        upload.seek(0)
-        PayoutAttachment.objects.create(payout=payout, file=upload, name=_file_name(upload.name), sha256=digest.hexdigest(),
+        PayoutAttachment.objects.create(payout=payout, file=upload, name=_file_name(upload.name), sha256=sha256_of(upload),
                                         uploaded_by=actor)
     audit_log(actor=actor, action="charity.payout.request", obj=payout, after={"amount": str(total), "project": project.pk})
     return payout

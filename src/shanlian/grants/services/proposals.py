@@ -4,7 +4,6 @@ price or not feasible with the reason."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +20,7 @@ from shanlian.core.errors import Conflict, field_error, lazy_format
 from shanlian.core.inputs import Checks, amount_in, date_window, decimal_in, id_param, int_in, model_text, text_in
 from shanlian.core.money import CENT, Money
 from shanlian.core.transitions import transition
+from shanlian.core.uploads import sha256_of, stored_name, upload_in
 from shanlian.orgs.models import Organization
 
 from .. import phases
@@ -49,8 +49,6 @@ MAX_MILESTONES = 12
 MAX_NEEDS = 20
 MAX_YEARS = 2
 MAX_ATTACHMENTS = 10
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ATTACHMENT_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".docx")
 LINE_KEYS = frozenset({"category", "item", "quantity", "unit", "unit_price", "amount"})
 MILESTONE_KEYS = frozenset({"title", "due_on"})
 EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
@@ -220,31 +218,14 @@ def _attachments_in(attachments: Any, already: int) -> list[UploadedFile]:
     if already + len(uploads) > MAX_ATTACHMENTS:
         raise field_error("attachments", "too_many_attachments", lazy_format(
             _("A proposal has at most %(max)s attachments."), {"max": MAX_ATTACHMENTS}))
-    for upload in uploads:
-        if not isinstance(upload, UploadedFile):
-            raise field_error("attachments", "invalid_attachment", _("Expected an uploaded file."))
-        if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-            raise field_error("attachments", "attachment_too_big", _("An attachment is at most 10 MB."))
-        if not (upload.name or "").lower().endswith(ATTACHMENT_TYPES):
-            raise field_error("attachments", "attachment_type", _("Attach PDF, images, Excel or Word files."))
-    return uploads
-
-
-def _file_name(name: str | None) -> str:
-    """An upload's name as stored: its end kept (the extension says what it is), with no path or control characters."""
-    base = "".join(ch for ch in (name or "").replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable())
-    limit = ProposalAttachment._meta.get_field("name").max_length or 200
-    return base if len(base) <= limit else base[-limit:]
+    return [upload_in(upload) for upload in uploads]
 
 
 def _attach(proposal: Proposal, uploads: list[UploadedFile], actor: Any) -> None:
+    limit = ProposalAttachment._meta.get_field("name").max_length or 200
     for upload in uploads:
-        digest = hashlib.sha256()
-        for chunk in upload.chunks():
-            digest.update(chunk)
-        upload.seek(0)
-        ProposalAttachment.objects.create(proposal=proposal, file=upload, name=_file_name(upload.name),
-                                          sha256=digest.hexdigest(), uploaded_by=actor)
+        ProposalAttachment.objects.create(proposal=proposal, file=upload, name=stored_name(upload.name, limit),
+                                          sha256=sha256_of(upload), uploaded_by=actor)
 
 
 # --- the applicant's writes -------------------------------------------------------------------------------------
