@@ -10,16 +10,11 @@ from shanlian.charity.models import CommunityFund
 from shanlian.core.errors import PermissionDenied, lazy_format
 from shanlian.core.scoping import Role, Scope
 from shanlian.people.models import Person
-from shanlian.people.selectors import actor_scope
+from shanlian.people.selectors import signed_in_scope
 
 from .models import GrantRound
 
-
-def scope_of(actor: Any) -> Scope:
-    scope = actor_scope(actor)
-    if scope.user_id is None:
-        raise PermissionDenied("login_required", _("Please log in first."))
-    return scope
+scope_of = signed_in_scope
 
 
 def is_round_staff(scope: Scope, round: GrantRound) -> bool:

@@ -86,6 +86,14 @@ def actor_scope(user: Any) -> Scope:
     return scope
 
 
+def signed_in_scope(actor: Any) -> Scope:
+    """The acting user's scope, refused for someone who is not signed in: the first check of every service that writes."""
+    scope = actor_scope(actor)
+    if scope.user_id is None:
+        raise PermissionDenied("login_required", _("Please log in first."))
+    return scope
+
+
 def _minimal(paths: set[str]) -> tuple[str, ...]:
     """Drop paths inside other paths: fewer OR terms in every scoped query."""
     ordered = sorted(paths, key=len)

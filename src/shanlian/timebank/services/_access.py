@@ -9,16 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.errors import PermissionDenied
 from shanlian.core.scoping import Role, Scope
 from shanlian.orgs.models import Station
-from shanlian.people.selectors import actor_scope
+from shanlian.people.selectors import signed_in_scope
 
 from ..models import Volunteer
 
-
-def scope_of(actor: Any) -> Scope:
-    scope = actor_scope(actor)
-    if scope.user_id is None:
-        raise PermissionDenied("login_required", _("Please log in first."))
-    return scope
+scope_of = signed_in_scope
 
 
 def is_organizer(scope: Scope, station: Station) -> bool:
