@@ -166,6 +166,9 @@ def _register_routers() -> None:
     from shanlian.accounts.api import router as auth_router
     from shanlian.charity.api import router as charity_router
     from shanlian.charity.api_give import router as give_router
+    from shanlian.grants.api_people import router as grants_people_router
+    from shanlian.grants.api_public import router as grants_public_router
+    from shanlian.grants.api_staff import router as grants_staff_router
     from shanlian.orgs.api import router as orgs_router
     from shanlian.people.api import me_router
     from shanlian.people.api import router as people_router
@@ -184,6 +187,9 @@ def _register_routers() -> None:
     api.add_router("/timebank", timebank_router)
     api.add_router("/timebank", volunteer_router)
     api.add_router("/timebank", credits_router)
+    api.add_router("/grants", grants_public_router)
+    api.add_router("/grants", grants_people_router)
+    api.add_router("/grants", grants_staff_router)
 
 
 _register_routers()

@@ -1,6 +1,7 @@
 """The grants app's tables (re-exported: import from `shanlian.grants.models`)."""
 
 from .agreements import Agreement, AgreementStatus, Evidence, EvidenceStatus, Tranche, TrancheStatus
+from .projects import BrandStage, ProgressPhoto, ProgressReport, ProjectOrigin, ProjectStatus, ServiceProject
 from .proposals import (
     BudgetLine,
     LineCategory,
@@ -22,5 +23,6 @@ __all__ = [
     "Assignment", "AssignmentStatus", "Ballot", "BallotChannel", "BallotChoice", "BallotKind", "BudgetLine",
     "Criterion", "GrantRound", "LineCategory", "Milestone", "Need", "NeedSource", "NeedSupport", "PaperKeying",
     "PaperStatus", "Phase", "PhaseExtension", "PhaseKind", "Proposal", "ProposalAttachment", "ProposalRevision",
-    "ProposalStatus", "Result", "ReviewerTie", "RoundStatus", "Rule", "Score",
+    "ProposalStatus", "Result", "BrandStage", "ProgressPhoto", "ProgressReport", "ProjectOrigin", "ProjectStatus",
+    "ServiceProject", "ReviewerTie", "RoundStatus", "Rule", "Score",
 ]

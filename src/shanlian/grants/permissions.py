@@ -1,0 +1,40 @@
+"""Who may open the micro-venture rounds' pages: one predicate per menu entry, used by the menus. Each view checks the
+object in hand with `access` (a round's staff, an organization's managers, a resident of the round's area)."""
+
+
+from shanlian.core.navigation import Page
+from shanlian.core.scoping import AREA_ROLES, Role, Scope
+
+STAFF_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.STATION_WORKER, Role.AGENCY_MANAGER,
+               Role.FEDERATION_FINANCE)
+APPLICANT_ROLES = (Role.ORG_MANAGER, Role.AGENCY_MANAGER)
+
+
+def may_run_rounds(scope: Scope) -> bool:
+    """The staff of rounds: the area's administrators and officers, stations' workers and agencies' managers, and the
+    federation's finance officers (each round's page then checks that the round is theirs)."""
+    return scope.is_superuser or scope.has(*STAFF_ROLES)
+
+
+def may_propose(scope: Scope) -> bool:
+    """Managers of community groups and organizations propose projects for them."""
+    return scope.is_superuser or scope.has(*APPLICANT_ROLES)
+
+
+def may_review(scope: Scope) -> bool:
+    return scope.is_superuser or scope.has(Role.EXPERT)
+
+
+def takes_part(scope: Scope) -> bool:
+    """A resident on record: names needs, supports them and votes in the rounds of their area."""
+    return scope.user_id is not None and scope.person_id is not None and not (scope.is_superuser or scope.roles & AREA_ROLES)
+
+
+def anyone(scope: Scope) -> bool:
+    return True
+
+
+# The menu entries (added as their pages land):
+#   grants:staff_rounds (may_run_rounds), grants:applicant_home (may_propose), grants:resident_home (takes_part),
+#   grants_public:round_list (anyone, public).
+PAGES: list[Page] = []
