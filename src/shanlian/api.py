@@ -166,7 +166,9 @@ def _register_routers() -> None:
     from shanlian.accounts.api import router as auth_router
     from shanlian.charity.api import router as charity_router
     from shanlian.charity.api_give import router as give_router
+    from shanlian.grants.api_agreements import router as grants_agreements_router
     from shanlian.grants.api_people import router as grants_people_router
+    from shanlian.grants.api_projects import router as grants_projects_router
     from shanlian.grants.api_public import router as grants_public_router
     from shanlian.grants.api_staff import router as grants_staff_router
     from shanlian.orgs.api import router as orgs_router
@@ -190,6 +192,8 @@ def _register_routers() -> None:
     api.add_router("/grants", grants_public_router)
     api.add_router("/grants", grants_people_router)
     api.add_router("/grants", grants_staff_router)
+    api.add_router("/grants", grants_agreements_router)
+    api.add_router("/grants", grants_projects_router)
 
 
 _register_routers()
