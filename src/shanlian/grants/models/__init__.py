@@ -1,7 +1,25 @@
 """The grants app's tables (re-exported: import from `shanlian.grants.models`)."""
 
-from .agreements import Agreement, AgreementStatus, Evidence, EvidenceStatus, Tranche, TrancheStatus
-from .projects import BrandStage, ProgressPhoto, ProgressReport, ProjectOrigin, ProjectStatus, ServiceProject
+from .agreements import (
+    Agreement,
+    AgreementStatus,
+    BudgetChange,
+    BudgetChangeStatus,
+    Evidence,
+    EvidenceStatus,
+    Tranche,
+    TrancheStatus,
+)
+from .projects import (
+    BrandPlan,
+    BrandPlanStatus,
+    BrandStage,
+    ProgressPhoto,
+    ProgressReport,
+    ProjectOrigin,
+    ProjectStatus,
+    ServiceProject,
+)
 from .proposals import (
     BudgetLine,
     LineCategory,
@@ -15,7 +33,7 @@ from .proposals import (
     ProposalStatus,
 )
 from .reviews import Assignment, AssignmentStatus, Criterion, ReviewerTie, Score
-from .rounds import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundStatus, Rule
+from .rounds import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundKind, RoundStatus, Rule
 from .votes import Ballot, BallotChannel, BallotChoice, PaperKeying, PaperStatus, Result
 
 __all__ = [
@@ -24,5 +42,6 @@ __all__ = [
     "Criterion", "GrantRound", "LineCategory", "Milestone", "Need", "NeedSource", "NeedSupport", "PaperKeying",
     "PaperStatus", "Phase", "PhaseExtension", "PhaseKind", "Proposal", "ProposalAttachment", "ProposalRevision",
     "ProposalStatus", "Result", "BrandStage", "ProgressPhoto", "ProgressReport", "ProjectOrigin", "ProjectStatus",
-    "ServiceProject", "ReviewerTie", "RoundStatus", "Rule", "Score",
+    "ServiceProject", "ReviewerTie", "RoundStatus", "Rule", "Score", "BrandPlan", "BrandPlanStatus", "BudgetChange",
+    "BudgetChangeStatus", "RoundKind",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.money import MoneyField
@@ -105,3 +105,44 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.milestone_id}: {self.status}"
+
+
+class BudgetChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Not approved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class BudgetChange(models.Model):
+    """The applicant asks to change an agreement's budget lines (调整预算); a round admin other than the requester
+    decides. The lines of the latest approved change are the agreement's budget (the proposal's lines until then);
+    `lines_before` keeps the budget it replaced, so each change reads as a before and after."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="budget_changes")
+    number = models.PositiveSmallIntegerField(_("number"))  # per agreement, from 1
+    lines = models.JSONField(_("new budget lines"))  # [{"n", "category", "item", "quantity", "unit", "unit_price", "amount"}]
+    lines_before = models.JSONField(_("budget lines before"))
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(_("status"), max_length=10, choices=BudgetChangeStatus.choices, default=BudgetChangeStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("budget change")
+        verbose_name_plural = _("budget changes")
+        ordering = ["agreement", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="grants_budget_change_number"),
+            # One request waits at a time: a second is refused by the database too, whatever races.
+            models.UniqueConstraint(fields=["agreement"], condition=Q(status="pending"), name="grants_budget_change_one_pending"),
+            models.CheckConstraint(condition=~Q(decided_by=F("requested_by")), name="grants_budget_change_four_eyes"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "withdrawn"]) | Q(decided_by__isnull=False, decided_at__isnull=False),
+                                   name="grants_budget_change_decided"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}/{self.number}: {self.status}"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.charity.models import Purpose
 
 from .agreements import Agreement
-from .proposals import Milestone
+from .proposals import Milestone, Proposal
 
 
 class ProjectOrigin(models.TextChoices):
@@ -41,6 +41,9 @@ class ServiceProject(models.Model):
     origin = models.CharField(_("origin"), max_length=12, choices=ProjectOrigin.choices)
     agreement = models.OneToOneField(Agreement, verbose_name=_("grant agreement"), on_delete=models.PROTECT,
                                      related_name="service_project", null=True, blank=True)
+    # The proposal a round's or a contest's project came from (none for a commissioned one).
+    proposal = models.OneToOneField(Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="service_project",
+                                    null=True, blank=True)
     lead = models.ForeignKey("orgs.Organization", verbose_name=_("lead organization"), on_delete=models.PROTECT, related_name="+")
     station = models.ForeignKey("orgs.Station", verbose_name=_("station"), on_delete=models.PROTECT, related_name="+",
                                 null=True, blank=True)
@@ -53,6 +56,9 @@ class ServiceProject(models.Model):
     ends_on = models.DateField(_("ends on"))
     status = models.CharField(_("status"), max_length=8, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE)
     brand_stage = models.CharField(_("brand list"), max_length=12, choices=BrandStage.choices, default=BrandStage.NONE)
+    brand_stage_at = models.DateTimeField(_("brand list since"), null=True, blank=True)
+    closing_report = models.TextField(_("closing report"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
 
@@ -62,8 +68,12 @@ class ServiceProject(models.Model):
         ordering = ["-starts_on", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="grants_project_period"),
-            models.CheckConstraint(condition=Q(origin="round", agreement__isnull=False) | (~Q(origin="round") & Q(agreement__isnull=True)),
-                                   name="grants_project_round_has_agreement"),
+            # A round's project is its agreement's; a contest's comes from its winning proposal (and has an agreement
+            # once one is signed for it); a commissioned one has neither.
+            models.CheckConstraint(condition=Q(origin="round", agreement__isnull=False) | Q(origin="contest", proposal__isnull=False)
+                                   | Q(origin="commissioned", agreement__isnull=True, proposal__isnull=True),
+                                   name="grants_project_origin_links"),
+            models.CheckConstraint(condition=~Q(status="closed") | Q(closed_at__isnull=False), name="grants_project_closed_at"),
             models.CheckConstraint(condition=Q(station__isnull=False) | Q(fund__isnull=False), name="grants_project_station_or_fund"),
         ]
 
@@ -108,3 +118,37 @@ class ProgressPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BrandPlanStatus(models.TextChoices):
+    ACTIVE = "active", _("Being carried out")
+    MET = "met", _("Goals met")
+    NOT_MET = "not_met", _("Goals not met")
+
+
+class BrandPlan(models.Model):
+    """A year's cultivation plan of a project on the brand list (品牌培育计划): its goals, the actions that reach
+    them, who answers for it, and when it is reviewed; reviewed, it says whether the goals were met."""
+
+    project = models.ForeignKey(ServiceProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="brand_plans")
+    year = models.PositiveSmallIntegerField(_("year"))
+    goals = models.TextField(_("goals"))
+    actions = models.TextField(_("actions"))
+    owner = models.CharField(_("responsible person"), max_length=64)
+    review_on = models.DateField(_("review date"))
+    status = models.CharField(_("status"), max_length=8, choices=BrandPlanStatus.choices, default=BrandPlanStatus.ACTIVE)
+    review_note = models.CharField(_("review note"), max_length=500, blank=True)
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    saved_at = models.DateTimeField(_("saved"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("brand cultivation plan")
+        verbose_name_plural = _("brand cultivation plans")
+        ordering = ["project", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "year"], name="grants_brand_plan_year"),
+            models.CheckConstraint(condition=Q(status="active") | ~Q(review_note=""), name="grants_brand_plan_reviewed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.year}"

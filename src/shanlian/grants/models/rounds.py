@@ -40,6 +40,14 @@ class Rule(models.TextChoices):
     COMBINED = "combined", _("Combined score (experts and votes)")
 
 
+class RoundKind(models.TextChoices):
+    """A micro-venture round funds what residents and experts choose; a design contest (项目设计大赛) runs the same
+    phases without a resident vote, the experts' score alone deciding, and its winners join the project registry."""
+
+    MICRO_VENTURE = "micro_venture", _("Micro-venture round")
+    DESIGN_CONTEST = "contest", _("Design contest")
+
+
 class BallotKind(models.TextChoices):
     APPROVAL = "approval", _("Approval (tick the projects you support)")
     CUMULATIVE = "cumulative", _("Cumulative (share your points)")
@@ -49,6 +57,7 @@ class GrantRound(models.Model):
     fund = models.ForeignKey("charity.CommunityFund", verbose_name=_("fund"), on_delete=models.PROTECT,
                              related_name="grant_rounds")
     title = models.CharField(_("title"), max_length=128)
+    kind = models.CharField(_("kind of round"), max_length=16, choices=RoundKind.choices, default=RoundKind.MICRO_VENTURE)
     year = models.PositiveSmallIntegerField(_("year"))
     description = models.TextField(_("description"), blank=True)
     # Who may vote: verified residents whose community on record lies in this area (the fund's street by default).
@@ -92,6 +101,9 @@ class GrantRound(models.Model):
                                    name="grants_round_cumulative_has_points"),
             models.CheckConstraint(condition=Q(status="closed", closed_at__isnull=False) | ~Q(status="closed"),
                                    name="grants_round_closed_at"),
+            # A design contest is decided by the experts alone: the combined rule with the expert score's weight 1.
+            models.CheckConstraint(condition=~Q(kind="contest") | Q(rule="combined", expert_weight=1),
+                                   name="grants_round_contest_by_experts"),
         ]
 
     def __str__(self) -> str:

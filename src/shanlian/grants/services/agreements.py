@@ -24,6 +24,7 @@ from ..access import require_applicant_for, require_round_admin, require_round_s
 from ..models import (
     Agreement,
     AgreementStatus,
+    BudgetChangeStatus,
     Evidence,
     EvidenceStatus,
     GrantRound,
@@ -36,6 +37,8 @@ from ..models import (
     TrancheStatus,
 )
 from ..phases import require_open
+from .budget import current_lines
+from .projects import project_close_with_agreement, project_from_agreement
 from .rounds import reserve
 
 MAX_TRANCHES = 6
@@ -108,9 +111,10 @@ def agreement_draft(*, actor: Any, proposal: Proposal, tranches: list[dict[str, 
 
 
 @transaction.atomic
-def agreement_sign(*, actor: Any, agreement: Agreement) -> Agreement:
+def agreement_sign(*, actor: Any, agreement: Agreement, area: str | None = None) -> Agreement:
     """The applicant signs first; the fund's signature (the custodian or the area's administrators) puts it in force:
-    the fund's project is made, and the award moves to it out of the round's reservation."""
+    the fund's project is made, the award moves to it out of the round's reservation, and the project enters the
+    registry of service projects (`area`: its service area, else the proposal's main need category)."""
     proposal = agreement.proposal
     round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund__division", "hold").get(pk=proposal.round_id)
     if round.status != RoundStatus.OPEN:
@@ -134,9 +138,11 @@ def agreement_sign(*, actor: Any, agreement: Agreement) -> Agreement:
     reserved = Money(round.hold.amount) if round.hold is not None and round.hold.status == "pending" else Money(0)
     cs.project_grant(actor=actor, project=project, amount=locked.amount, previous=round.hold)
     reserve(actor=actor, round=round, amount=max(reserved - locked.amount, Money(0)))
-    return transition(locked, to=AgreementStatus.ACTIVE, allowed_from=[AgreementStatus.SIGNED_APPLICANT], actor=actor,
-                      action="grants.agreement.sign_fund", audit={"project": project.pk},
-                      changes=lambda a: {"project": project, "signed_by_fund": actor, "signed_by_fund_at": timezone.now()})
+    signed = transition(locked, to=AgreementStatus.ACTIVE, allowed_from=[AgreementStatus.SIGNED_APPLICANT], actor=actor,
+                        action="grants.agreement.sign_fund", audit={"project": project.pk},
+                        changes=lambda a: {"project": project, "signed_by_fund": actor, "signed_by_fund_at": timezone.now()})
+    project_from_agreement(actor=actor, agreement=signed, area=area)
+    return signed
 
 
 def _in_force(agreement: Agreement) -> None:
@@ -215,7 +221,7 @@ def agreement_close(*, actor: Any, agreement: Agreement, final_report: str, actu
     round = agreement.proposal.round
     require_round_admin(actor, round.fund)
     report = text_in(final_report, field="final_report", max_length=5000, required=True, multiline=True)
-    lines = {line.n: line for line in agreement.proposal.lines.all()}
+    lines = {int(line["n"]): line for line in current_lines(agreement)}  # the budget as last approved
     spent: dict[str, str] = {}
     for n, value in (actuals or {}).items():
         if n not in lines:
@@ -229,8 +235,12 @@ def agreement_close(*, actor: Any, agreement: Agreement, final_report: str, actu
     _in_force(locked)
     if locked.tranches.filter(payout__status__in=[PayoutStatus.REQUESTED, PayoutStatus.APPROVED]).exists():
         raise Conflict("tranche_pending", _("A tranche's payout is still waiting to be decided or paid."))
+    if locked.budget_changes.filter(status=BudgetChangeStatus.PENDING).exists():
+        raise Conflict("budget_change_pending", _("A budget change is waiting for a decision; decide it or withdraw it first."))
     assert locked.project is not None
     cs.project_end(actor=actor, project=locked.project)
-    return transition(locked, to=AgreementStatus.CLOSED, allowed_from=[AgreementStatus.ACTIVE], actor=actor,
-                      action="grants.agreement.close",
-                      changes=lambda a: {"final_report": report, "actuals": spent, "closed_at": timezone.now()})
+    closed = transition(locked, to=AgreementStatus.CLOSED, allowed_from=[AgreementStatus.ACTIVE], actor=actor,
+                        action="grants.agreement.close",
+                        changes=lambda a: {"final_report": report, "actuals": spent, "closed_at": timezone.now()})
+    project_close_with_agreement(actor=actor, agreement=closed)
+    return closed
