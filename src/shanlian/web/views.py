@@ -55,6 +55,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["desk"] = finance_desk(scope=scope)
         return render(request, "web/home_finance.html", context)
     if scope.has(Role.EXPERT):
+        from shanlian.grants.selectors_review import assignments_for
+
+        context["assignments"] = assignments_for(request.user)
         return render(request, "web/home_expert.html", context)
     if scope.has(Role.VOLUNTEER):
         return redirect("timebank:home")
