@@ -170,4 +170,7 @@ LOGINS: tuple[LoginRef, ...] = (
     LoginRef("expert", "罗建华", "M", "expert", "评审专家", "", ("五山街道", 0), dt.date(1965, 5, 30)),
     LoginRef("volunteer", "冯子轩", "M", "volunteer", "志愿者", "", ("北京街道", 0), dt.date(1999, 10, 6)),
     LoginRef("donor", "谢永强", "M", "donor", "捐赠人", "", ("市桥街道", 0), dt.date(1972, 7, 14)),
+    # Proposes for the district volunteers' association in the street's micro-venture rounds (demo/grants.py).
+    LoginRef("group_manager", "邓嘉怡", "F", "org_manager", "社会组织负责人", "org:广州市越秀区志愿者协会", ("北京街道", 1),
+             dt.date(1988, 4, 22)),
 )

@@ -96,9 +96,10 @@ class _Writer:
         return self.report
 
     def write_charity(self) -> None:
-        from .charity import seed_charity
+        from .grants import seed_charity_and_grants  # the charity history with the street's micro-venture rounds in it
 
-        created, existing = seed_charity(seed=self.plan_seed, names=[p.real_name for p in self.plan.people[:400]])
+        created, existing = seed_charity_and_grants(seed=self.plan_seed, names=[p.real_name for p in self.plan.people[:400]],
+                                                    password=self.password)
         self.report.created.update(created)
         self.report.existing.update(existing)
 
