@@ -2,6 +2,8 @@
 object in hand with `access` (a round's staff, an organization's managers, a resident of the round's area)."""
 
 
+from django.utils.translation import gettext_lazy as _
+
 from shanlian.core.navigation import Page
 from shanlian.core.scoping import AREA_ROLES, Role, Scope
 
@@ -34,7 +36,17 @@ def anyone(scope: Scope) -> bool:
     return True
 
 
-# The menu entries (added as their pages land):
-#   grants:staff_rounds (may_run_rounds), grants:applicant_home (may_propose), grants:resident_home (takes_part),
-#   grants_public:round_list (anyone, public).
-PAGES: list[Page] = []
+def manages_an_organization(scope: Scope) -> bool:
+    """The applicants' pages list the proposals of the organizations one manages (the superuser manages none)."""
+    return scope.has(*APPLICANT_ROLES)
+
+
+PAGES = [
+    Page("grants:staff_rounds", _("Micro-venture"), may_run_rounds, "grants:staff", 65),
+    Page("grants:agreement_list", _("Grant agreements"), may_run_rounds, "grants:agreement", 66),
+    Page("grants:project_list", _("Service projects"), may_run_rounds, "grants:project", 67),
+    Page("grants:applicant_home", _("My proposals"), manages_an_organization, "grants:applicant", 68),
+    Page("grants:expert_reviews", _("My reviews"), may_review, "grants:expert", 69),
+    Page("grants:resident_home", _("Community projects"), takes_part, "grants:resident", 72),
+    Page("grants_public:round_list", _("Micro-venture rounds"), anyone, "grants_public:", 85, public=True),
+]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import Conflict
 from shanlian.people.models import Person
+from shanlian.places.models import Division
 
 from . import phases
 from .access import scope_of
@@ -97,15 +98,17 @@ class Turnout:
 
 def turnout(round: GrantRound) -> Turnout:
     """How many have voted, of how many may, in all and by community (a ballot counts where its voter lived when it
-    was cast): two aggregate queries, whatever the number of voters. Paper ballots count once both keyings agree."""
+    was cast): two aggregate queries whatever the number of voters (a third names the communities of voters who have since
+    moved out of the area, if any). Paper ballots count once both keyings agree."""
     area = round.area.path
     eligible = {row["division_id"]: row for row in Person.objects.filter(division__path__startswith=area)
                 .values("division_id", "division__name", "division__code").annotate(n=Count("id")).order_by()}
     cast: dict[int, dict[str, Any]] = {}
-    for row in (Ballot.objects.filter(round=round).values("community_id", "community__name", "community__code", "channel")
-                .annotate(n=Count("id")).order_by()):
-        counts = cast.setdefault(row["community_id"], {"name": row["community__name"], "code": row["community__code"]})
-        counts[row["channel"]] = row["n"]
+    for row in Ballot.objects.filter(round=round).values("community_id", "channel").annotate(n=Count("id")).order_by():
+        cast.setdefault(row["community_id"], {})[row["channel"]] = row["n"]
+    moved = set(cast) - set(eligible)  # voters who have since moved out of the area: their community named apart
+    for cid, name, code in Division.objects.filter(pk__in=moved).values_list("pk", "name", "code") if moved else ():
+        cast[cid].update(name=name, code=code)
     rows = []
     for cid in set(eligible) | set(cast):
         counts = cast.get(cid, {})

@@ -31,6 +31,8 @@ class Ballot(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "voter"], name="grants_ballot_one_per_voter")]
+        # The turnout counts a round's ballots by community and channel from this index alone.
+        indexes = [models.Index(fields=["round", "community", "channel"], name="grants_ballot_turnout")]
 
     def __str__(self) -> str:
         return f"{self.round_id}:{self.voter_id}"
