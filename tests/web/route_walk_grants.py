@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from shanlian.charity import services as cs
@@ -21,6 +22,7 @@ from tests import factories as f
 from tests.grants.conftest import phases_around
 
 DAY = dt.timedelta(days=1)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 RUBRIC = [
     {"name": "需求与受益人", "weight": "2", "max_score": 10,
      "levels": [{"from": 0, "text": "需求不清"}, {"from": 4, "text": "需求明确"}, {"from": 8, "text": "需求迫切，受益面广"}]},
@@ -41,6 +43,10 @@ class GrantsSite:
     tranche: Any
     evidence: Any
     service_project: Any
+    change: Any  # a budget change waiting for the fund's decision
+    progress: Any  # a progress report of the project
+    plan: Any  # the project's brand cultivation plan
+    photo: Any  # the progress report's photo
 
 
 def build(city: Any, books: Any, volunteer: Any) -> GrantsSite:
@@ -93,6 +99,17 @@ def build(city: Any, books: Any, volunteer: Any) -> GrantsSite:
     first = agreement.tranches.order_by("n").first()
     tranche = gs.tranche_request(actor=city.users["agency_manager"], tranche=first)
     agreement = Agreement.objects.get(pk=agreement.pk)
+    project = agreement.service_project
+    change = gs.budget_change_request(actor=group, agreement=agreement, amounts={1: "8000"},
+                                      new_lines=[{"category": "activities", "item": "安全知识讲座", "amount": "1000"}],
+                                      reason="扶手单价下降，节余用于安全知识讲座")
+    progress = gs.progress_report_submit(actor=group, project=project, period_end=timezone.localdate(), text="完成首批10户改造",
+                                         person_times=40, sessions=8,
+                                         photos=[SimpleUploadedFile("入户.png", PNG, content_type="image/png")])
+    project = gs.brand_list_add(actor=finance, project=project, reason="居家安全需求普遍，适合培育为品牌项目")
+    plan = gs.brand_plan_save(actor=finance, project=project, year=2026, goals="形成可复制的居家安全服务标准", actions="编写服务手册",
+                              owner="北京街社工站", review_on=timezone.localdate() + 90 * DAY)
     return GrantsSite(group=group, round=r, need=need, proposal=p, assignment=next(a for a in assignments if a.reviewer == experts[0]),
                       keying=keying, result=Result.objects.get(proposal=p), agreement=agreement, tranche=tranche,
-                      evidence=evidence, service_project=getattr(agreement, "service_project", None))
+                      evidence=evidence, service_project=project, change=change, progress=progress, plan=plan,
+                      photo=progress.photos.get())

@@ -83,6 +83,7 @@ from tests import conftest as city_conftest
 from tests.charity import conftest as charity_conftest
 from tests.timebank import conftest as timebank_conftest
 from tests.timebank.test_services import _late
+from tests.web import route_walk_grants
 
 # -- who walks -----------------------------------------------------------------------------------------
 
@@ -91,7 +92,8 @@ CITY_ROLES = ("city_admin", "district_admin", "street_officer", "agency_manager"
 # `mum` is the time bank's second volunteer (tests/timebank/conftest.py): another volunteer's sign-up or
 # redemption is out of her scope. `root` is the superuser the fixtures' roles are granted by: in scope of
 # everything, and the admin user.
-WALKERS = ("anonymous", *CITY_ROLES, "mum", "root")
+# `group` manages a community group that proposes in the micro-venture round (tests/web/route_walk_grants.py).
+WALKERS = ("anonymous", *CITY_ROLES, "mum", "group", "root")
 SIGNED_IN = frozenset(WALKERS) - {"anonymous"}
 
 # -- who may see what: a path parameter's name → the object it is filled with ------------------------------
@@ -121,6 +123,11 @@ NO_ID = 2_000_000_000  # fits a 32-bit integer column; no fixture row has it
 RMJ_FUND = staff("city_admin", "district_admin", "agency_manager", "finance")
 # The time bank's 北京街 station (bank fixture): its social worker and the agency organise; volunteers take part.
 BJJ_TIMEBANK = staff("station_worker", "agency_manager", "volunteer", "mum")
+# The 北京街 fund's micro-venture round: the district and city, the street, the station and its agency, and the
+# custodian's finance officer run it; 小何 (volunteer) and her mother live in 北京街's 盐运西 and take part.
+ROUND_STAFF = staff("city_admin", "district_admin", "street_officer", "agency_manager", "station_worker", "finance")
+BJJ_RESIDENTS = frozenset({"volunteer", "mum"})
+APPLICANT = Binding(lambda s, r: s.grants.proposal.pk, staff("group"), NO_ID, "the group's own proposal: its manager")
 
 BINDINGS: dict[str, Binding] = {
     "organization_id": Binding(
@@ -166,12 +173,32 @@ BINDINGS: dict[str, Binding] = {
         lambda s, r: s.question.pk, staff("station_worker", "agency_manager"), NO_ID,
         "a quiz question of the 北京街 station's own bank: its staff keep it (the city bank is the city admin's)"),
     "seq": Binding(lambda s, r: s.seal.seq, None, NO_ID, "a published seal of the ledger (public, by its number)"),
+    # The micro-venture round of the 北京街 fund (route_walk_grants.py), in execution now.
+    "round_id": Binding(lambda s, r: s.grants.round.pk, ROUND_STAFF, NO_ID, "the 北京街 fund's round: those who run it"),
+    "need_id": Binding(lambda s, r: s.grants.need.pk, BJJ_RESIDENTS, NO_ID,
+                       "a need of that round: residents of 北京街 support it (their own or another's)"),
+    "proposal_id": Binding(lambda s, r: s.grants.proposal.pk, ROUND_STAFF, NO_ID, "the group's proposal: the round's staff"),
+    "assignment_id": Binding(lambda s, r: s.grants.assignment.pk, staff("expert"), NO_ID, "the walker expert's own review"),
+    "result_id": Binding(lambda s, r: s.grants.result.pk, ROUND_STAFF, NO_ID, "the proposal's result"),
+    "agreement_id": Binding(lambda s, r: s.grants.agreement.pk, ROUND_STAFF | {"group"}, NO_ID,
+                            "its grant agreement: the round's staff and the applicant's manager"),
+    "tranche_id": Binding(lambda s, r: s.grants.tranche.pk, ROUND_STAFF, NO_ID, "the agreement's advance, requested"),
+    "evidence_id": Binding(lambda s, r: s.grants.evidence.pk, ROUND_STAFF, NO_ID, "the group's evidence of milestone 1"),
+    "change_id": Binding(lambda s, r: s.grants.change.pk, ROUND_STAFF | {"group"}, NO_ID, "the group's budget change, waiting"),
+    "service_project_id": Binding(lambda s, r: s.grants.service_project.pk, ROUND_STAFF | {"group"}, NO_ID,
+                                  "the registry's entry the agreement made: staff of its area and fund, and its lead group"),
+    "progress_id": Binding(lambda s, r: s.grants.progress.pk, ROUND_STAFF | {"group"}, NO_ID, "a progress report of that project"),
+    "photo_id": Binding(lambda s, r: s.grants.photo.pk, ROUND_STAFF | {"group"}, NO_ID, "that report's photo"),
+    "plan_id": Binding(lambda s, r: s.grants.plan.pk, ROUND_STAFF | {"group"}, NO_ID, "the project's brand cultivation plan"),
 }
 # The same name for different things in different places: (namespace, name), looked up before BINDINGS.
 FUND = Binding(lambda s, r: s.books.other_fund.code, RMJ_FUND, "no-such-fund", "the 人民街 fund, by its code")
 BY_NAMESPACE: dict[tuple[str, str], Binding] = {
     ("charity", "code"): FUND,
     ("api", "code"): FUND,
+    ("grants_public", "round_id"): Binding(lambda s, r: s.grants.round.pk, None, NO_ID, "the round's public page"),
+    ("grants_public", "service_project_id"): Binding(lambda s, r: s.grants.service_project.pk, None, NO_ID,
+                                                     "the project's public page"),
     ("public", "code"): Binding(lambda s, r: s.books.fund.code, None, "no-such-fund", "the 北京街 fund's public page"),
     ("timebank", "code"): Binding(lambda s, r: s.certificate.code, staff("volunteer"), "NOSUCHCODE",
                                   "小何's service certificate: the PDF is hers alone"),
@@ -181,7 +208,26 @@ BY_NAMESPACE: dict[tuple[str, str], Binding] = {
     ("admin", "url"): Binding(lambda s, r: "no-such-page/", None, None, "the admin's catch-all"),
 }
 # And one route's own meaning, looked up first: (route name, name).
+RESIDENT_ROUND = Binding(lambda s, r: s.grants.round.pk, BJJ_RESIDENTS, NO_ID,
+                         "the 北京街 round, on a resident's pages: residents of 北京街 take part (staff do not)")
 BY_ROUTE: dict[tuple[str, str], Binding] = {
+    **{(name, "round_id"): RESIDENT_ROUND for name in (
+        "grants:resident_round", "grants:need_new", "grants:vote", "grants:need_support", "POST /api/grants/rounds/{round_id}/needs",
+        "POST /api/grants/rounds/{round_id}/needs/{need_id}/support", "GET /api/grants/rounds/{round_id}/ballot",
+        "PUT /api/grants/rounds/{round_id}/ballot")},
+    # The group's own proposal on its manager's pages; the round it proposed in.
+    **{(name, "proposal_id"): APPLICANT for name in (
+        "grants:proposal", "grants:proposal_edit", "grants:proposal_submit", "grants:proposal_withdraw",
+        "PUT /api/grants/proposals/{proposal_id}", "POST /api/grants/proposals/{proposal_id}/submit",
+        "POST /api/grants/proposals/{proposal_id}/withdraw")},
+    **{(name, "round_id"): Binding(lambda s, r: s.grants.round.pk, staff("group", "agency_manager"), NO_ID,
+                                   "a round the group (and 启明, an agency its manager proposes for) may propose in")
+       for name in ("grants:proposal_new", "POST /api/grants/rounds/{round_id}/proposals")},
+    # The public API of rounds and projects, as the public pages.
+    **{(name, "round_id"): Binding(lambda s, r: s.grants.round.pk, None, NO_ID, "the round's public data")
+       for name in ("GET /api/grants/rounds/{round_id}", "GET /api/grants/rounds/{round_id}/results")},
+    ("GET /api/grants/projects/{service_project_id}", "service_project_id"): Binding(
+        lambda s, r: s.grants.service_project.pk, None, NO_ID, "the project's public data"),
     ("public:receipt_verify", "code"): Binding(
         lambda s, r: s.receipt.verification_code, None, "NOSUCHCODE", "a receipt's verification code (anyone may check it)"),
     ("timebank:certificate_verify", "code"): Binding(
@@ -293,7 +339,7 @@ API_ROUTES = api_routes()
 # modules say so) but the donor's own list, the certificate check, the login page, signing up and resetting a
 # password, what it takes to leave or to change the language, and
 # the API's schema, its viewer and django-ninja's root (a 404 that only names the docs).
-PUBLIC_NAMESPACES = {"public", "give"}
+PUBLIC_NAMESPACES = {"public", "give", "grants_public"}
 LOGIN_IN_PUBLIC_NAMESPACES = {"give:mine"}
 NINJA_PAGES = {"api:openapi-json", "api:openapi-view", "api:api-root"}
 PUBLIC_NAMES = {"login", "logout", "set_language", "timebank:certificate_verify", "web:home", "web:verify", "accounts:signup",
@@ -348,6 +394,7 @@ class Site:
     hours: Any = None
     seal: Any = None
     question: Any = None
+    grants: Any = None
     clients: dict[str, Client] = field(default_factory=dict)
 
 
@@ -398,6 +445,8 @@ def build() -> Site:
                                          period_end=today)
     s.signup = ts.signup_create(actor=bank.vol_user, volunteer=bank.vol, shift=bank.later_shift)
     s.hours = _late(bank, city, "3", day_offset=3)
+    s.grants = route_walk_grants.build(city, books, city.users["volunteer"])
+    users["group"] = s.grants.group
 
     for name, user in users.items():
         client = Client(raise_request_exception=False)
@@ -507,7 +556,7 @@ def ask(site: Site, walker: str, method: str, url: str, **kwargs: Any) -> Answer
 
 
 # The API's codes for a body refused before the operation runs: one that does not fit the schema, one that is not JSON.
-BODY_REFUSED = ("invalid_request", "http_error")
+BODY_REFUSED = ("invalid_request", "http_error", "invalid_json")  # refused by the parser or the schema, before the operation
 LOGIN = reverse("login")
 ADMIN_LOGIN = reverse("admin:login")
 REGISTER = reverse("timebank:register")

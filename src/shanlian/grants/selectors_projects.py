@@ -125,15 +125,12 @@ def project_progress(project: ServiceProject) -> tuple[list[ProgressReport], Tot
     return reports, totals
 
 
-def photo_get(*, actor: Any, progress_id: int, photo_id: int) -> ProgressPhoto:
+def photo_get(*, actor: Any, photo_id: int) -> ProgressPhoto:
     """A progress photo, seen by whoever sees its project."""
-    report = ProgressReport.objects.filter(pk=progress_id).only("project_id").first()
-    if report is None:
-        raise NotFound()
-    project_get(actor=actor, service_project_id=report.project_id)
-    photo = ProgressPhoto.objects.filter(report_id=progress_id, pk=photo_id).first()
+    photo = ProgressPhoto.objects.select_related("report").filter(pk=photo_id).first()
     if photo is None:
         raise NotFound()
+    project_get(actor=actor, service_project_id=photo.report.project_id)
     return photo
 
 

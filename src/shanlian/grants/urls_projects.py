@@ -13,7 +13,7 @@ urlpatterns: list = [
     path("projects/<id:service_project_id>/brand/", views.project_brand, name="project_brand"),
     path("projects/<id:service_project_id>/close/", views.project_close, name="project_close"),
     path("projects/<id:service_project_id>/brand-plan/", views.brand_plan_new, name="brand_plan_new"),
-    path("progress/<id:progress_id>/photo/", views.progress_photo, name="progress_photo"),
+    path("progress-photos/<id:photo_id>/", views.progress_photo, name="progress_photo"),
     path("brand/", views.brand_list, name="brand_list"),
     path("brand/<id:plan_id>/", views.brand_plan, name="brand_plan"),
 ]

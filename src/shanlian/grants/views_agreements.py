@@ -188,10 +188,13 @@ def evidence_new(request: HttpRequest, agreement_id: int) -> HttpResponse:
 @require_POST
 def evidence_decide_view(request: HttpRequest, evidence_id: int) -> HttpResponse:
     scope = actor_scope(request.user)
-    evidence, _sides = sel.evidence_get(scope=scope, actor=request.user, evidence_id=evidence_id)
+    evidence, sides = sel.evidence_get(scope=scope, actor=request.user, evidence_id=evidence_id)
     agreement_id = evidence.agreement_id
     form = DecideForm(request.POST, prefix=f"decide-{evidence.pk}")
     bound = {"decide": (evidence.pk, form), "action": "decide", "target": evidence.pk}
+    if not sides.staff:  # the applicant sees the evidence but does not decide it: refused before the form is read
+        refusal = PermissionDenied("not_round_staff", _("Only the staff running this round may do this."))
+        return _page(request, agreement_id, refusal=refusal, status=refusal.status)
     if not form.is_valid():
         if "accept" in form.errors:
             form.add_error(None, ValidationError(_("Choose whether to accept the evidence."), code="decision_required"))

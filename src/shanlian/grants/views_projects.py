@@ -16,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shanlian.core.errors import DomainError, NotFound
-from shanlian.core.inputs import id_param
 from shanlian.core.pages import add_domain_error, paginate
 
 from . import selectors_projects as sel
@@ -126,11 +125,8 @@ def progress_new(request: HttpRequest, service_project_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
-def progress_photo(request: HttpRequest, progress_id: int) -> FileResponse:
-    photo_id = id_param(request.GET.get("photo", ""))
-    if photo_id is None:
-        raise NotFound()
-    photo = sel.photo_get(actor=request.user, progress_id=progress_id, photo_id=photo_id)
+def progress_photo(request: HttpRequest, photo_id: int) -> FileResponse:
+    photo = sel.photo_get(actor=request.user, photo_id=photo_id)
     try:
         handle = photo.file.open("rb")
     except OSError:
