@@ -25,6 +25,9 @@ from shanlian.core.scoping import Role
 from shanlian.demo import data
 from shanlian.demo.plan import build_plan
 from shanlian.demo.seed import demo_password, seed_demo
+from shanlian.grants import phases
+from shanlian.grants.models import BrandStage, GrantRound, PhaseKind, ProgressReport, ServiceProject, Tranche
+from shanlian.grants.selectors_vote import turnout
 from shanlian.ledger import sealing
 from shanlian.ledger.models import Entry
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
@@ -210,6 +213,21 @@ def test_charity_year_is_there_and_the_books_verify(seeded, db):
     assert Donation.objects.filter(donor_user__username="donor").exists()
     assert not unbalanced_entries() and not balances_mismatched()
     assert sealing.verify_report().ok
+
+
+def test_the_micro_venture_rounds_read_true(seeded, db):
+    """Last year's round in execution with a tranche waiting for the custodian, this year's voting now (results
+    hidden, turnout live), every result with its reason, and brand projects in the registry."""
+    rounds = list(GrantRound.objects.filter(fund__division__name="北京街道").order_by("year"))
+    assert [phases.current(r).kind for r in rounds] == [PhaseKind.EXECUTION, PhaseKind.VOTE]
+    last, this = rounds
+    assert turnout(this).ballots > 0 and not this.results.exists()
+    assert all(r.reason_code for r in last.results.all()) and last.results.filter(funded=False).exists()
+    assert Tranche.objects.filter(agreement__proposal__round=last, payout__status="requested").count() == 1
+    assert Tranche.objects.filter(agreement__proposal__round=last, payout__status="paid").exists()
+    assert ServiceProject.objects.filter(brand_stage=BrandStage.BRAND).exists()
+    assert ServiceProject.objects.filter(brand_stage=BrandStage.CULTIVATING).exists()
+    assert ProgressReport.objects.filter(person_times__gt=0, sessions__gt=0).exists()
 
 
 def test_seeding_again_changes_nothing(seeded, db):

@@ -60,7 +60,7 @@ class SeedReport:
 KINDS = ("divisions", "organizations", "stations", "donation_points", "people", "logins", "role_grants",
          "charity_funds", "charity_projects", "charity_campaigns", "charity_gifts", "charity_payouts", "charity_receipts",
          "timebank_questions", "timebank_volunteers", "timebank_activities", "timebank_hours", "timebank_items",
-         "timebank_redemptions")
+         "timebank_redemptions", "grants_rounds", "grants_proposals", "grants_ballots", "grants_results", "grants_agreements")
 
 
 def demo_password() -> str:

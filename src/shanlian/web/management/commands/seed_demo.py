@@ -33,6 +33,11 @@ KIND_LABELS = {
     "timebank_hours": "服务时长记录 Hours records",
     "timebank_items": "积分兑换项目 Catalog items",
     "timebank_redemptions": "积分兑换 Redemptions",
+    "grants_rounds": "微创投轮次 Micro-venture rounds",
+    "grants_proposals": "项目申报 Proposals",
+    "grants_ballots": "居民投票 Ballots",
+    "grants_results": "评选结果 Results",
+    "grants_agreements": "资助协议 Grant agreements",
 }
 
 
