@@ -32,8 +32,10 @@ def takes_part(scope: Scope) -> bool:
     return scope.user_id is not None and scope.person_id is not None and not (scope.is_superuser or scope.roles & AREA_ROLES)
 
 
-def anyone(scope: Scope) -> bool:
-    return True
+def nobody_signed_in(scope: Scope) -> bool:
+    """The public rounds are in the public pages' navigation; signed in, each audience has its own entry (a
+    resident's page links the public round pages)."""
+    return scope.user_id is None
 
 
 def manages_an_organization(scope: Scope) -> bool:
@@ -42,11 +44,12 @@ def manages_an_organization(scope: Scope) -> bool:
 
 
 PAGES = [
-    Page("grants:staff_rounds", _("Micro-venture"), may_run_rounds, "grants:staff", 65),
-    Page("grants:agreement_list", _("Grant agreements"), may_run_rounds, "grants:agreement", 66),
-    Page("grants:project_list", _("Service projects"), may_run_rounds, "grants:project", 67),
-    Page("grants:applicant_home", _("My proposals"), manages_an_organization, "grants:applicant", 68),
+    # One entry for the staff's grants pages and one for applicants'; tabs on those pages lead to the agreements, the
+    # projects and the brand list (templatetags/grants_tabs.py).
+    Page("grants:staff_rounds", _("Micro-venture"), may_run_rounds, "grants:", 65),
+    Page("grants:applicant_home", _("My proposals"), lambda s: manages_an_organization(s) and not may_run_rounds(s),
+         "grants:", 68),
     Page("grants:expert_reviews", _("My reviews"), may_review, "grants:expert", 69),
     Page("grants:resident_home", _("Community projects"), takes_part, "grants:resident", 72),
-    Page("grants_public:round_list", _("Micro-venture rounds"), anyone, "grants_public:", 85, public=True),
+    Page("grants_public:round_list", _("Micro-venture rounds"), nobody_signed_in, "grants_public:", 85, public=True),
 ]
