@@ -61,6 +61,20 @@ def test_an_override_is_what_the_file_selects(world, voted):
     assert election.projects[str(b.pk)].fields["selected"] == "0"
 
 
+def test_the_public_round_page_downloads_the_file(world, voted, client):
+    r, _ps = voted
+    url = f"/public/grants/rounds/{r.pk}/"
+    early = client.get(url, {"format": "pb"})
+    assert early.status_code == 409 and b"results_hidden" in early.content
+    with time_machine.travel(timezone.now() + 6 * DAY, tick=False):
+        gs.allocation_run(actor=world.admin, round=GrantRound.objects.get(pk=r.pk))
+        page = client.get(url).content.decode()
+        got = client.get(url, {"format": "pb"})
+    assert 'data-testid="download-pb"' in page
+    assert got.status_code == 200 and got["Content-Disposition"] == f'attachment; filename="shanlian-round-{r.pk}.pb"'
+    assert len(pabulib.loads(got.content).votes) == 6
+
+
 def test_refused_until_the_vote_has_closed(world, voted):
     r, _ps = voted
     with pytest.raises(Conflict) as exc:

@@ -21,6 +21,7 @@ from shanlian.core.pages import paginate
 
 from . import exports_public as tables
 from .models import BrandStage, ProjectOrigin, ProjectStatus, RoundStatus
+from .selectors_pb import round_pb
 from .selectors_public import (
     current_phase_label,
     project_public,
@@ -60,6 +61,10 @@ def round_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def round_page(request: HttpRequest, round_id: int) -> HttpResponseBase:
     r = round_public_get(round_id)
+    if request.GET.get("format") == "pb":  # the vote as a pabulib file, for analysts (refused until the vote has closed)
+        response = HttpResponse(round_pb(r), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="shanlian-round-{r.pk}.pb"'
+        return response
     fmt, table = _download(request, ROUND_TABLES)
     page = round_public(r)
     if fmt == "xlsx":
