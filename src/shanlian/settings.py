@@ -255,6 +255,8 @@ SHANLIAN: dict[str, Any] = {
     "GRANTS_MAX_GRANT": Decimal(os.environ.get("SHANLIAN_GRANTS_MAX_GRANT", "20000")),
     "GRANTS_MIN_REVIEWERS": int(os.environ.get("SHANLIAN_GRANTS_MIN_REVIEWERS", "3")),
     "GRANTS_HOLD_GRACE_DAYS": int(os.environ.get("SHANLIAN_GRANTS_HOLD_GRACE_DAYS", "180")),
+    # "成熟一个培育一个": how many projects a station (or a fund without one) cultivates for the brand list at once.
+    "GRANTS_BRAND_CULTIVATING": int(os.environ.get("SHANLIAN_GRANTS_BRAND_CULTIVATING", "1")),
     # Reviewers whose shares of the rubric's top score differ by more than this are flagged for a second look.
     "GRANTS_SPREAD_FLAG": Decimal(os.environ.get("SHANLIAN_GRANTS_SPREAD_FLAG", "0.30")),
     # The address printed on receipts', certificates' and check-in QR codes, e.g. https://shanlian.example.cn;

@@ -68,7 +68,7 @@ PHOTO_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
 def cultivating_at_once() -> int:
-    return int(settings.SHANLIAN.get("GRANTS_BRAND_CULTIVATING", 1))
+    return int(settings.SHANLIAN["GRANTS_BRAND_CULTIVATING"])
 
 
 # --- who may -----------------------------------------------------------------------------------------------------
