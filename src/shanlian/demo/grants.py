@@ -501,9 +501,10 @@ class GrantsDemo:
         """Put every event on the timeline (its run writes them); nothing is scheduled if the street, its station or
         the demo logins are missing, or the street already has rounds."""
         User = get_user_model()
-        self.street = Division.objects.filter(level=Level.STREET, name=STREET).first()
-        if self.street is None or GrantRound.objects.filter(fund__division=self.street).exists():
+        street = Division.objects.filter(level=Level.STREET, name=STREET).first()
+        if street is None or GrantRound.objects.filter(fund__division=street).exists():
             return
+        self.street: Division = street
         self.station = Station.objects.filter(street=self.street).select_related("agency").first()
         self.users = {u.username: u for u in User.objects.filter(username__in=[
             "admin", "finance", "station_worker", "street_officer", "agency_manager", "group_manager", "expert", "volunteer"])}
@@ -632,6 +633,7 @@ class GrantsDemo:
 
     def register_groups(self) -> None:
         district = self.street.parent
+        assert district is not None  # a street lies in a district
         for group in GROUPS:
             org = Organization.objects.filter(name=group.name).first()
             if org is None:
@@ -1010,7 +1012,7 @@ class GrantsDemo:
         self.fund = fund
         self.brand["qile"] = gs.service_project_register(
             actor=self.staff, lead=self.orgs["agency"], station=self.station, fund=fund, starts_on=start,
-            ends_on=start + 3 * 365 * DAY - DAY, **QILE_ANSHU)
+            ends_on=start + 3 * 365 * DAY - DAY, **QILE_ANSHU)  # type: ignore[arg-type]  # its values are the fields' own
         self.counts["grants_service_projects"] += 1
 
     def brand_add(self, key: str, reason: str) -> None:

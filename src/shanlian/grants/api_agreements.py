@@ -25,7 +25,7 @@ from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.people.selectors import actor_scope
 
 from . import selectors_agreements as sel
-from .models import Agreement, AgreementStatus, Evidence, LineCategory, Tranche
+from .models import Agreement, AgreementStatus, BudgetChangeStatus, Evidence, LineCategory, Tranche
 from .services.agreements import (
     MAX_TRANCHES,
     agreement_close,
@@ -419,8 +419,8 @@ def _change_answer(request: ApiRequest, change_id: int) -> dict[str, Any]:
     change, sides = sel.budget_change_get(scope=actor_scope(request.auth), actor=request.auth, change_id=change_id)
     user_id = request.auth.pk
     row = sel.ChangeRow(change=change, lines=sel.change_lines(change),
-                        may_decide=sides.admin and change.status == "pending" and change.requested_by_id != user_id,
-                        may_withdraw=sides.applicant and change.status == "pending")
+                        may_decide=sides.admin and change.status == BudgetChangeStatus.PENDING and change.requested_by_id != user_id,
+                        may_withdraw=sides.applicant and change.status == BudgetChangeStatus.PENDING)
     return change_out(row)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -35,7 +35,8 @@ def _text(label: Any, *, textarea: bool = False, maxlength: int | None = None, *
 
 
 def _max(name: str) -> int:
-    return Proposal._meta.get_field(name).max_length or 200
+    field = Proposal._meta.get_field(name)
+    return getattr(field, "max_length", None) or 200
 
 
 class ProposalForm(forms.Form):
@@ -58,8 +59,8 @@ class ProposalForm(forms.Form):
 
     def __init__(self, *args: Any, organizations: list[Any], needs: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["applicant"].choices = [(o.pk, o.name) for o in organizations]
-        self.fields["needs"].choices = [(str(n.pk), n.text[:80]) for n in needs]
+        cast(forms.ChoiceField, self.fields["applicant"]).choices = [(o.pk, o.name) for o in organizations]
+        cast(forms.ChoiceField, self.fields["needs"]).choices = [(str(n.pk), n.text[:80]) for n in needs]
         self.fields["beneficiary_count"].widget.attrs["required"] = True
         for name in ("title", "summary", "beneficiaries", "outcomes", "starts_on", "ends_on"):
             self.fields[name].widget.attrs["required"] = True

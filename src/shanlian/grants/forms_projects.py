@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -36,7 +36,7 @@ class ProjectFilterForm(forms.Form):
 
     def __init__(self, *args: Any, stations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["station"].choices = [("", _("All")), *((s.pk, s.name) for s in stations)]
+        cast(forms.ChoiceField, self.fields["station"]).choices = [("", _("All")), *((s.pk, s.name) for s in stations)]
 
     def values(self) -> dict[str, Any]:
         """The filters as the selector takes them (a filter that does not parse is dropped, as if not given)."""
@@ -51,10 +51,11 @@ class ProjectFilterForm(forms.Form):
 class CommissionForm(forms.Form):
     title = fields.TextField(label=_("Title"), max_length=64, widget=forms.TextInput(attrs=TEXT))
     area = forms.ChoiceField(label=_("Service area"), choices=Purpose.choices, widget=forms.Select(attrs=SELECT))
-    lead = forms.ModelChoiceField(label=_("Lead organization"), queryset=None, widget=forms.Select(attrs=SELECT))
-    fund = forms.ModelChoiceField(label=_("Fund"), queryset=None, required=False, widget=forms.Select(attrs=SELECT),
+    lead: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Lead organization"), queryset=None, widget=forms.Select(attrs=SELECT))
+    fund: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Fund"), queryset=None, required=False, widget=forms.Select(attrs=SELECT),
                                   help_text=_("The fund paying for it, if any; its station is the project's."))
-    station = forms.ModelChoiceField(label=_("Station"), queryset=None, required=False, widget=forms.Select(attrs=SELECT))
+    station: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Station"), queryset=None, required=False, widget=forms.Select(attrs=SELECT))
     summary = fields.TextField(label=_("Summary"), max_length=SUMMARY_MAX, multiline=True, widget=forms.Textarea(attrs={**TEXT, "rows": 4}))
     beneficiaries = fields.TextField(label=_("Beneficiaries"), max_length=200, widget=forms.TextInput(attrs=TEXT))
     beneficiary_count = fields.IntegerField(label=_("Number of beneficiaries"), min_value=1, max_value=MAX_BENEFICIARIES,
@@ -64,9 +65,9 @@ class CommissionForm(forms.Form):
 
     def __init__(self, *args: Any, leads: Any, funds: Any, stations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead"].queryset = leads
-        self.fields["fund"].queryset = funds
-        self.fields["station"].queryset = stations
+        cast(forms.ModelChoiceField, self.fields["lead"]).queryset = leads
+        cast(forms.ModelChoiceField, self.fields["fund"]).queryset = funds
+        cast(forms.ModelChoiceField, self.fields["station"]).queryset = stations
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -100,7 +101,7 @@ class ProgressForm(forms.Form):
 
     def __init__(self, *args: Any, milestones: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["milestone"].choices = [("", _("None")), *((m.n, f"{m.n}. {m.title}") for m in milestones)]
+        cast(forms.ChoiceField, self.fields["milestone"]).choices = [("", _("None")), *((m.n, f"{m.n}. {m.title}") for m in milestones)]
         if not milestones:
             del self.fields["milestone"]
 

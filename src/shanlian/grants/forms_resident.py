@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
@@ -30,7 +30,7 @@ class NeedForm(forms.Form):
 
     def __init__(self, *args: Any, communities: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [(c.pk, c.name) for c in communities]
+        cast(forms.ChoiceField, self.fields["community"]).choices = [(c.pk, c.name) for c in communities]
 
 
 def ballot_choices_in(round: GrantRound, data: QueryDict, on_ballot: list[Proposal]) -> Any:

@@ -202,7 +202,8 @@ def levels_as_text(levels: list[dict[str, Any]]) -> str:
 
 def default_rubric() -> list[dict[str, Any]]:
     """The criteria micro-venture rounds usually mark (a starting point the staff change)."""
-    levels = f"0 {_('Weak')}\n4 {_('Adequate')}\n8 {_('Strong')}"
+    weak, adequate, strong = _("Weak"), _("Adequate"), _("Strong")
+    levels = f"0 {weak}\n4 {adequate}\n8 {strong}"
     names = [(_("Need and beneficiaries"), 2), (_("Public benefit"), 1), (_("Feasibility"), 2), (_("Budget reasonableness"), 1),
              (_("Innovation"), 1), (_("Sustainability"), 1), (_("The team"), 1)]
     return [{"name": str(name), "weight": str(weight), "max_score": "10", "levels": str(levels)} for name, weight in names]

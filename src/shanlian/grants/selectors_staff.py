@@ -90,8 +90,8 @@ def rounds_run_by(actor: Any) -> list[RoundRow]:
     for round_id, status, n in (Assignment.objects.filter(proposal__round__in=[r.pk for r in mine], status__in=ACTIVE)
                                 .values_list("proposal__round_id", "status").annotate(n=Count("id")).order_by()):
         counts[(round_id, status)] += n
-    return [RoundRow(round=r, phase=phases.current(r), needs=r.n_needs, proposals=r.n_proposals,  # type: ignore[attr-defined]
-                     feasible=r.n_feasible,  # type: ignore[attr-defined]
+    return [RoundRow(round=r, phase=phases.current(r), needs=r.n_needs, proposals=r.n_proposals,
+                     feasible=r.n_feasible,
                      reviews_done=counts[(r.pk, AssignmentStatus.SUBMITTED)],
                      reviews=counts[(r.pk, AssignmentStatus.SUBMITTED)] + counts[(r.pk, AssignmentStatus.ASSIGNED)])
             for r in mine]

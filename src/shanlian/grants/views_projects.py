@@ -33,7 +33,8 @@ from .services import projects as services
 
 
 def _milestones(project: ServiceProject) -> list[Any]:
-    return list(project.proposal.milestones.order_by("n")) if project.proposal_id is not None else []
+    proposal = project.proposal
+    return list(proposal.milestones.order_by("n")) if proposal is not None else []
 
 
 # --- the registry ------------------------------------------------------------------------------------------------

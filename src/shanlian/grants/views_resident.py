@@ -137,7 +137,7 @@ def vote(request: HttpRequest, round_id: int) -> HttpResponse:
     elif mine.ballot is None:
         phases.require_open(round, PhaseKind.VOTE)  # no ballot, and the vote not open: when it is (409)
     editing = mine.may_change and (mine.ballot is None or error is not None or request.GET.get("change") == "1")
-    cards = [{"p": p, "cost": p.cost, "cost_fen": p.cost.fen, "chosen": p.pk in chosen,
+    cards: list[dict[str, Any]] = [{"p": p, "cost": p.cost, "cost_fen": p.cost.fen, "chosen": p.pk in chosen,
               "points": chosen.get(p.pk, 0) if isinstance(chosen.get(p.pk, 0), int) else chosen.get(p.pk)} for p in on_ballot]
     on = [c for c in cards if c["chosen"]]
     used = sum(c["points"] for c in on if isinstance(c["points"], int)) if round.ballot_kind == BallotKind.CUMULATIVE else 0

@@ -19,6 +19,7 @@ from shanlian.core.errors import Conflict, PermissionDenied, field_error, lazy_f
 from shanlian.core.inputs import amount_in, int_in, model_text, text_in
 from shanlian.core.money import CENT, Money
 from shanlian.core.transitions import transition
+from shanlian.ledger.models import HoldStatus
 
 from ..access import require_applicant_for, require_round_admin, require_round_staff
 from ..models import (
@@ -135,7 +136,7 @@ def agreement_sign(*, actor: Any, agreement: Agreement, area: str | None = None)
     project = cs.project_create(actor=actor, fund=fund, title=proposal.title, purpose=purpose, budget=locked.amount,
                                 starts_on=proposal.starts_on, ends_on=proposal.ends_on, description=proposal.summary[:2000],
                                 leftover_rule=LeftoverRule.FUND_GENERAL, by_agreement=True)
-    reserved = Money(round.hold.amount) if round.hold is not None and round.hold.status == "pending" else Money(0)
+    reserved = Money(round.hold.amount) if round.hold is not None and round.hold.status == HoldStatus.PENDING else Money(0)
     cs.project_grant(actor=actor, project=project, amount=locked.amount, previous=round.hold)
     reserve(actor=actor, round=round, amount=max(reserved - locked.amount, Money(0)))
     signed = transition(locked, to=AgreementStatus.ACTIVE, allowed_from=[AgreementStatus.SIGNED_APPLICANT], actor=actor,

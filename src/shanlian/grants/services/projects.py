@@ -61,6 +61,7 @@ PLAN_TEXT_MAX = 2000
 MAX_BENEFICIARIES = 1_000_000
 MAX_PERSON_TIMES = 1_000_000
 MAX_SESSIONS = 100_000
+NAME_MAX = 200  # ProgressPhoto.name
 MAX_YEARS = 5
 MAX_PHOTOS = 9
 PHOTO_TYPES = (".jpg", ".jpeg", ".png")
@@ -76,7 +77,7 @@ def cultivating_at_once() -> int:
 
 def area_path(project: ServiceProject) -> str:
     """The division the project serves: its fund's street or community, else its station's street."""
-    if project.fund_id is not None:
+    if project.fund is not None:
         return project.fund.division.path
     assert project.station is not None
     return project.station.street.path
@@ -93,8 +94,8 @@ def is_fund_admin(actor: Any, fund: CommunityFund | None) -> bool:
 
 
 def _station_staff(scope: Scope, project: ServiceProject) -> bool:
-    stations = {project.station_id, project.fund.station_id if project.fund_id is not None else None} - {None}
-    return any(scope.is_station_staff(s) for s in stations)
+    stations = {project.station_id, project.fund.station_id if project.fund is not None else None}
+    return any(scope.is_station_staff(s) for s in stations if s is not None)
 
 
 def may_manage(actor: Any, project: ServiceProject) -> bool:
@@ -117,7 +118,7 @@ def may_decide_brand(actor: Any, project: ServiceProject) -> bool:
     scope = scope_of(actor)
     if scope.is_superuser:
         return True
-    if project.fund_id is not None and scope.has(Role.FEDERATION_FINANCE) and project.fund.custodian_id in scope.organization_ids:
+    if project.fund is not None and scope.has(Role.FEDERATION_FINANCE) and project.fund.custodian_id in scope.organization_ids:
         return True
     return scope.has(Role.CITY_ADMIN, Role.DISTRICT_ADMIN) and scope.covers_path(area_path(project), scope.admin_paths)
 
@@ -316,8 +317,9 @@ def progress_report_submit(*, actor: Any, project: ServiceProject, period_end: d
     uploads = checks(_photos_in, photos)
     found = None
     if milestone is not None:
-        found = (locked.proposal.milestones.filter(n=milestone).first()
-                 if locked.proposal_id is not None and isinstance(milestone, int) and not isinstance(milestone, bool) else None)
+        proposal = locked.proposal
+        found = (proposal.milestones.filter(n=milestone).first()
+                 if proposal is not None and isinstance(milestone, int) and not isinstance(milestone, bool) else None)
         if found is None:
             checks.failed.append(field_error("milestone", "unknown_milestone", lazy_format(
                 _("The project's proposal has no milestone %(n)s."), {"n": str(milestone)[:10]})))
@@ -334,7 +336,7 @@ def progress_report_submit(*, actor: Any, project: ServiceProject, period_end: d
     except IntegrityError:
         raise Conflict("progress_exists", _("There is already a report up to that day.")) from None
     for upload in uploads:
-        name = stored_name(upload.name, ProgressPhoto._meta.get_field("name").max_length)
+        name = stored_name(upload.name, NAME_MAX)
         ProgressPhoto.objects.create(report=report, file=upload, name=name, sha256=sha256_of(upload), uploaded_by=actor)
     audit_log(actor=actor, action="grants.progress.submit", obj=report, after={
         "project": locked.pk, "period_end": day.isoformat(), "person_times": times, "sessions": count,

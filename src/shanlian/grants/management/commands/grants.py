@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(" ".join(result.winners))
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NoReturn:
         """A bad file is the user's to fix: the message and exit code 2, no traceback."""
         self.stderr.write(message)
         sys.exit(2)
