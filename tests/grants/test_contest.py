@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shanlian.grants import services as gs
@@ -29,6 +30,7 @@ from shanlian.grants.services.agreements import agreement_draft, agreement_sign
 
 from .conftest import DAY, phases_around
 from .test_reviews import EVEN
+from .test_staff_pages import _round_post
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +140,41 @@ def test_only_a_contest_registers_winners_so(world):
     with pytest.raises(Conflict) as refused:
         gs.contest_winners_register(actor=world.staff, round=contest)
     assert refused.value.code == "no_results"
+
+
+def test_staff_set_up_a_contest_and_register_its_winners_on_the_pages(world, client):
+    """The new-round form makes a contest (refused with a vote), and the allocation tab registers its winners."""
+    client.force_login(world.admin)
+    with_vote = client.post(reverse("grants:staff_round_create"), _round_post(world, kind="contest", title="带投票的大赛"))
+    assert with_vote.status_code == 400 and 'data-error-code="contest_has_no_vote"' in with_vote.content.decode()
+    made = client.post(reverse("grants:staff_round_create"), _round_post(world, kind="contest", has_vote="",
+                                                                       title="2027年北京街公益项目设计大赛"))
+    contest = GrantRound.objects.get(title="2027年北京街公益项目设计大赛")
+    assert made.status_code == 302 and contest.kind == RoundKind.DESIGN_CONTEST and contest.rule == Rule.COMBINED
+    assert 'data-testid="contest"' in client.get(made["Location"]).content.decode()
+
+    ran = gs.contest_create(actor=world.admin, fund=world.fund, title="2026年北京街公益项目设计大赛", year=2026, budget="30000",
+                            phases=contest_phases(dt.datetime.now(dt.UTC)))
+    ran = gs.round_open(actor=world.admin, round=ran)
+    best = propose(world, ran, "长者互助队", "长者防跌倒设计", "12000")
+    with during(ran, PhaseKind.SCREENING):
+        gs.criteria_set(actor=world.staff, round=ran, criteria=EVEN)
+        gs.proposal_screen(actor=world.staff, proposal=best, feasible=True)
+    criteria = [c.pk for c in Criterion.objects.filter(round=ran).order_by("n")]
+    with during(ran, PhaseKind.REVIEW):
+        for a in gs.reviews_assign(actor=world.staff, round=ran, experts=world.experts):
+            gs.review_submit(actor=a.reviewer, assignment=a, scores=dict.fromkeys(criteria, 8))
+    url = reverse("grants:staff_contest_register", args=[ran.pk])
+    client.force_login(world.staff)
+    early = client.post(url)
+    assert early.status_code == 409 and 'data-error-code="no_results"' in early.content.decode()
+    with during(ran, PhaseKind.ALLOCATION):
+        gs.allocation_run(actor=world.admin, round=ran)
+        client.force_login(world.staff)  # signed in again: the session would have lapsed by now
+        page = client.get(reverse("grants:staff_round_allocation", args=[ran.pk])).content.decode()
+        assert 'data-testid="contest-register"' in page
+        assert client.post(url).status_code == 302
+        assert client.post(url).status_code == 302  # again: the same project, nothing new
+    assert list(ServiceProject.objects.filter(origin=ProjectOrigin.CONTEST).values_list("title", flat=True)) == ["长者防跌倒设计"]
+    client.force_login(world.city.users["other_worker"])
+    assert client.post(url).status_code == 404

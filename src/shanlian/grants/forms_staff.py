@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core import fields
 from shanlian.places.models import Division
 
-from .models import PHASE_ORDER, BallotKind, Criterion, PhaseKind, Rule
+from .models import PHASE_ORDER, BallotKind, Criterion, PhaseKind, RoundKind, Rule
 from .services.reviews import COMMENT_MAX, CRITERIA_MAX, LEVEL_TEXT_MAX, LEVELS_MAX
 
 TEXT = {"class": "form-control"}
@@ -60,6 +60,10 @@ class FundChoiceField(forms.ModelChoiceField):
 class RoundForm(forms.Form):
     fund = FundChoiceField(label=_("Fund"), queryset=None, widget=forms.Select(attrs=SELECT))
     title = fields.TextField(label=_("Title"), max_length=128, widget=forms.TextInput(attrs=TEXT))
+    kind = forms.ChoiceField(label=_("Kind"), choices=RoundKind.choices, initial=RoundKind.MICRO_VENTURE, required=False,
+                             widget=forms.Select(attrs=SELECT),
+                             help_text=_("A design contest has no resident vote: the experts' score alone decides, and the "
+                                         "winners join the project registry."))
     year = fields.IntegerField(label=_("Year"), min_value=2000, max_value=2100, widget=forms.NumberInput(attrs=NUMBER))
     description = fields.TextField(label=_("Description"), required=False, max_length=4000, multiline=True,
                                    widget=forms.Textarea(attrs={**TEXT, "rows": 3}))

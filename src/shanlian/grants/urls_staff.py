@@ -21,6 +21,7 @@ urlpatterns: list = [
     path("rounds/<id:round_id>/manage/vote/", views_staff.staff_round_vote, name="staff_round_vote"),
     path("rounds/<id:round_id>/manage/vote/paper/", views_staff.staff_paper_key, name="staff_paper_key"),
     path("rounds/<id:round_id>/manage/allocation/", views_staff.staff_round_allocation, name="staff_round_allocation"),
+    path("rounds/<id:round_id>/manage/allocation/contest-winners/", views_staff.staff_contest_register, name="staff_contest_register"),
     path("rounds/<id:round_id>/manage/allocation/run/", views_staff.staff_allocation_run, name="staff_allocation_run"),
     path("manage/proposals/<id:proposal_id>/", views_staff.staff_proposal, name="staff_proposal"),
     path("manage/proposals/<id:proposal_id>/screen/", views_staff.staff_proposal_screen, name="staff_proposal_screen"),

@@ -47,6 +47,7 @@ from .models import (
     Proposal,
     ProposalStatus,
     Result,
+    RoundKind,
     RoundStatus,
 )
 from .selectors_results import reason_text
@@ -91,17 +92,21 @@ def staff_round_create(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             data = form.cleaned_data
+            common = {"actor": request.user, "fund": data["fund"], "title": data["title"], "year": data["year"],
+                      "budget": data["budget"], "phases": form.phases(), "area": data["area"], "min_grant": data["min_grant"],
+                      "max_grant": data["max_grant"], "reviewers_per_proposal": data["reviewers_per_proposal"],
+                      "blind_review": data["blind_review"], "description": data["description"]}
             try:
-                created = services.round_create(
-                    actor=request.user, fund=data["fund"], title=data["title"], year=data["year"], budget=data["budget"],
-                    phases=form.phases(), area=data["area"], rule=data["rule"], expert_weight=data["expert_weight"] or "0",
-                    ballot_kind=data["ballot_kind"], min_choices=data["min_choices"] if data["min_choices"] is not None else 1,
-                    max_choices=data["max_choices"] if data["max_choices"] is not None else 5, points=data["points"] or 0,
-                    knapsack=data["knapsack"], min_grant=data["min_grant"], max_grant=data["max_grant"],
-                    reviewers_per_proposal=data["reviewers_per_proposal"], blind_review=data["blind_review"],
-                    description=data["description"])
+                if data["kind"] == RoundKind.DESIGN_CONTEST:  # the vote, the rule and the ballot are the contest's own
+                    created = services.contest_create(**common)
+                else:
+                    created = services.round_create(
+                        **common, rule=data["rule"], expert_weight=data["expert_weight"] or "0", ballot_kind=data["ballot_kind"],
+                        min_choices=data["min_choices"] if data["min_choices"] is not None else 1,
+                        max_choices=data["max_choices"] if data["max_choices"] is not None else 5, points=data["points"] or 0,
+                        knapsack=data["knapsack"])
             except DomainError as exc:
-                _error_on(form, exc)
+                _error_on(form, exc, renamed={"phases": "has_vote"})  # a contest refuses a vote: said by its box
                 status = exc.status
             else:
                 messages.success(request, _("Round set up as a draft. Check it, then open it: its budget is then reserved in the fund."))
@@ -474,6 +479,21 @@ def staff_allocation_run(request: HttpRequest, round_id: int) -> HttpResponse:
         return _tab(request, round, "allocation", status=exc.status)
     funded = sum(1 for r in results if r.funded)
     return _done(request, _("Allocated: %(funded)s of %(n)s proposals funded.") % {"funded": funded, "n": len(results)},
+                 "staff_round_allocation", round_id=round.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def staff_contest_register(request: HttpRequest, round_id: int) -> HttpResponse:
+    """A design contest's winners into the project registry (again: the same projects, nothing new)."""
+    round = sel.round_for_staff(request.user, round_id)
+    try:
+        projects = services.contest_winners_register(actor=request.user, round=round)
+    except DomainError as exc:
+        flash_error(request, exc)
+        return _tab(request, round, "allocation", status=exc.status)
+    return _done(request, _("%(n)s winning projects are in the project registry.") % {"n": len(projects)},
                  "staff_round_allocation", round_id=round.pk)
 
 
