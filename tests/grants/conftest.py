@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from itertools import count
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from shanlian.charity import services as cs
+from shanlian.core.money import Money
 from shanlian.core.scoping import Role
 from shanlian.grants import services as gs
-from shanlian.grants.models import PHASE_ORDER, PhaseKind
+from shanlian.grants.models import PHASE_ORDER, Ballot, BallotChoice, PhaseKind, Proposal, ProposalStatus, RoundFund
+from shanlian.grants.pabulib import Election, Project, Vote
+from shanlian.grants.services import results as rs
 from shanlian.orgs.models import OrgKind
 
 from .. import factories as f
@@ -49,6 +55,11 @@ class GrantsWorld:
         return gs.round_open(actor=self.admin, round=r) if open else r
 
 
+def hold_of(round: Any, fund: Any = None) -> Any:
+    """The reservation a fund of the round holds now (the lead fund by default), or None."""
+    return RoundFund.objects.select_related("hold").get(round=round, fund=fund or round.fund).hold
+
+
 @pytest.fixture
 def world(city) -> GrantsWorld:
     finance = city.users["finance"]
@@ -66,3 +77,45 @@ def world(city) -> GrantsWorld:
     communities = [city.communities["盐运西"], city.communities["都府"]]
     w.residents = [f.user_with_role(f"resident{i}", Role.DONOR, None, person_in=communities[i % 2], name=f"居民{i}") for i in range(6)]
     return w
+
+
+# --- rounds at their allocation: proposals, ballots, and the allocation's seams fed from them ---------------------
+
+def proposal(world, round, number: int, cost: str, *, group: str = "长者互助队", status: str = ProposalStatus.FEASIBLE):
+    return Proposal.objects.create(
+        round=round, number=number, applicant=world.groups[group], submitted_by=world.managers[group],
+        title=f"项目{number:02d}", summary="为社区长者提供服务", beneficiaries="社区长者", beneficiary_count=30,
+        outcomes="每月四次活动", requested=Money(cost), accepted_price=Money(cost), status=status,
+        screening_note="" if status == ProposalStatus.FEASIBLE else "超出本轮资助范围", starts_on=dt.date(2026, 7, 1),
+        ends_on=dt.date(2027, 6, 30), submitted_at=timezone.now())
+
+
+_seq = count(1)
+
+
+def vote(world, round, *chosen):
+    """One resident's approval ballot for the given proposals."""
+    n = next(_seq)
+    voter = f.person(f"投票人{n}", world.city.communities["盐运西"], resident_id=f.make_resident_id(seq=n + 500))
+    now = timezone.now()
+    ballot = Ballot.objects.create(round=round, voter=voter, community=voter.division, channel="online", cast_at=now,
+                                   changed_at=now)
+    BallotChoice.objects.bulk_create([BallotChoice(ballot=ballot, proposal=p) for p in chosen])
+
+
+def election_from_rows(round) -> Election:
+    """What `selectors_vote.election_of` gives the engine: the proposals on the ballot by id, one vote per ballot."""
+    on_ballot = round.proposals.filter(status__in=[ProposalStatus.FEASIBLE, ProposalStatus.FUNDED, ProposalStatus.NOT_FUNDED])
+    projects = {str(p.pk): Project(str(p.pk), Fraction(p.cost.amount)) for p in on_ballot.order_by("pk")}
+    votes = [Vote(str(n), tuple(str(c.proposal_id) for c in b.choices.order_by("proposal_id")))
+             for n, b in enumerate(Ballot.objects.filter(round=round).order_by("pk"), 1)]
+    return Election({"budget": str(round.budget.amount), "vote_type": "approval"}, projects, votes)
+
+
+@pytest.fixture
+def scores(monkeypatch) -> dict[int, Decimal]:
+    """The seams fed from this test's rows: the ballots written here, and the expert scores the test puts in."""
+    given: dict[int, Decimal] = {}
+    monkeypatch.setattr(rs, "_election", election_from_rows)
+    monkeypatch.setattr(rs, "_expert_scores", lambda round: dict(given))
+    return given

@@ -31,6 +31,9 @@ from shanlian.grants.services.agreements import (
     evidence_submit,
     tranche_request,
 )
+from shanlian.grants.services.funds import reservations_sync
+
+from .conftest import hold_of
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +50,9 @@ def funded(world, round, *, award: str = "18000") -> Proposal:
     for n, (title, day) in enumerate([("完成60户入户评估", dt.date(2026, 5, 31)), ("完成40户安全改造", dt.date(2026, 9, 30)),
                                       ("全部改造完成并回访", dt.date(2026, 12, 15))], start=1):
         Milestone.objects.create(proposal=p, n=n, title=title, due_on=day)
-    Result.objects.create(round=round, proposal=p, rank=1, votes=120, funded=True, amount=award, reason_code="greedy_funded",
-                          reason_params={"approvals": 120}, decided_at=timezone.now())
+    Result.objects.create(round=round, proposal=p, rank=1, votes=120, funded=True, amount=award, fund=round.fund,
+                          reason_code="greedy_funded", reason_params={"approvals": 120}, decided_at=timezone.now())
+    reservations_sync(actor=world.admin, round=round)  # as the allocation leaves it: the fund holds the award
     return p
 
 
@@ -118,9 +122,8 @@ def test_signed_by_both_sides_the_award_moves_from_the_reservation_to_the_projec
     assert a.status == AgreementStatus.ACTIVE and a.project.by_agreement and a.project.budget.amount == 18000
     a.project.restricted_account.refresh_from_db()
     assert a.project.restricted_account.balance == Decimal("18000.00")
-    r.refresh_from_db()
-    assert r.hold.amount == Decimal("42000.00")
-    assert available(world.fund) == before  # what was reserved is now the project's: nothing else moved
+    assert hold_of(r) is None  # the fund held this award alone; it is now the project's
+    assert available(world.fund) == before  # nothing else moved
     assert agreement_sign(actor=world.admin, agreement=a).status == AgreementStatus.ACTIVE  # again: quiet
     with pytest.raises(Conflict):
         agreement_draft(actor=world.staff, proposal=p, tranches=PLAN)

@@ -42,7 +42,7 @@ def test_a_draft_or_unknown_round_is_404(client, world):
 
 def test_during_the_vote_the_turnout_is_live_and_the_results_refused(client, voting):
     r = voting.round
-    Result.objects.create(round=r, proposal=voting.p[0], rank=1, votes=3, funded=True, amount="20000",
+    Result.objects.create(round=r, proposal=voting.p[0], rank=1, votes=3, funded=True, amount="20000", fund=r.fund,
                           reason_code="greedy_funded", reason_params={"approvals": 3}, decided_at=timezone.now())
     body = get(client, f"/rounds/{r.pk}").json()
     assert body["turnout"]["live"] is True and body["turnout"]["ballots"] == 4 and body["turnout"]["eligible"] >= 6

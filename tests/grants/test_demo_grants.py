@@ -53,6 +53,8 @@ from shanlian.grants.selectors_vote import turnout
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
 
+from .conftest import hold_of
+
 # What the rounds write, in SQL statements (SQLite): measured at about 10,400; the bound catches an N+1 in a service.
 GRANTS_STATEMENTS_MAX = 14_000
 
@@ -71,7 +73,7 @@ def seeded(django_db_setup, django_db_blocker):
     counted: dict[str, object] = {}
 
     def charity_light(writer) -> None:
-        """The street's fund (opened two years ago), then the rounds, in one timeline, their statements counted."""
+        """The street's funds (opened two years ago), then the rounds, in one timeline, their statements counted."""
         def fund(timeline) -> None:
             station = Station.objects.select_related("street").get(street__name=STREET)
             opened = timezone.localdate() - dt.timedelta(days=700)
@@ -80,6 +82,9 @@ def seeded(django_db_setup, django_db_blocker):
             timeline.at(_on(opened, "10:00"), lambda: cs.fund_create(
                 actor=admin, code=f"gz-{station.street.code}", name=f"{STREET}社区慈善基金", division=station.street,
                 custodian=federation, station=station, opened_on=opened, seed="20000"))
+            timeline.at(_on(opened, "10:30"), lambda: cs.fund_create(  # this year's round draws on it too
+                actor=admin, code=f"gz-{station.street.code}-elderly", name=f"{STREET}长者助餐专项基金", division=station.street,
+                custodian=federation, station=station, opened_on=opened, restricted=True, purpose="elderly", seed="20000"))
 
         statements = 0
 
@@ -132,8 +137,10 @@ def test_two_rounds_this_year_voting_now_last_year_in_execution(seeded, db):
     assert phases.current(this).kind == PhaseKind.VOTE and phases.current(last).kind == PhaseKind.EXECUTION
     assert Decimal(60000) <= last.budget.amount <= Decimal(150000) and Decimal(60000) <= this.budget.amount <= Decimal(150000)
     assert not this.results.exists()
-    fund = CommunityFund.objects.get(division__name=STREET)
-    assert fund.grant_rounds.count() == 2 and this.hold is not None and this.hold.amount == this.budget.amount
+    fund = CommunityFund.objects.get(division__name=STREET, restricted=False)
+    assert fund.grant_rounds.count() == 2 and hold_of(this).amount == this.budget.amount - 15000
+    elderly = CommunityFund.objects.get(division__name=STREET, restricted=True)  # this year's round draws on it too
+    assert hold_of(this, elderly).amount == Decimal(15000) and last.funds.count() == 1
 
 
 def test_needs_from_residents_and_the_station_with_supports(seeded, db):

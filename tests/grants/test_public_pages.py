@@ -131,7 +131,7 @@ def funded_proposal(world, r, award: str = "18000") -> Proposal:
     for n, (title, day) in enumerate([("完成60户入户评估", dt.date(2026, 5, 31)), ("完成40户安全改造", dt.date(2026, 9, 30)),
                                       ("全部改造完成并回访", dt.date(2026, 12, 15))], start=1):
         Milestone.objects.create(proposal=p, n=n, title=title, due_on=day)
-    Result.objects.create(round=r, proposal=p, rank=1, votes=120, funded=True, amount=award, reason_code="greedy_funded",
+    Result.objects.create(round=r, proposal=p, rank=1, votes=120, funded=True, amount=award, fund=r.fund, reason_code="greedy_funded",
                           reason_params={"approvals": 120}, decided_at=timezone.now())
     return p
 
@@ -265,7 +265,7 @@ def test_the_timeline_marks_the_current_phase_and_shows_extensions_with_their_re
 def test_while_the_vote_runs_the_turnout_is_live_and_the_tally_hidden(client, voting):
     r = voting.round
     # A result row written early (it cannot be, but if it were): still not shown before the vote closes.
-    Result.objects.create(round=r, proposal=voting.p[0], rank=1, votes=3, funded=True, amount="20000",
+    Result.objects.create(round=r, proposal=voting.p[0], rank=1, votes=3, funded=True, amount="20000", fund=r.fund,
                           reason_code="greedy_funded", reason_params={"approvals": 3}, decided_at=timezone.now())
     page = client.get(round_url(r))
     body = page.content.decode()
@@ -276,7 +276,7 @@ def test_while_the_vote_runs_the_turnout_is_live_and_the_tally_hidden(client, vo
     refused = client.get(round_url(r, format="csv", table="results"))
     assert refused.status_code == 409 and 'data-error-code="results_hidden"' in refused.content.decode()
     book = load_workbook(io.BytesIO(client.get(round_url(r, format="xlsx")).content))
-    assert len(book.sheetnames) == 4  # summary, proposals, needs, turnout: no results
+    assert len(book.sheetnames) == 5  # summary, funds, proposals, needs, turnout: no results
     turnout_csv = client.get(round_url(r, format="csv", table="turnout")).getvalue().decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(turnout_csv)))[-1][1] == "4"
     assert "撤回的项目" not in body and "不可行的项目" in body and "服务对象不在本街道" in body
@@ -310,7 +310,7 @@ def test_after_the_vote_the_results_with_their_reasons_and_the_override(client, 
     assert table[1][5] == f"{rows[0].proposal.cost.amount:.2f}"
     assert any("申请方未按时提交资质证明" in row[-1] for row in table[1:])
     book = load_workbook(io.BytesIO(client.get(round_url(r, format="xlsx")).content))
-    assert len(book.sheetnames) == 5  # summary, proposals, needs, turnout, results
+    assert len(book.sheetnames) == 6  # summary, funds, proposals, needs, turnout, results
     results_sheet = book[book.sheetnames[-1]]
     assert results_sheet.max_row == 5 and isinstance(results_sheet.cell(row=2, column=6).value, int | float)
 

@@ -7,10 +7,7 @@ The vote and the expert scores come from the other grants selectors; here the se
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
-from fractions import Fraction
-from itertools import count
 
 import pytest
 import time_machine
@@ -21,61 +18,20 @@ from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shanlian.core.money import Money
 from shanlian.grants import allocation
 from shanlian.grants import services as gs
-from shanlian.grants.models import Ballot, BallotChoice, PhaseKind, Proposal, ProposalStatus, Result, Rule
-from shanlian.grants.pabulib import Election, Project, Vote
-from shanlian.grants.selectors_results import results_csv_rows, results_public
+from shanlian.grants.exports_public import results_table
+from shanlian.grants.models import PhaseKind, Proposal, ProposalStatus, Result, Rule
+from shanlian.grants.pabulib import Election
+from shanlian.grants.selectors_results import results_public
 from shanlian.grants.services import results as rs
 from shanlian.grants.services.agreements import agreement_draft, agreement_sign
+from shanlian.ledger.models import HoldStatus
 
-from .. import factories as f
-from .conftest import DAY, phases_around
+from .conftest import DAY, election_from_rows, hold_of, phases_around, proposal, vote
 
 pytestmark = pytest.mark.django_db
 
 BUDGET = "40000"
 OUTSIDERS = ("station_worker", "street_officer", "agency_manager", "expert", "volunteer", "donor", "nobody", "other_worker")
-
-
-# --- small factories ------------------------------------------------------------------------------------------------
-
-def proposal(world, round, number: int, cost: str, *, group: str = "长者互助队", status: str = ProposalStatus.FEASIBLE):
-    return Proposal.objects.create(
-        round=round, number=number, applicant=world.groups[group], submitted_by=world.managers[group],
-        title=f"项目{number:02d}", summary="为社区长者提供服务", beneficiaries="社区长者", beneficiary_count=30,
-        outcomes="每月四次活动", requested=Money(cost), accepted_price=Money(cost), status=status,
-        screening_note="" if status == ProposalStatus.FEASIBLE else "超出本轮资助范围", starts_on=dt.date(2026, 7, 1),
-        ends_on=dt.date(2027, 6, 30), submitted_at=timezone.now())
-
-
-_seq = count(1)
-
-
-def vote(world, round, *chosen):
-    """One resident's approval ballot for the given proposals."""
-    n = next(_seq)
-    voter = f.person(f"投票人{n}", world.city.communities["盐运西"], resident_id=f.make_resident_id(seq=n + 500))
-    now = timezone.now()
-    ballot = Ballot.objects.create(round=round, voter=voter, community=voter.division, channel="online", cast_at=now,
-                                   changed_at=now)
-    BallotChoice.objects.bulk_create([BallotChoice(ballot=ballot, proposal=p) for p in chosen])
-
-
-def election_from_rows(round) -> Election:
-    """What `selectors_vote.election_of` gives the engine: the proposals on the ballot by id, one vote per ballot."""
-    on_ballot = round.proposals.filter(status__in=[ProposalStatus.FEASIBLE, ProposalStatus.FUNDED, ProposalStatus.NOT_FUNDED])
-    projects = {str(p.pk): Project(str(p.pk), Fraction(p.cost.amount)) for p in on_ballot.order_by("pk")}
-    votes = [Vote(str(n), tuple(str(c.proposal_id) for c in b.choices.order_by("proposal_id")))
-             for n, b in enumerate(Ballot.objects.filter(round=round).order_by("pk"), 1)]
-    return Election({"budget": str(round.budget.amount), "vote_type": "approval"}, projects, votes)
-
-
-@pytest.fixture
-def scores(monkeypatch) -> dict[int, Decimal]:
-    """The seams fed from this test's rows: the ballots written here, and the expert scores the test puts in."""
-    given: dict[int, Decimal] = {}
-    monkeypatch.setattr(rs, "_election", election_from_rows)
-    monkeypatch.setattr(rs, "_expert_scores", lambda round: dict(given))
-    return given
 
 
 def gs_run(world, r):
@@ -88,8 +44,8 @@ def available(fund) -> Decimal:
 
 
 def held(round) -> Decimal:
-    round.refresh_from_db()
-    return round.hold.amount if round.hold is not None else Decimal(0)
+    hold = hold_of(round)
+    return hold.amount if hold is not None and hold.status == HoldStatus.PENDING else Decimal(0)
 
 
 def outcome(round):
@@ -376,8 +332,6 @@ def test_results_are_hidden_until_the_allocation_has_run(world, greedy):
     with pytest.raises(Conflict) as refused:
         results_public(r)
     assert refused.value.code == "results_hidden"
-    with pytest.raises(Conflict):
-        results_csv_rows(r)
 
 
 def test_the_public_results_read_result_rows_in_one_query(world, greedy, django_assert_num_queries):
@@ -393,15 +347,14 @@ def test_the_public_results_read_result_rows_in_one_query(world, greedy, django_
     assert (table.awarded, table.left) == (Money("39000"), Money("1000"))
 
 
-def test_csv_rows_have_a_header_and_amounts_in_yuan(world, greedy):
+def test_the_results_table_names_the_paying_fund(world, greedy):
     r, p = greedy
-    Proposal.objects.filter(pk=p[3].pk).update(title="=HYPERLINK(1)")
     gs_run(world, r)
     with translation.override("en"):
-        rows = results_csv_rows(r)
-    assert rows[0][:3] == ["Rank", "Number", "Project"] and len(rows) == 5
-    assert rows[1][4:8] == ["4", "20000.00", "yes", "20000.00"]
-    assert rows[4][2] == "'=HYPERLINK(1)" and rows[4][5:8] == ["10000.00", "no", "0.00"]
+        title, header, rows = results_table(results_public(r))
+    assert header[:3] == ["Rank", "Proposal number", "Project"] and header[8] == "Paid from" and len(rows) == 4
+    assert rows[0][4:9] == [4, Money("20000"), "yes", Money("20000"), "北京街社区慈善基金"]
+    assert rows[3][5:9] == [Money("10000"), "no", Money(0), ""]
 
 
 def test_a_reason_with_an_unknown_code_shows_the_code():

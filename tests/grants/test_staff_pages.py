@@ -32,7 +32,7 @@ from shanlian.grants.models import (
 )
 
 from .. import factories as f
-from .conftest import DAY, phases_around
+from .conftest import DAY, hold_of, phases_around
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_a_round_admin_sets_up_a_round_and_opens_it(world, as_user):
     opened = c.post(reverse("grants:staff_round_open", args=[r.pk]))
     assert opened.status_code == 302
     r.refresh_from_db()
-    assert r.status == RoundStatus.OPEN and r.hold is not None
+    assert r.status == RoundStatus.OPEN and hold_of(r) is not None
 
 
 def test_a_round_without_a_vote_and_a_bad_round_are_refused_with_their_codes(world, as_user):

@@ -171,6 +171,7 @@ class RoundSpec:
     key: str
     budget: str
     max_choices: int
+    elderly_share: str  # the part of the budget the street's restricted elderly-care fund gives ("0": none)
     description: str
     needs: tuple[NeedSpec, ...]
     proposals: tuple[ProposalSpec, ...]
@@ -179,7 +180,7 @@ class RoundSpec:
 
 
 LAST_YEAR = RoundSpec(
-    key="last", budget="60000", max_choices=3,
+    key="last", budget="60000", max_choices=3, elderly_share="0",
     description=("依托北京街道社区慈善基金举办，广泛收集辖内长者、困境儿童、残障人士和困难家庭迫切需要解决的问题，"
                  "支持社区社会组织和社工机构设计项目，经立项评估、专家评审和居民投票确定资助项目，每个项目资助5000元至20000元。"),
     needs=(
@@ -295,8 +296,9 @@ LAST_YEAR = RoundSpec(
 )
 
 THIS_YEAR = RoundSpec(
-    key="this", budget="100000", max_choices=3,
-    description=("第二届北京街社区公益微创投，围绕长者照护、困境儿童、残障人士、新就业群体关爱和社区治理征集项目，"
+    key="this", budget="100000", max_choices=3, elderly_share="15000",
+    description=("第二届北京街社区公益微创投，由北京街道社区慈善基金和长者助餐专项基金共同出资（专项基金的1.5万元只用于长者项目），"
+                 "围绕长者照护、困境儿童、残障人士、新就业群体关爱和社区治理征集项目，"
                  "经立项评估、专家评审后由辖内居民投票（线上投票或到投票点填写纸质选票），每人最多选3个项目。"),
     needs=(
         NeedSpec("dementia", "elderly", "家里老人确诊认知障碍后常常走失、情绪不稳定，家属不懂照护方法，白天上班也放心不下。", True, 0, 7),
@@ -684,30 +686,40 @@ class GrantsDemo:
     def _round(state: RoundState) -> GrantRound:
         return state.round
 
+    def _elderly_fund(self) -> CommunityFund | None:
+        return CommunityFund.objects.filter(code=f"gz-{self.street.code}-elderly").select_related("division").first()
+
     def top_up(self, state: RoundState) -> None:
-        """The community foundation's micro-venture grant to the fund, when its free money is short of the budget (with
-        a margin for the station's own projects), rounded up to ¥10,000."""
+        """The community foundation's micro-venture grant to each fund giving part of the budget, when its free money is
+        short of its part (with a margin for the fund's own projects), rounded up to ¥10,000."""
         self.fund = self.fund or CommunityFund.objects.filter(code=f"gz-{self.street.code}").select_related("account").first()
         if self.fund is None:
             return
-        account = Account.objects.get(pk=self.fund.account_id)
-        short = Decimal(state.spec.budget) + Decimal(30000) - (account.balance - account.held)
-        if short <= 0:
-            return
-        amount = (short / 10000).quantize(Decimal(1), rounding=ROUND_UP) * 10000
-        cs.donation_record(
-            actor=self.finance, fund=self.fund, amount=amount, channel="transfer", donor_name=FOUNDATION, show_name=True,
-            received_at=timezone.now() - dt.timedelta(hours=2), external_id=f"demo-microventure-{state.year}",
-            message=f"{state.year}年社区公益微创投配套资助款")
-        self.counts["grants_top_ups"] += 1
+        elderly = Decimal(state.spec.elderly_share)
+        parts = [(self.fund, Decimal(state.spec.budget) - elderly, "")]
+        if elderly and (fund := self._elderly_fund()) is not None:
+            parts.append((fund, elderly, "-elderly"))
+        for fund, part, suffix in parts:
+            account = Account.objects.get(pk=fund.account_id)
+            short = part + Decimal(30000) - (account.balance - account.held)
+            if short <= 0:
+                continue
+            amount = (short / 10000).quantize(Decimal(1), rounding=ROUND_UP) * 10000
+            cs.donation_record(
+                actor=self.finance, fund=fund, amount=amount, channel="transfer", donor_name=FOUNDATION, show_name=True,
+                received_at=timezone.now() - dt.timedelta(hours=2), external_id=f"demo-microventure-{state.year}{suffix}",
+                message=f"{state.year}年社区公益微创投配套资助款")
+            self.counts["grants_top_ups"] += 1
 
     def create_round(self, state: RoundState) -> None:
         if self.fund is None:
             return
         spec = state.spec
+        elderly = self._elderly_fund() if Decimal(spec.elderly_share) else None
         made = gs.round_create(
             actor=self.finance, fund=self.fund, title=f"{state.year}年北京街社区公益微创投", year=state.year, budget=spec.budget,
-            phases=state.phases, max_choices=spec.max_choices, min_grant="5000", max_grant="20000", description=spec.description)
+            phases=state.phases, max_choices=spec.max_choices, min_grant="5000", max_grant="20000", description=spec.description,
+            shares=[(elderly, spec.elderly_share)] if elderly is not None else [])
         opened = gs.round_open(actor=self.finance, round=made)
         state.round = GrantRound.objects.select_related("fund__division", "fund__station", "area").prefetch_related(
             "phases").get(pk=opened.pk)

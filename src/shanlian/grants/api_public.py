@@ -152,6 +152,14 @@ class ResultRowOut(Schema):
     reason: str = Field(..., description="Why, in the reader's language.")
     overridden: bool
     override_reason: str
+    paid_from: str = Field(..., description="The fund of the round that pays the award (empty when not funded).")
+
+
+class RoundFundOut(Schema):
+    name: str
+    share: str = Field(..., description="Its share of the round's budget, in yuan.")
+    awarded: str = Field(..., description="The awards it pays.")
+    reserved: str = Field(..., description="What it still holds for the round (awards not yet signed, or the share before the allocation).")
 
 
 class ResultsOut(Schema):
@@ -175,6 +183,7 @@ class RoundOut(RoundItemOut):
     blind_review: bool
     min_grant: str
     max_grant: str
+    funds: list[RoundFundOut] = Field(..., description="The funds the round draws on (one, or several of a street), the lead fund first.")
     phases: list[PhaseOut]
     needs: list[NeedOut]
     needs_more: int = Field(..., description="Needs beyond those listed (the least supported).")
@@ -294,7 +303,7 @@ def results_out(round_id: int, res: RoundResults) -> dict[str, Any]:
             "rows": [{"rank": x.rank, "number": x.number, "title": x.title, "applicant": x.applicant, "votes": x.votes,
                       "expert_score": str(x.expert_score) if x.expert_score is not None else None, "cost": _yuan(x.cost),
                       "funded": x.funded, "amount": _yuan(x.amount), "reason": x.reason, "overridden": x.overridden,
-                      "override_reason": x.override_reason} for x in res.rows]}
+                      "override_reason": x.override_reason, "paid_from": x.payer} for x in res.rows]}
 
 
 def round_out(page: RoundPage) -> dict[str, Any]:
@@ -304,6 +313,8 @@ def round_out(page: RoundPage) -> dict[str, Any]:
         **round_item_out(r), "description": r.description, "area": {"id": r.area_id, "name": r.area.name}, "rule": r.rule,
         "ballot_kind": r.ballot_kind, "blind_review": r.blind_review, "min_grant": _yuan(r.min_grant),
         "max_grant": _yuan(r.max_grant),
+        "funds": [{"name": f.name, "share": _yuan(f.share), "awarded": _yuan(f.awarded), "reserved": _yuan(f.reserved)}
+                  for f in page.funds],
         "phases": [{"kind": ph.kind, "label": ph.label, "opens_at": _iso(ph.opens_at), "closes_at": _iso(ph.closes_at),
                     "state": ph.state, "extensions": [{"closed_before": _iso(e.closed_before), "closes_after": _iso(e.closes_after),
                                                        "reason": e.reason} for e in ph.extensions]} for ph in page.timeline],

@@ -26,7 +26,8 @@ from shanlian.core.schemas import ApiRequest, errors
 from . import selectors_staff as sel
 from . import services
 from .access import require_expert
-from .models import Assignment, BallotKind, GrantRound, Proposal, Result
+from .api_public import FundRefOut
+from .models import Assignment, BallotKind, GrantRound, Proposal, Result, RoundFund
 from .selectors_results import reason_text
 from .selectors_review import assignments_for, proposal_for_reviewer, review_board, share_of
 from .selectors_vote import turnout
@@ -310,13 +311,15 @@ class ResultOut(Schema):
     reason: str = Field(..., description="The reason in the reader's language.")
     overridden: bool
     override_reason: str
+    paid_from: FundRefOut | None = Field(None, description="The fund of the round that pays the award.")
 
 
 def _result_out(r: Result) -> dict[str, Any]:
     return {"id": r.pk, "rank": r.rank, "proposal_id": r.proposal_id, "number": r.proposal.number, "title": r.proposal.title,
             "votes": r.votes, "expert_score": r.expert_score, "funded": r.funded, "amount": _yuan(r.amount),
             "reason_code": r.reason_code, "reason": reason_text(r.reason_code, r.reason_params), "overridden": r.overridden,
-            "override_reason": r.override_reason}
+            "override_reason": r.override_reason,
+            "paid_from": {"code": r.fund.code, "name": r.fund.name} if r.fund is not None else None}
 
 
 @router.post("/manage/rounds/{id:round_id}/allocate", response={200: list[ResultOut], **errors(400, 401, 403, 404, 409)},
@@ -327,7 +330,7 @@ def staff_round_allocate(request: ApiRequest, round_id: int) -> Any:
     `not_round_admin`)."""
     round = _round(request, round_id)
     results = services.allocation_run(actor=request.auth, round=round)
-    rows = Result.objects.filter(pk__in=[r.pk for r in results]).select_related("proposal").order_by("rank")
+    rows = Result.objects.filter(pk__in=[r.pk for r in results]).select_related("proposal", "fund").order_by("rank")
     return [_result_out(r) for r in rows]
 
 
@@ -343,7 +346,24 @@ def staff_result_override(request: ApiRequest, result_id: int, payload: Override
     agreements phase and within the budget."""
     result = sel.result_for_staff(request.auth, result_id)
     done = services.result_override(actor=request.auth, result=result, funded=payload.funded, reason=payload.reason)
-    return _result_out(Result.objects.select_related("proposal").get(pk=done.pk))
+    return _result_out(Result.objects.select_related("proposal", "fund").get(pk=done.pk))
+
+
+class PayerIn(Schema):
+    fund: str = Field(..., max_length=40, description="The code of one of the round's funds.")
+
+
+@router.post("/manage/results/{id:result_id}/payer", response={200: ResultOut, **errors(400, 401, 403, 404, 409)},
+             summary="Choose the fund that pays an award")
+def staff_result_payer(request: ApiRequest, result_id: int, payload: PayerIn) -> Any:
+    """In a round over several funds: pay a funded proposal from another of them (one with room for it, and whose
+    purpose it serves), during the allocation or the agreements phase and before its agreement is in force."""
+    result = sel.result_for_staff(request.auth, result_id)
+    fund = RoundFund.objects.filter(round_id=result.round_id, fund__code=payload.fund).select_related("fund__division").first()
+    if fund is None:
+        raise field_error("fund", "fund_not_in_round", _("This fund is not one of the round's."))
+    done = services.result_payer_set(actor=request.auth, result=result, fund=fund.fund)
+    return _result_out(Result.objects.select_related("proposal", "fund").get(pk=done.pk))
 
 
 # --- experts ------------------------------------------------------------------------------------------------------------------

@@ -14,12 +14,18 @@ from .selectors_results import RoundResults
 
 
 def results_table(results: RoundResults) -> Table:
-    """The results with their reasons, in rank order (the columns of selectors_results.results_csv_rows)."""
+    """The results with their reasons and the fund paying each award, in rank order."""
     yes, no = _("yes"), _("no")
-    rows: list[Row] = [[r.rank, r.number, r.title, r.applicant, r.votes, r.cost, yes if r.funded else no, r.amount, r.reason,
-                        r.override_reason] for r in results.rows]
-    return (_("Round results"), [_("Rank"), _("Proposal number"), _("Project"), _("Applicant"), _("Votes"), _("Cost (yuan)"), _("Funded"),
-                           _("Award (yuan)"), _("Reason"), _("Override reason")], rows)
+    rows: list[Row] = [[r.rank, r.number, r.title, r.applicant, r.votes, r.cost, yes if r.funded else no, r.amount, r.payer,
+                        r.reason, r.override_reason] for r in results.rows]
+    return (_("Round results"), [_("Rank"), _("Proposal number"), _("Project"), _("Applicant"), _("Votes"), _("Cost (yuan)"),
+                                 _("Funded"), _("Award (yuan)"), _("Paid from"), _("Reason"), _("Override reason")], rows)
+
+
+def funds_table(page: RoundPage) -> Table:
+    """The funds the round draws on: each one's share of the budget, what it pays and what it still holds."""
+    rows: list[Row] = [[f.name, f.share, f.awarded, f.reserved] for f in page.funds]
+    return (_("Funds"), [_("Fund"), _("Share of the budget (yuan)"), _("Awards it pays (yuan)"), _("Still reserved (yuan)")], rows)
 
 
 def proposals_table(page: RoundPage) -> Table:
@@ -59,7 +65,7 @@ def round_summary(page: RoundPage) -> Table:
 
 
 def round_tables(page: RoundPage) -> list[Table]:
-    tables = [round_summary(page), proposals_table(page), needs_table(page)]
+    tables = [round_summary(page), funds_table(page), proposals_table(page), needs_table(page)]
     if page.turnout is not None:
         tables.append(turnout_table(page))
     if page.results is not None:

@@ -69,7 +69,8 @@ class RoundForm(forms.Form):
                                    widget=forms.Textarea(attrs={**TEXT, "rows": 3}))
     area = AreaChoiceField(label=_("Voting area"), queryset=Division.objects.none(), required=False,
                            empty_label=_("The fund's own street or community"), widget=forms.Select(attrs=SELECT))
-    budget = fields.AmountField(label=_("Budget (yuan)"), widget=forms.TextInput(attrs=AMOUNT))
+    budget = fields.AmountField(label=_("Budget (yuan)"), widget=forms.TextInput(attrs=AMOUNT),
+                                help_text=_("The whole budget; other funds of the street may give part of it (below)."))
     min_grant = fields.AmountField(label=_("Smallest grant (yuan)"), required=False, widget=forms.TextInput(attrs=AMOUNT),
                                    help_text=_("Empty: the default for community rounds."))
     max_grant = fields.AmountField(label=_("Largest grant (yuan)"), required=False, widget=forms.TextInput(attrs=AMOUNT))
@@ -96,7 +97,8 @@ class RoundForm(forms.Form):
 
     def __init__(self, *args: Any, funds: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
+        for name in ("fund", *(f"share_fund_{n}" for n in range(1, SHARE_ROWS + 1))):
+            self.fields[name].queryset = funds  # type: ignore[attr-defined]
         within = Q(pk__in=[])
         for path in {f.division.path for f in funds[:200]}:
             within |= Q(path__startswith=path)
@@ -124,6 +126,32 @@ class RoundForm(forms.Form):
     def phase_rows(self) -> list[tuple[Any, Any, Any]]:
         return [(PhaseKind(k).label, self[f"{k}_opens"], self[f"{k}_closes"]) for k in PHASE_ORDER]
 
+    def share_rows(self) -> list[tuple[Any, Any]]:
+        return [(self[f"share_fund_{n}"], self[f"share_amount_{n}"]) for n in range(1, SHARE_ROWS + 1)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for n in range(1, SHARE_ROWS + 1):
+            fund, amount = data.get(f"share_fund_{n}"), data.get(f"share_amount_{n}")
+            if (fund is None) != (amount is None) and f"share_amount_{n}" not in self.errors:
+                self.add_error(f"share_amount_{n}", forms.ValidationError(
+                    _("Give both the fund and its part of the budget, or neither."), code="share_incomplete"))
+        return data
+
+    def shares(self) -> list[tuple[Any, Any]]:
+        """The other funds' parts of the budget, as the service takes them."""
+        data = self.cleaned_data
+        return [(data[f"share_fund_{n}"], data[f"share_amount_{n}"]) for n in range(1, SHARE_ROWS + 1)
+                if data.get(f"share_fund_{n}") is not None]
+
+
+# Rows for other funds of the street sharing the budget (a round draws on at most services.funds.MAX_FUNDS funds).
+SHARE_ROWS = 3
+for _n in range(1, SHARE_ROWS + 1):
+    RoundForm.base_fields[f"share_fund_{_n}"] = FundChoiceField(
+        label=_("Also from"), queryset=None, required=False, empty_label=_("(no other fund)"), widget=forms.Select(attrs=SELECT))
+    RoundForm.base_fields[f"share_amount_{_n}"] = fields.AmountField(
+        label=_("Its part (yuan)"), required=False, widget=forms.TextInput(attrs=AMOUNT))
 
 for _kind in PHASE_ORDER:
     _required = _kind != PhaseKind.VOTE
@@ -171,6 +199,17 @@ class ReturnForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = fields.TextField(label=_("Reason"), max_length=300, required=False, multiline=True,
                               widget=forms.Textarea(attrs={**TEXT, "rows": 2}))
+
+
+class PayerForm(forms.Form):
+    """Which of the round's funds pays an award."""
+
+    fund = forms.TypedChoiceField(label=_("Paid from"), coerce=int,
+                                  widget=forms.Select(attrs={**SELECT, "class": "form-select form-select-sm"}))
+
+    def __init__(self, *args: Any, funds: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fund"].choices = [(f.fund_id, f.name) for f in funds]  # type: ignore[attr-defined]
 
 
 class AssignForm(forms.Form):

@@ -51,7 +51,7 @@ from .models import (
     Tranche,
 )
 from .selectors_proposals import needs_public, proposals_public
-from .selectors_results import RoundResults, results_public
+from .selectors_results import FundRow, RoundResults, results_public, round_funds
 from .selectors_vote import Turnout, require_vote_closed, turnout
 from .services.budget import current_lines
 
@@ -279,6 +279,7 @@ class RoundPage:
     turnout: Turnout | None
     turnout_live: bool
     results: RoundResults | None
+    funds: list[FundRow]
     results_note: str = ""  # why there are no results yet
     results_code: str = ""
 
@@ -296,7 +297,7 @@ def round_public(round: GrantRound, at: dt.datetime | None = None) -> RoundPage:
         round=round, current=current_phase_label(round, moment), timeline=timeline(round, moment), needs=needs,
         needs_more=more, proposals=proposal_rows(round, moment), applicants_hidden=applicants_hidden(round, moment),
         has_vote=has_vote(round), turnout=turnout_public(round, moment, final=results is not None),
-        turnout_live=phases.is_open(round, PhaseKind.VOTE, moment), results=results, results_note=note,
+        turnout_live=phases.is_open(round, PhaseKind.VOTE, moment), results=results, funds=round_funds(round), results_note=note,
         results_code=code)
 
 

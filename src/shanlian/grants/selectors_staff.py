@@ -100,7 +100,7 @@ def rounds_run_by(actor: Any) -> list[RoundRow]:
 def round_for_staff(actor: Any, round_id: int) -> GrantRound:
     """One round the actor runs; another round (or none) is not found, and a look at another's is logged."""
     scope = require_staff_pages(actor)
-    found = (GrantRound.objects.select_related("fund__division", "fund__custodian", "area", "hold")
+    found = (GrantRound.objects.select_related("fund__division", "fund__custodian", "area")
              .prefetch_related("phases").filter(pk=round_id).first())
     if found is None or not is_round_staff(scope, found):
         if found is not None:

@@ -27,6 +27,7 @@ urlpatterns: list = [
     path("manage/proposals/<id:proposal_id>/screen/", views_staff.staff_proposal_screen, name="staff_proposal_screen"),
     path("manage/proposals/<id:proposal_id>/return/", views_staff.staff_proposal_return, name="staff_proposal_return"),
     path("manage/results/<id:result_id>/override/", views_staff.staff_result_override, name="staff_result_override"),
+    path("manage/results/<id:result_id>/payer/", views_staff.staff_result_payer, name="staff_result_payer"),
     path("reviews/", views_expert.expert_reviews, name="expert_reviews"),
     path("reviews/<id:assignment_id>/", views_expert.expert_review, name="expert_review"),
     path("reviews/<id:assignment_id>/recuse/", views_expert.expert_recuse, name="expert_recuse"),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from shanlian.charity.models import CommunityFund
 from shanlian.core.errors import DomainError, PermissionDenied, field_error
 from shanlian.core.inputs import id_param
 from shanlian.core.money import Money
@@ -30,6 +31,7 @@ from .forms_staff import (
     ExtendForm,
     MergeForm,
     PaperForm,
+    PayerForm,
     ReasonForm,
     ReturnForm,
     RoundForm,
@@ -50,7 +52,7 @@ from .models import (
     RoundKind,
     RoundStatus,
 )
-from .selectors_results import reason_text
+from .selectors_results import reason_text, round_funds
 from .selectors_review import review_board, spread_flag
 from .selectors_vote import ON_BALLOT, turnout
 
@@ -95,7 +97,7 @@ def staff_round_create(request: HttpRequest) -> HttpResponse:
             common = {"actor": request.user, "fund": data["fund"], "title": data["title"], "year": data["year"],
                       "budget": data["budget"], "phases": form.phases(), "area": data["area"], "min_grant": data["min_grant"],
                       "max_grant": data["max_grant"], "reviewers_per_proposal": data["reviewers_per_proposal"],
-                      "blind_review": data["blind_review"], "description": data["description"]}
+                      "blind_review": data["blind_review"], "description": data["description"], "shares": form.shares()}
             try:
                 if data["kind"] == RoundKind.DESIGN_CONTEST:  # the vote, the rule and the ballot are the contest's own
                     created = services.contest_create(**common)
@@ -106,10 +108,11 @@ def staff_round_create(request: HttpRequest) -> HttpResponse:
                         max_choices=data["max_choices"] if data["max_choices"] is not None else 5, points=data["points"] or 0,
                         knapsack=data["knapsack"])
             except DomainError as exc:
-                _error_on(form, exc, renamed={"phases": "has_vote"})  # a contest refuses a vote: said by its box
+                # a contest refuses a vote: said by its box; the funds' shares, under their rows
+                _error_on(form, exc, renamed={"phases": "has_vote", "shares": "share_amount_1"})
                 status = exc.status
             else:
-                messages.success(request, _("Round set up as a draft. Check it, then open it: its budget is then reserved in the fund."))
+                messages.success(request, _("Round set up as a draft. Check it, then open it: its budget is then reserved in its funds."))
                 return redirect("grants:staff_round", round_id=created.pk)
     return render(request, "grants/staff/round_form.html", {"form": form}, status=status)
 
@@ -136,7 +139,7 @@ def _overview(request: HttpRequest, round: GrantRound, forms_: dict[str, Any]) -
         "may_extend": round.status != RoundStatus.CLOSED and bool(kinds),
         "counts": [(ProposalStatus(k).label, counts.get(k, 0)) for k in ProposalStatus.values if counts.get(k)],
         "needs_count": Need.objects.filter(round=round, merged_into__isnull=True).count(),
-        "reserved": Money(round.hold.amount) if round.hold is not None and round.hold.status == "pending" else None,
+        "funds": round_funds(round),
     }
 
 
@@ -194,13 +197,19 @@ def _vote(request: HttpRequest, round: GrantRound, forms_: dict[str, Any]) -> di
 
 
 def _allocation(request: HttpRequest, round: GrantRound, forms_: dict[str, Any]) -> dict[str, Any]:
-    results = list(Result.objects.filter(round=round).select_related("proposal__applicant", "overridden_by").order_by("rank"))
+    results = list(Result.objects.filter(round=round).select_related("proposal__applicant", "proposal__agreement", "overridden_by",
+                                                                     "fund").order_by("rank"))
     errors: dict[int, Any] = forms_.get("override", {})
+    payer_errors: dict[int, Any] = forms_.get("payer", {})
+    funds = round_funds(round)
     rows = [{"r": r, "reason": reason_text(r.reason_code, r.reason_params),
-             "form": errors.get(r.pk) or ReasonForm(prefix=f"override-{r.pk}")} for r in results]
+             "form": errors.get(r.pk) or ReasonForm(prefix=f"override-{r.pk}"),
+             "payer_form": payer_errors.get(r.pk) or PayerForm(funds=funds, prefix=f"payer-{r.pk}", initial={"fund": r.fund_id}),
+             "payer_fixed": getattr(getattr(r.proposal, "agreement", None), "project_id", None) is not None}
+            for r in results]
     awarded = sum((r.amount.amount for r in results if r.funded), Decimal(0))
     return {
-        "results": rows, "awarded": Money(awarded), "left": round.budget - Money(awarded),
+        "results": rows, "awarded": Money(awarded), "left": round.budget - Money(awarded), "funds": funds,
         "is_admin": sel.is_round_admin(request.user, round.fund),
         "allocation_open": phases.is_open(round, PhaseKind.ALLOCATION),
         "override_open": phases.is_open(round, PhaseKind.ALLOCATION) or phases.is_open(round, PhaseKind.AGREEMENTS),
@@ -269,7 +278,7 @@ def staff_round_close(request: HttpRequest, round_id: int) -> HttpResponse:
     except DomainError as exc:
         flash_error(request, exc)
         return _tab(request, round, "overview", status=exc.status)
-    return _done(request, _("The round is closed; whatever was still reserved went back to the fund."), "staff_round", round_id=round.pk)
+    return _done(request, _("The round is closed; whatever was still reserved went back to the funds."), "staff_round", round_id=round.pk)
 
 
 @never_cache
@@ -515,3 +524,24 @@ def staff_result_override(request: HttpRequest, result_id: int) -> HttpResponse:
             return _done(request, _("Result overridden; the reason is published with the results."),
                          "staff_round_allocation", round_id=round.pk)
     return _tab(request, round, "allocation", {"override": {result.pk: form}}, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def staff_result_payer(request: HttpRequest, result_id: int) -> HttpResponse:
+    result = sel.result_for_staff(request.user, result_id)
+    round = sel.round_for_staff(request.user, result.round_id)
+    form = PayerForm(request.POST, funds=round_funds(round), prefix=f"payer-{result.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            fund = CommunityFund.objects.select_related("division").get(pk=form.cleaned_data["fund"])
+            services.result_payer_set(actor=request.user, result=result, fund=fund)
+        except DomainError as exc:
+            _error_on(form, exc)
+            status = exc.status
+        else:
+            return _done(request, _("The award is now paid from %(fund)s; the funds' reservations follow.") % {"fund": fund.name},
+                         "staff_round_allocation", round_id=round.pk)
+    return _tab(request, round, "allocation", {"payer": {result.pk: form}}, status=status)

@@ -33,7 +33,7 @@ from .proposals import (
     ProposalStatus,
 )
 from .reviews import Assignment, AssignmentStatus, Criterion, ReviewerTie, Score
-from .rounds import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundKind, RoundStatus, Rule
+from .rounds import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundFund, RoundKind, RoundStatus, Rule
 from .votes import Ballot, BallotChannel, BallotChoice, PaperKeying, PaperStatus, Result
 
 __all__ = [
@@ -43,5 +43,5 @@ __all__ = [
     "PaperStatus", "Phase", "PhaseExtension", "PhaseKind", "Proposal", "ProposalAttachment", "ProposalRevision",
     "ProposalStatus", "Result", "BrandStage", "ProgressPhoto", "ProgressReport", "ProjectOrigin", "ProjectStatus",
     "ServiceProject", "ReviewerTie", "RoundStatus", "Rule", "Score", "BrandPlan", "BrandPlanStatus", "BudgetChange",
-    "BudgetChangeStatus", "RoundKind",
+    "BudgetChangeStatus", "RoundKind", "RoundFund",
 ]

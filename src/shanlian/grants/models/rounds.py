@@ -62,10 +62,8 @@ class GrantRound(models.Model):
     description = models.TextField(_("description"), blank=True)
     # Who may vote: verified residents whose community on record lies in this area (the fund's street by default).
     area = models.ForeignKey("places.Division", verbose_name=_("voting area"), on_delete=models.PROTECT, related_name="+")
+    # The sum of the funds' shares (RoundFund): the lead fund above and any other funds of its street.
     budget = MoneyField(_("budget"))
-    # The budget reserved in the fund (a ledger hold), re-made smaller as awards are signed; none once released.
-    hold = models.OneToOneField("ledger.Hold", verbose_name=_("reservation"), null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="+")
     rule = models.CharField(_("allocation rule"), max_length=16, choices=Rule.choices, default=Rule.MES_ADD1_GREEDY)
     # The combined rule: the expert score's weight (votes weigh the rest), declared before voting opens.
     expert_weight = models.DecimalField(_("weight of the expert score"), max_digits=3, decimal_places=2, default=0)
@@ -108,6 +106,29 @@ class GrantRound(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RoundFund(models.Model):
+    """A fund's share of a round's budget (a round may draw on several funds of a street), and the part of it still
+    reserved in the fund (a ledger hold): the share until the allocation, then the fund's awards not yet signed."""
+
+    round = models.ForeignKey(GrantRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="funds")
+    fund = models.ForeignKey("charity.CommunityFund", verbose_name=_("fund"), on_delete=models.PROTECT, related_name="+")
+    share = MoneyField(_("share of the budget"))
+    hold = models.OneToOneField("ledger.Hold", verbose_name=_("reservation"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("fund of a round")
+        verbose_name_plural = _("funds of a round")
+        ordering = ["round", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "fund"], name="grants_round_fund_once"),
+            models.CheckConstraint(condition=Q(share__gt=0), name="grants_round_fund_share_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund_id}: {self.share}"
 
 
 class Phase(models.Model):

@@ -88,6 +88,9 @@ class Result(models.Model):
     expert_score = models.DecimalField(_("expert score"), max_digits=7, decimal_places=4, null=True, blank=True)
     funded = models.BooleanField(_("funded"))
     amount = MoneyField(_("award"), default=0)
+    # The fund of the round that pays the award (a funded result only).
+    fund = models.ForeignKey("charity.CommunityFund", verbose_name=_("paid from"), on_delete=models.PROTECT, related_name="+",
+                             null=True, blank=True)
     # Why, as a code and its numbers (grants.allocation.Reason), worded in the reader's language when shown.
     reason_code = models.CharField(_("reason"), max_length=32)
     reason_params = models.JSONField(default=dict)
@@ -102,6 +105,8 @@ class Result(models.Model):
         constraints = [
             models.CheckConstraint(condition=(Q(funded=True) & Q(amount__gt=0)) | (Q(funded=False) & Q(amount=0)),
                                    name="grants_result_award"),
+            models.CheckConstraint(condition=Q(funded=True, fund__isnull=False) | Q(funded=False, fund__isnull=True),
+                                   name="grants_result_fund_iff_funded"),
             models.CheckConstraint(condition=Q(overridden=False) | ~Q(override_reason=""), name="grants_result_override_reason"),
         ]
 

@@ -15,7 +15,7 @@ from .projects import (
     service_project_register,
 )
 from .proposals import proposal_return, proposal_save, proposal_screen, proposal_submit, proposal_withdraw
-from .results import allocation_run, result_override
+from .results import allocation_run, result_override, result_payer_set
 from .reviews import criteria_set, review_recuse, review_submit, reviews_assign, tie_declare
 from .rounds import phase_extend, round_close, round_create, round_open
 from .votes import ballot_cast, paper_ballot_key
@@ -27,5 +27,5 @@ __all__ = [
     "result_override", "review_recuse", "review_submit", "reviews_assign", "round_close", "round_create", "round_open",
     "tie_declare", "tranche_request", "budget_change_decide", "budget_change_request", "budget_change_withdraw",
     "current_lines", "brand_list_add", "brand_plan_review", "brand_plan_save", "brand_stage_set", "contest_create",
-    "contest_winners_register", "progress_report_submit", "project_close", "service_project_register",
+    "contest_winners_register", "progress_report_submit", "project_close", "service_project_register", "result_payer_set",
 ]

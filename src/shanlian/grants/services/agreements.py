@@ -19,7 +19,6 @@ from shanlian.core.errors import Conflict, PermissionDenied, field_error, lazy_f
 from shanlian.core.inputs import amount_in, int_in, model_text, text_in
 from shanlian.core.money import CENT, Money
 from shanlian.core.transitions import transition
-from shanlian.ledger.models import HoldStatus
 
 from ..access import require_applicant_for, require_round_admin, require_round_staff
 from ..models import (
@@ -33,14 +32,16 @@ from ..models import (
     PhaseKind,
     Proposal,
     ProposalStatus,
+    Result,
+    RoundFund,
     RoundStatus,
     Tranche,
     TrancheStatus,
 )
 from ..phases import require_open
 from .budget import current_lines
+from .funds import reservations_sync
 from .projects import project_close_with_agreement, project_from_agreement
-from .rounds import reserve
 
 MAX_TRANCHES = 6
 
@@ -113,11 +114,11 @@ def agreement_draft(*, actor: Any, proposal: Proposal, tranches: list[dict[str, 
 
 @transaction.atomic
 def agreement_sign(*, actor: Any, agreement: Agreement, area: str | None = None) -> Agreement:
-    """The applicant signs first; the fund's signature (the custodian or the area's administrators) puts it in force:
-    the fund's project is made, the award moves to it out of the round's reservation, and the project enters the
+    """The applicant signs first; the paying fund's signature (the custodian or the area's administrators) puts it in
+    force: the fund's project is made, the award moves to it out of the fund's reservation, and the project enters the
     registry of service projects (`area`: its service area, else the proposal's main need category)."""
     proposal = agreement.proposal
-    round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund__division", "hold").get(pk=proposal.round_id)
+    round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund__division").get(pk=proposal.round_id)
     if round.status != RoundStatus.OPEN:
         raise Conflict("round_not_open", _("This round is not open."))
     if Agreement.objects.get(pk=agreement.pk).status == AgreementStatus.DRAFT:
@@ -125,23 +126,27 @@ def agreement_sign(*, actor: Any, agreement: Agreement, area: str | None = None)
         return transition(agreement, to=AgreementStatus.SIGNED_APPLICANT, allowed_from=[AgreementStatus.DRAFT], actor=actor,
                           action="grants.agreement.sign_applicant",
                           changes=lambda a: {"signed_by_applicant": actor, "signed_by_applicant_at": timezone.now()})
+    fund = Result.objects.select_related("fund__division").get(proposal=proposal).fund
+    if fund is None:  # an agreement is drafted for a funded proposal only, and a funded result names its fund
+        raise Conflict("not_funded", _("Only a funded proposal gets an agreement."))
     require_round_admin(actor, round.fund)
+    require_round_admin(actor, fund)
     locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if locked.status == AgreementStatus.ACTIVE:
         return locked
     if locked.status != AgreementStatus.SIGNED_APPLICANT:
         raise Conflict("invalid_transition", _("The applicant signs first."))
-    fund = round.fund
     purpose = fund.purpose if fund.restricted else next(iter(proposal.needs.values_list("category", flat=True)), Purpose.GENERAL)
     project = cs.project_create(actor=actor, fund=fund, title=proposal.title, purpose=purpose, budget=locked.amount,
                                 starts_on=proposal.starts_on, ends_on=proposal.ends_on, description=proposal.summary[:2000],
                                 leftover_rule=LeftoverRule.FUND_GENERAL, by_agreement=True)
-    reserved = Money(round.hold.amount) if round.hold is not None and round.hold.status == HoldStatus.PENDING else Money(0)
-    cs.project_grant(actor=actor, project=project, amount=locked.amount, previous=round.hold)
-    reserve(actor=actor, round=round, amount=max(reserved - locked.amount, Money(0)))
+    # The paying fund's reservation is released and the award granted in one step, then re-made for its other awards.
+    share = RoundFund.objects.select_for_update(of=("self",)).select_related("hold").get(round=round, fund=fund)
+    cs.project_grant(actor=actor, project=project, amount=locked.amount, previous=share.hold)
     signed = transition(locked, to=AgreementStatus.ACTIVE, allowed_from=[AgreementStatus.SIGNED_APPLICANT], actor=actor,
-                        action="grants.agreement.sign_fund", audit={"project": project.pk},
+                        action="grants.agreement.sign_fund", audit={"project": project.pk, "fund": fund.pk},
                         changes=lambda a: {"project": project, "signed_by_fund": actor, "signed_by_fund_at": timezone.now()})
+    reservations_sync(actor=actor, round=round)
     project_from_agreement(actor=actor, agreement=signed, area=area)
     return signed
 

@@ -1,5 +1,6 @@
 """The allocation of a round: who is funded, by the round's declared rule, with every outcome's reason; and a staff
-override of an outcome, with its public reason. The round's reservation in the fund follows the awards."""
+override of an outcome, with its public reason; which of the round's funds pays each award. The reservations in the
+funds follow the awards."""
 
 from __future__ import annotations
 
@@ -13,18 +14,18 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.charity.models import CommunityFund
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, field_error, lazy_format
 from shanlian.core.inputs import model_text
 from shanlian.core.money import Money
 from shanlian.core.transitions import transition
-from shanlian.ledger.models import HoldStatus
 
 from .. import allocation, phases
 from ..access import require_round_admin
 from ..models import GrantRound, PhaseKind, Proposal, ProposalStatus, Result, Rule
 from ..pabulib import Election, Project, Vote
-from .rounds import reserve
+from .funds import no_room, payer, payer_check, reservations_sync, rooms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -36,7 +37,12 @@ COMBINED_REASON_TEXT = {
     "combined_does_not_fit": _("combined score %(score)s out of 100 (experts %(expert)s, votes %(votes)s), but it did "
                                "not fit the remaining ¥%(remaining)s (it costs ¥%(cost)s)"),
 }
-REASON_TEXT: dict[str, Any] = {**allocation.REASON_TEXT, **COMBINED_REASON_TEXT}
+# A winner no one fund could pay (a round over several funds pays each award from one of them).
+PAYER_REASON_TEXT = {
+    "no_fund_room": _("chosen by the rule, but no fund of the round that may pay for it had ¥%(cost)s left "
+                      "(the most any had left: ¥%(left)s)"),
+}
+REASON_TEXT: dict[str, Any] = {**allocation.REASON_TEXT, **COMBINED_REASON_TEXT, **PAYER_REASON_TEXT}
 
 ENGINE_RULES = (Rule.GREEDY, Rule.MES, Rule.MES_ADD1_GREEDY)
 
@@ -216,18 +222,21 @@ def _over_budget(round: GrantRound, awarded: Money) -> Conflict:
         {"awarded": f"{awarded.amount:,.2f}", "budget": f"{round.budget.amount:,.2f}"}))
 
 
-def _reserved(round: GrantRound) -> Money:
-    hold = round.hold
-    if hold is None:
-        return Money(0)
-    hold.refresh_from_db(fields=["amount", "status"])
-    return Money(hold.amount) if hold.status == HoldStatus.PENDING else Money(0)
-
-
-def _reserve(actor: Any, round: GrantRound, amount: Money) -> None:
-    """The round's reservation re-made at `amount` (released at zero), unless it already is."""
-    if _reserved(round) != amount:
-        reserve(actor=actor, round=round, amount=amount)
+def _payers(round: GrantRound, outcomes: list[Outcome]) -> dict[int, CommunityFund]:
+    """Proposal id → the fund that pays each winner (funds.payer), the largest awards placed first so the funds'
+    shares are cut up least; a winner no fund can pay is not funded, and says so."""
+    funds = rooms(round)
+    paid: dict[int, CommunityFund] = {}
+    winners = sorted((o for o in outcomes if o.funded), key=lambda o: -o.proposal.cost.amount)  # stable: ties by rank
+    for o in winners:
+        room = payer(o.proposal, o.proposal.cost, funds)
+        if room is None:
+            o.funded, o.code = False, "no_fund_room"
+            o.params = {"cost": f"{o.proposal.cost.amount:,.2f}", "left": f"{max(r.left.amount for r in funds):,.2f}"}
+            continue
+        room.left -= o.proposal.cost
+        paid[o.proposal.pk] = room.fund
+    return paid
 
 
 def _feasible(round: GrantRound) -> list[Proposal]:
@@ -239,15 +248,18 @@ def _write(*, actor: Any, round: GrantRound, outcomes: Iterable[Outcome]) -> lis
     awarded = sum((o.proposal.cost for o in outcomes if o.funded), Money(0))
     if awarded > round.budget:
         raise _over_budget(round, awarded)
+    paid = _payers(round, outcomes)
+    awarded = sum((o.proposal.cost for o in outcomes if o.funded), Money(0))
     now = timezone.now()
     Result.objects.bulk_create([
         Result(round=round, proposal=o.proposal, rank=n, votes=o.votes, expert_score=o.expert, funded=o.funded,
-               amount=o.proposal.cost if o.funded else Money(0), reason_code=o.code, reason_params=o.params, decided_at=now)
+               amount=o.proposal.cost if o.funded else Money(0), fund=paid.get(o.proposal.pk), reason_code=o.code,
+               reason_params=o.params, decided_at=now)
         for n, o in enumerate(outcomes, 1)])
     for o in outcomes:
         transition(o.proposal, to=ProposalStatus.FUNDED if o.funded else ProposalStatus.NOT_FUNDED,
                    allowed_from=[ProposalStatus.FEASIBLE], actor=actor, action="grants.proposal.allocate")
-    _reserve(actor, round, awarded)  # nothing is signed yet: the reservation is the awards
+    reservations_sync(actor=actor, round=round)  # nothing is signed yet: each fund holds its awards
     audit_log(actor=actor, action="grants.allocation.run", obj=round, after={
         "rule": round.rule, "awarded": str(awarded.amount), "budget": str(round.budget.amount),
         "funded": [o.proposal.number for o in outcomes if o.funded]})
@@ -259,7 +271,7 @@ def allocation_run(*, actor: Any, round: GrantRound) -> list[Result]:
     """Allocate the round's budget by its rule, once: while the allocation phase is open and after the vote (if
     any) has closed. Run again, it returns the results as they are."""
     require_round_admin(actor, round.fund)
-    locked = GrantRound.objects.select_for_update(of=("self",)).select_related("fund", "hold").get(pk=round.pk)
+    locked = GrantRound.objects.select_for_update(of=("self",)).select_related("fund").get(pk=round.pk)
     done = list(Result.objects.filter(round=locked).order_by("rank"))
     if done:
         return done
@@ -284,7 +296,7 @@ def result_override(*, actor: Any, result: Result, funded: bool, reason: str) ->
     if not isinstance(funded, bool):
         raise field_error("funded", "invalid_choice", _("Say whether the proposal is funded."))
     reason = model_text(Result, "override_reason", reason, field="reason", required=True)
-    locked_round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund", "hold").get(pk=round.pk)
+    locked_round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund").get(pk=round.pk)
     if not phases.is_open(locked_round, PhaseKind.ALLOCATION):
         phases.require_open(locked_round, PhaseKind.AGREEMENTS)
     locked = Result.objects.select_for_update().select_related("proposal").get(pk=result.pk)
@@ -296,15 +308,48 @@ def result_override(*, actor: Any, result: Result, funded: bool, reason: str) ->
     awarded = _awarded(locked_round) - locked.amount + amount
     if awarded > locked_round.budget:
         raise _over_budget(locked_round, awarded)
-    # An award in force has left the reservation for its project: the reservation moves by the change alone.
-    reserved = max(_reserved(locked_round) - locked.amount + amount, Money(0))
-    before = {"funded": locked.funded, "amount": str(locked.amount.amount)}
-    locked.funded, locked.amount, locked.decided_at = funded, amount, timezone.now()
+    fund = None
+    if funded:
+        funds = rooms(locked_round, without=locked)
+        room = payer(locked.proposal, amount, funds)
+        if room is None:
+            raise no_room(locked.proposal, amount, funds)
+        fund = room.fund
+    before = {"funded": locked.funded, "amount": str(locked.amount.amount), "fund": locked.fund_id}
+    locked.funded, locked.amount, locked.fund, locked.decided_at = funded, amount, fund, timezone.now()
     locked.overridden, locked.override_reason, locked.overridden_by = True, reason, actor
-    locked.save(update_fields=["funded", "amount", "decided_at", "overridden", "override_reason", "overridden_by"])
+    locked.save(update_fields=["funded", "amount", "fund", "decided_at", "overridden", "override_reason", "overridden_by"])
     to, was = (ProposalStatus.FUNDED, ProposalStatus.NOT_FUNDED) if funded else (ProposalStatus.NOT_FUNDED, ProposalStatus.FUNDED)
     transition(locked.proposal, to=to, allowed_from=[was], actor=actor, action="grants.proposal.override")
-    _reserve(actor, locked_round, reserved)
+    reservations_sync(actor=actor, round=locked_round)
     audit_log(actor=actor, action="grants.result.override", obj=locked, before=before,
-              after={"funded": funded, "amount": str(amount.amount), "reason": reason})
+              after={"funded": funded, "amount": str(amount.amount), "fund": locked.fund_id, "reason": reason})
+    return locked
+
+
+@transaction.atomic
+def result_payer_set(*, actor: Any, result: Result, fund: CommunityFund) -> Result:
+    """Pay an award from another of the round's funds (one with room for it that may pay for its purpose), during
+    the allocation or the agreements phase and before the award's agreement is in force; the reservations follow."""
+    round = GrantRound.objects.select_related("fund").get(pk=result.round_id)
+    require_round_admin(actor, round.fund)
+    if not isinstance(fund, CommunityFund):
+        raise field_error("fund", "unknown_fund", _("Choose the fund from the list."))
+    locked_round = GrantRound.objects.select_for_update(of=("self",)).select_related("fund").get(pk=round.pk)
+    if not phases.is_open(locked_round, PhaseKind.ALLOCATION):
+        phases.require_open(locked_round, PhaseKind.AGREEMENTS)
+    locked = Result.objects.select_for_update().select_related("proposal", "round").get(pk=result.pk)
+    if not locked.funded:
+        raise Conflict("not_funded", _("Only a funded proposal is paid from a fund."))
+    if locked.fund_id == fund.pk:
+        return locked
+    agreement = getattr(locked.proposal, "agreement", None)
+    if agreement is not None and agreement.project_id is not None:
+        raise Conflict("agreement_in_force", _("The agreement is in force: the award is already the project's money."))
+    payer_check(locked, fund)
+    before = locked.fund_id
+    locked.fund = fund
+    locked.save(update_fields=["fund"])
+    reservations_sync(actor=actor, round=locked_round)
+    audit_log(actor=actor, action="grants.result.payer", obj=locked, before={"fund": before}, after={"fund": fund.pk})
     return locked

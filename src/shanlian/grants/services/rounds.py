@@ -1,8 +1,9 @@
-"""Setting up a round, opening it (its budget reserved in the fund), extending a phase, closing it."""
+"""Setting up a round (over one fund or several of a street), opening it (each fund's share reserved in it), extending a
+phase, closing it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,17 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.charity.models import CommunityFund
-from shanlian.charity.services import fund_reserve
 from shanlian.core.audit import audit_log
 from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, field_error, lazy_format
 from shanlian.core.inputs import Checks, amount_in, decimal_in, int_in, model_text
-from shanlian.core.money import Money
 from shanlian.core.transitions import transition
 from shanlian.places.models import Division
 
 from ..access import require_round_admin, require_round_staff
-from ..models import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundStatus, Rule
+from ..models import PHASE_ORDER, BallotKind, GrantRound, Phase, PhaseExtension, PhaseKind, RoundFund, RoundStatus, Rule
+from .funds import reservations_sync, shares_in
 
 # Every round has these phases; the resident vote is the round's choice (without it the experts' score decides).
 REQUIRED_PHASES = tuple(k for k in PHASE_ORDER if k != PhaseKind.VOTE)
@@ -60,9 +60,10 @@ def round_create(
     area: Division | None = None, rule: str = Rule.MES_ADD1_GREEDY, expert_weight: Any = "0",
     ballot_kind: str = BallotKind.APPROVAL, min_choices: Any = 1, max_choices: Any = 5, points: Any = 0,
     knapsack: bool = False, min_grant: Any = None, max_grant: Any = None, reviewers_per_proposal: Any = None,
-    blind_review: bool = False, description: str = "",
+    blind_review: bool = False, description: str = "", shares: Any = (),
 ) -> GrantRound:
-    """A round in draft: its settings and the dates of its phases (nothing is reserved until it opens)."""
+    """A round in draft: its settings and the dates of its phases (nothing is reserved until it opens). `shares`: the
+    parts of the budget other funds of the fund's street give, as (fund, amount) pairs; the fund gives the rest."""
     require_round_admin(actor, fund)
     checks = Checks()
     title = checks(model_text, GrantRound, "title", title, required=True)
@@ -93,6 +94,10 @@ def round_create(
         raise field_error("min_grant", "grant_range", _("The smallest grant cannot be more than the largest."))
     if high > money:
         raise field_error("max_grant", "grant_over_budget", _("The largest grant cannot be more than the round's budget."))
+    parts = shares_in(actor=actor, lead=fund, budget=money, others=shares)
+    if high > max(s for _f, s in parts):
+        raise field_error("max_grant", "grant_over_share",
+                          _("The largest grant cannot be more than the largest fund's share: each award is paid from one fund."))
     has_vote = PhaseKind.VOTE in phases
     if rule == Rule.COMBINED and not Decimal(0) < weight <= 1:
         raise field_error("expert_weight", "weight_required",
@@ -114,32 +119,23 @@ def round_create(
     round.full_clean(validate_constraints=False)
     round.save()
     Phase.objects.bulk_create([Phase(round=round, kind=k, opens_at=o, closes_at=c) for k, o, c in dated])
-    audit_log(actor=actor, action="grants.round.create", obj=round, after={"budget": str(money), "rule": rule})
-    return round
-
-
-def _reserve_until(round: GrantRound) -> datetime:
-    reports = round.phases.get(kind=PhaseKind.REPORTS)
-    return reports.closes_at + timedelta(days=domain_setting("GRANTS_HOLD_GRACE_DAYS"))
-
-
-def reserve(*, actor: Any, round: GrantRound, amount: Money, longer_only: bool = False) -> GrantRound:
-    """Re-make the round's reservation in its fund at `amount` (zero: released). Callers lock the round first.
-    `longer_only`: the same amount kept longer (a phase extended by the round's staff, who need not hold the money)."""
-    hold = fund_reserve(actor=actor, fund=round.fund, amount=amount, until=_reserve_until(round), source="grants.round",
-                        memo=f"{round.title}预留资金", previous=round.hold, _skip_access=longer_only)
-    round.hold = hold
-    round.save(update_fields=["hold"])
+    RoundFund.objects.bulk_create([RoundFund(round=round, fund=f, share=s) for f, s in parts])
+    audit_log(actor=actor, action="grants.round.create", obj=round, after={
+        "budget": str(money), "rule": rule, "shares": {f.code: str(s.amount) for f, s in parts}})
     return round
 
 
 @transaction.atomic
 def round_open(*, actor: Any, round: GrantRound) -> GrantRound:
-    """Open a round: its budget is reserved in the fund (no payout can take it), and its phases run by their dates."""
+    """Open a round: each fund's share of the budget is reserved in it (no payout can take it), and its phases run by
+    their dates. Whoever opens it may reserve money in every one of its funds."""
     require_round_admin(actor, round.fund)
+    for rf in RoundFund.objects.select_related("fund__division").filter(round=round):
+        require_round_admin(actor, rf.fund)
+    before = GrantRound.objects.select_for_update().get(pk=round.pk).status
     opened = transition(round, to=RoundStatus.OPEN, allowed_from=[RoundStatus.DRAFT], actor=actor, action="grants.round.open")
-    if opened.hold_id is None:
-        reserve(actor=actor, round=opened, amount=opened.budget)
+    if before == RoundStatus.DRAFT:
+        reservations_sync(actor=actor, round=opened)
     return opened
 
 
@@ -152,8 +148,7 @@ def round_close(*, actor: Any, round: GrantRound) -> GrantRound:
         raise Conflict("round_running", _("A round closes after its final-reports phase."))
     closed = transition(locked, to=RoundStatus.CLOSED, allowed_from=[RoundStatus.OPEN, RoundStatus.DRAFT], actor=actor,
                         action="grants.round.close", changes=lambda r: {"closed_at": timezone.now()})
-    if closed.hold_id is not None:
-        reserve(actor=actor, round=closed, amount=Money(0))
+    reservations_sync(actor=actor, round=closed)
     return closed
 
 
@@ -187,10 +182,8 @@ def phase_extend(*, actor: Any, round: GrantRound, kind: str, closes_at: datetim
     before = phase.closes_at
     phase.closes_at = closes_at
     phase.save(update_fields=["closes_at"])
-    hold = locked.hold
-    if kind == PhaseKind.REPORTS and hold is not None:
-        hold.refresh_from_db()
-        reserve(actor=actor, round=locked, amount=Money(hold.amount), longer_only=True)  # reserved while the round runs
+    if kind == PhaseKind.REPORTS and locked.status == RoundStatus.OPEN:
+        reservations_sync(actor=actor, round=locked, longer=True)  # reserved while the round runs
     audit_log(actor=actor, action="grants.phase.extend", obj=phase, before={"closes_at": before.isoformat()},
               after={"closes_at": closes_at.isoformat(), "reason": reason})
     return phase
