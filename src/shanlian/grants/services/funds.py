@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +79,7 @@ def _until(round: GrantRound) -> datetime:
     return reports.closes_at + timedelta(days=domain_setting("GRANTS_HOLD_GRACE_DAYS"))
 
 
+@transaction.atomic
 def reservations_sync(*, actor: Any, round: GrantRound, longer: bool = False) -> None:
     """Re-make each fund's reservation at what it should hold now (above); `longer`: all of them kept to the final
     reports' new close. Callers lock the round. The shares were reserved by someone who could, when the round opened,
