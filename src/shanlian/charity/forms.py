@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core import fields
@@ -118,32 +117,14 @@ class GoodsOutForm(forms.Form):
         return self.lines[self.cleaned_data["stock"]]
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={**TEXT, "accept": ".pdf,.jpg,.jpeg,.png,.xlsx,.docx"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
-
-
 class PayoutForm(forms.Form):
     token = TokenField()
     project = forms.ModelChoiceField(label=_("Project"), queryset=Project.objects.none(), widget=forms.Select(attrs=SELECT))
     title = forms.CharField(label=_("What is it for"), max_length=128, widget=forms.TextInput(attrs=TEXT))
     payee = forms.CharField(label=_("Payee"), max_length=128, widget=forms.TextInput(attrs=TEXT),
                             help_text=_("Who is paid: a supplier, the station, a household."))
-    attachments = MultipleFileField(label=_("Attachments"), required=False,
-                                    help_text=_("Quotes, invoices, plans: PDF, images, Excel or Word, up to 10 MB each."))
+    attachments = fields.MultipleFileField(label=_("Attachments"), required=False, accept=".pdf,.jpg,.jpeg,.png,.xlsx,.docx",
+                                           help_text=_("Quotes, invoices, plans: PDF, images, Excel or Word, up to 10 MB each."))
 
     def __init__(self, *args: Any, projects: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("token", new_token())

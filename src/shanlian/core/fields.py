@@ -105,3 +105,22 @@ class TextField(forms.CharField):
         problem = text_problem(value or "", max_length=self.max_length, multiline=self.multiline)
         if problem is not None:
             raise ValidationError(problem[1], code=problem[0])
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern), cleaned to a list; `accept`: what the picker offers
+    (the service still checks each file)."""
+
+    def __init__(self, *args: Any, accept: str, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"class": "form-control", "accept": accept}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []

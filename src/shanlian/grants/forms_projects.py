@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.charity.models import Purpose
@@ -70,24 +69,6 @@ class CommissionForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["station"]).queryset = stations
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class PhotosField(forms.FileField):
-    """Up to nine photos in one input (Django's documented pattern); the service checks each is an image."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={**TEXT, "accept": ".jpg,.jpeg,.png,image/jpeg,image/png"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
-
-
 class ProgressForm(forms.Form):
     period_end = forms.DateField(label=_("Up to"), widget=forms.DateInput(attrs=DATE))
     text = fields.TextField(label=_("What was done"), max_length=REPORT_MAX, multiline=True,
@@ -97,7 +78,8 @@ class ProgressForm(forms.Form):
     sessions = fields.IntegerField(label=_("Sessions held"), min_value=0, max_value=MAX_SESSIONS, widget=forms.NumberInput(attrs=NUMBER))
     milestone = forms.TypedChoiceField(label=_("Milestone reached"), required=False, coerce=int, empty_value=None, choices=[],
                                        widget=forms.Select(attrs=SELECT))
-    photos = PhotosField(label=_("Photos (JPEG or PNG, up to 9)"), required=False)
+    photos = fields.MultipleFileField(label=_("Photos (JPEG or PNG, up to 9)"), required=False,
+                                      accept=".jpg,.jpeg,.png,image/jpeg,image/png")
 
     def __init__(self, *args: Any, milestones: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
