@@ -138,9 +138,9 @@ def test_two_rounds_this_year_voting_now_last_year_in_execution(seeded, db):
     assert Decimal(60000) <= last.budget.amount <= Decimal(150000) and Decimal(60000) <= this.budget.amount <= Decimal(150000)
     assert not this.results.exists()
     fund = CommunityFund.objects.get(division__name=STREET, restricted=False)
-    assert fund.grant_rounds.count() == 2 and hold_of(this).amount == this.budget.amount - 15000
+    assert fund.grant_rounds.count() == 2 and hold_of(this).amount == this.budget.amount - 20000
     elderly = CommunityFund.objects.get(division__name=STREET, restricted=True)  # this year's round draws on it too
-    assert hold_of(this, elderly).amount == Decimal(15000) and last.funds.count() == 1
+    assert hold_of(this, elderly).amount == Decimal(20000) and last.funds.count() == 1
 
 
 def test_needs_from_residents_and_the_station_with_supports(seeded, db):

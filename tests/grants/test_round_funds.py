@@ -117,6 +117,7 @@ def test_a_round_draws_on_several_funds_each_reserving_its_share(world, funds):
     ([("盐运西", "abc")], "invalid_number"),
     ([("盐运西",)], "unknown_fund"),
     ([("盐运西", "1")] * 8, "too_many_funds"),
+    ([("盐运西", "4999.99")], "share_below_min_grant"),
 ])
 def test_bad_shares_are_refused_and_nothing_is_made(world, funds, shares, code):
     named = {**funds, "street": world.fund}

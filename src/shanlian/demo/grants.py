@@ -296,8 +296,8 @@ LAST_YEAR = RoundSpec(
 )
 
 THIS_YEAR = RoundSpec(
-    key="this", budget="100000", max_choices=3, elderly_share="15000",
-    description=("第二届北京街社区公益微创投，由北京街道社区慈善基金和长者助餐专项基金共同出资（专项基金的1.5万元只用于长者项目），"
+    key="this", budget="100000", max_choices=3, elderly_share="20000",
+    description=("第二届北京街社区公益微创投，由北京街道社区慈善基金和长者助餐专项基金共同出资（专项基金出资的2万元只用于长者项目），"
                  "围绕长者照护、困境儿童、残障人士、新就业群体关爱和社区治理征集项目，"
                  "经立项评估、专家评审后由辖内居民投票（线上投票或到投票点填写纸质选票），每人最多选3个项目。"),
     needs=(

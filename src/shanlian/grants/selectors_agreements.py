@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
@@ -122,6 +123,9 @@ class Sides:
     admin: bool
 
 
+Part = TypeVar("Part", Tranche, Evidence, BudgetChange)
+
+
 def _allowed(check: Callable[[], Any]) -> bool:
     try:
         check()
@@ -133,7 +137,7 @@ def _allowed(check: Callable[[], Any]) -> bool:
 def agreement_get(*, scope: Scope, actor: Any, agreement_id: int) -> tuple[Agreement, Sides]:
     """An agreement the actor may see, and how they stand to it; for anyone else it is not found."""
     agreement = (Agreement.objects.select_related("proposal__round__fund__division", "proposal__round__fund__custodian",
-                                                  "proposal__applicant", "project")
+                                                  "proposal__applicant", "proposal__result__fund__division", "project")
                  .filter(pk=agreement_id).first())
     if agreement is None or scope.user_id is None:
         raise NotFound()
@@ -141,28 +145,28 @@ def agreement_get(*, scope: Scope, actor: Any, agreement_id: int) -> tuple[Agree
     staff, applicant = is_round_staff(scope, round), is_applicant_for(scope, agreement.proposal.applicant_id)
     if not (staff or applicant):
         raise NotFound()
-    admin = _allowed(lambda: require_round_admin(actor, round.fund))
+    payer = agreement.proposal.result.fund or round.fund  # the fund that signs and pays (one of the round's)
+    admin = all(_allowed(partial(require_round_admin, actor, f)) for f in (round.fund, payer))
     return agreement, Sides(staff=staff, applicant=applicant, admin=admin)
 
 
-def tranche_get(*, scope: Scope, actor: Any, tranche_id: int) -> tuple[Tranche, Sides]:
-    agreement_id = Tranche.objects.filter(pk=tranche_id).values_list("agreement_id", flat=True).first()
+def _part_get(model: type[Part], part_id: int, related: tuple[str, ...], *, scope: Scope, actor: Any) -> tuple[Part, Sides]:
+    """A tranche, evidence or budget change: found only when its agreement is (agreement_get), which it carries."""
+    agreement_id = model.objects.filter(pk=part_id).values_list("agreement_id", flat=True).first()
     if agreement_id is None:
         raise NotFound()
     agreement, sides = agreement_get(scope=scope, actor=actor, agreement_id=agreement_id)
-    tranche = Tranche.objects.select_related("payout", "milestone").get(pk=tranche_id)
-    tranche.agreement = agreement
-    return tranche, sides
+    part = model.objects.select_related(*related).get(pk=part_id)
+    part.agreement = agreement
+    return part, sides
+
+
+def tranche_get(*, scope: Scope, actor: Any, tranche_id: int) -> tuple[Tranche, Sides]:
+    return _part_get(Tranche, tranche_id, ("payout", "milestone"), scope=scope, actor=actor)
 
 
 def evidence_get(*, scope: Scope, actor: Any, evidence_id: int) -> tuple[Evidence, Sides]:
-    agreement_id = Evidence.objects.filter(pk=evidence_id).values_list("agreement_id", flat=True).first()
-    if agreement_id is None:
-        raise NotFound()
-    agreement, sides = agreement_get(scope=scope, actor=actor, agreement_id=agreement_id)
-    evidence = Evidence.objects.select_related("milestone", "submitted_by").get(pk=evidence_id)
-    evidence.agreement = agreement
-    return evidence, sides
+    return _part_get(Evidence, evidence_id, ("milestone", "submitted_by"), scope=scope, actor=actor)
 
 
 @dataclass
@@ -211,13 +215,7 @@ def change_lines(change: BudgetChange) -> list[ChangeLine]:
 
 
 def budget_change_get(*, scope: Scope, actor: Any, change_id: int) -> tuple[BudgetChange, Sides]:
-    agreement_id = BudgetChange.objects.filter(pk=change_id).values_list("agreement_id", flat=True).first()
-    if agreement_id is None:
-        raise NotFound()
-    agreement, sides = agreement_get(scope=scope, actor=actor, agreement_id=agreement_id)
-    change = BudgetChange.objects.select_related("requested_by", "decided_by").get(pk=change_id)
-    change.agreement = agreement
-    return change, sides
+    return _part_get(BudgetChange, change_id, ("requested_by", "decided_by"), scope=scope, actor=actor)
 
 
 def budget_now(agreement: Agreement) -> list[dict[str, Any]]:

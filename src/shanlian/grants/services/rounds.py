@@ -95,6 +95,10 @@ def round_create(
     if high > money:
         raise field_error("max_grant", "grant_over_budget", _("The largest grant cannot be more than the round's budget."))
     parts = shares_in(actor=actor, lead=fund, budget=money, others=shares)
+    if len(parts) > 1 and any(s < low for _f, s in parts):
+        raise field_error("shares", "share_below_min_grant", lazy_format(
+            _("Each fund gives at least the smallest grant (¥%(min)s): a smaller part could pay no project."),
+            {"min": f"{low.amount:,.2f}"}))
     if high > max(s for _f, s in parts):
         raise field_error("max_grant", "grant_over_share",
                           _("The largest grant cannot be more than the largest fund's share: each award is paid from one fund."))
