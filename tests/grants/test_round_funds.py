@@ -221,19 +221,29 @@ def test_staff_move_an_award_to_another_fund_within_its_rules(world, funds, allo
 
 def test_an_override_pays_from_a_fund_with_room_and_the_close_releases_every_fund(world, funds, allocated):
     r, p = allocated
-    four = Result.objects.get(proposal=p[4])
-    gs.result_override(actor=world.admin, result=four, funded=False, reason="申请方未按时提交资质证明")
-    assert reserved(r)["北京街社区慈善基金"] == Decimal("20000.00")
-    four.refresh_from_db()
-    assert four.fund is None
-    gs.result_override(actor=world.admin, result=four, funded=True, reason="补交资质证明后恢复资助")
+    result = {n: Result.objects.get(proposal=p[n]) for n in p}
+    gs.result_override(actor=world.admin, result=result[4], funded=False, reason="申请方未按时提交资质证明")
+    result[4].refresh_from_db()
+    assert result[4].fund is None and reserved(r)["北京街社区慈善基金"] == Decimal("20000.00")
+    gs.result_override(actor=world.admin, result=result[4], funded=True, reason="补交资质证明后恢复资助")
     assert payer_of(p[4]) == "北京街社区慈善基金" and reserved(r)["北京街社区慈善基金"] == Decimal("25000.00")
+    # With 2 and 3 moved to the street's fund, 1 (¥20,000) fits no fund once it has let its place go.
+    gs.result_override(actor=world.admin, result=result[1], funded=False, reason="服务对象与去年重复")
+    for n in (2, 3):
+        gs.result_payer_set(actor=world.admin, result=result[n], fund=world.fund)
+    with translation.override("zh-hans"), pytest.raises(Conflict) as refused:
+        gs.result_override(actor=world.admin, result=result[1], funded=True, reason="复核后恢复")
+    assert refused.value.code == "no_fund_room" and str(refused.value.message) == (
+        "本轮没有一个基金还剩 ¥20,000.00 支付项目01（各基金余额：北京街社区慈善基金 ¥9,000.00；盐运西社区慈善基金 ¥15,000.00；"
+        "北京街长者关爱专项基金 ¥15,000.00）。")
     reports = r.phases.get(kind=PhaseKind.REPORTS)
-    first = hold_of(r, funds["盐运西"])
+    first = hold_of(r)
+    assert hold_of(r, funds["盐运西"]) is None and hold_of(r, funds["长者"]) is None  # they pay nothing now
     gs.phase_extend(actor=world.staff, round=r, kind=PhaseKind.REPORTS, closes_at=reports.closes_at + 20 * DAY, reason="项目顺延")
     first.refresh_from_db()
-    later = hold_of(r, funds["盐运西"])
-    assert first.status == HoldStatus.VOIDED and later.amount == first.amount and later.expires_at > first.expires_at
+    later = hold_of(r)
+    assert first.status == HoldStatus.VOIDED and later.amount == first.amount == Decimal("31000.00")
+    assert later.expires_at > first.expires_at
     with time_machine.travel(timezone.now() + 80 * DAY, tick=False):
         gs.round_close(actor=world.admin, round=r)
     assert all(v == 0 for v in reserved(r).values())
@@ -279,7 +289,7 @@ def test_the_allocation_tab_public_page_and_api_show_and_change_the_payer(client
     tab = client.get(reverse("grants:staff_round_allocation", args=[r.pk])).content.decode()
     assert tab.count('data-testid="payer-form"') == 4 and tab.count('data-testid="round-fund"') == 3
     refused = client.post(reverse("grants:staff_result_payer", args=[two.pk]), {f"payer-{two.pk}-fund": funds["盐运西"].pk})
-    assert refused.status_code == 409 and "本轮没有一个基金还剩 ¥12,000.00 支付「项目02」" in refused.content.decode()
+    assert refused.status_code == 409 and "盐运西社区慈善基金只剩 ¥1,000.00，不够支付 ¥12,000.00 的资助。" in refused.content.decode()
     moved = client.post(reverse("grants:staff_result_payer", args=[two.pk]), {f"payer-{two.pk}-fund": world.fund.pk})
     assert moved.status_code == 302 and payer_of(p[2]) == "北京街社区慈善基金"
     bad = client.post(reverse("grants:staff_result_payer", args=[two.pk]), {f"payer-{two.pk}-fund": "abc"})

@@ -147,7 +147,7 @@ def payer(proposal: Proposal, cost: Money, funds: list[Room]) -> Room | None:
 
 def no_room(proposal: Proposal, cost: Money, funds: list[Room]) -> Conflict:
     return Conflict("no_fund_room", lazy_format(
-        _("No fund of the round has ¥%(cost)s left for 「%(title)s」 (left: %(rooms)s)."),
+        _("No fund of the round has ¥%(cost)s left for %(title)s (left: %(rooms)s)."),
         {"cost": f"{cost.amount:,.2f}", "title": proposal.title,
          "rooms": "；".join(f"{r.fund.name} ¥{r.left.amount:,.2f}" for r in funds)}))
 
@@ -162,5 +162,6 @@ def payer_check(result: Result, fund: CommunityFund) -> None:
         raise field_error("fund", "fund_purpose", lazy_format(
             _("%(fund)s pays only for %(purpose)s."), {"fund": fund.name, "purpose": fund.get_purpose_display()}))
     if room.left < Money(result.amount):
-        raise no_room(result.proposal, Money(result.amount), [room])
+        raise Conflict("no_fund_room", lazy_format(_("%(fund)s has ¥%(left)s left, less than the award of ¥%(cost)s."), {
+            "fund": fund.name, "left": f"{room.left.amount:,.2f}", "cost": f"{Money(result.amount).amount:,.2f}"}))
 
