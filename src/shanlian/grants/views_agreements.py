@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from shanlian.charity.selectors.staff import staff_may_open
 from shanlian.core.errors import Conflict, DomainError, PermissionDenied
-from shanlian.core.pages import add_domain_error, paginate
+from shanlian.core.pages import add_domain_error, paginate, submit
 from shanlian.people.selectors import actor_scope
 
 from . import selectors_agreements as sel
@@ -81,17 +81,12 @@ def agreement_new(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = DraftForm(request.POST or None, milestones=milestones, initial=draft_initial(agreement, milestones))
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                agreement = agreement_draft(actor=request.user, proposal=proposal, tranches=form.tranches(),
-                                            reporting_dates=form.reporting_dates())
-            except DomainError as exc:
-                add_domain_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Agreement drafted: the applicant signs it first, then the fund."))
-                return redirect("grants:agreement", agreement_id=agreement.pk)
+        done = submit(form, lambda d: agreement_draft(actor=request.user, proposal=proposal, tranches=form.tranches(),
+                                                      reporting_dates=form.reporting_dates()))
+        if (drafted := done.value) is not None:
+            messages.success(request, _("Agreement drafted: the applicant signs it first, then the fund."))
+            return redirect("grants:agreement", agreement_id=drafted.pk)
+        status = done.status
     context = {"proposal": proposal, "result": result, "agreement": agreement, "form": form, "phase_problem": phase_problem,
                "milestones": milestones}
     return render(request, "grants/agreements/new.html", context, status=status)
@@ -149,13 +144,9 @@ def agreement_sign_view(request: HttpRequest, agreement_id: int) -> HttpResponse
     scope = actor_scope(request.user)
     agreement, _sides = sel.agreement_get(scope=scope, actor=request.user, agreement_id=agreement_id)
     form = SignForm(request.POST)
-    if not form.is_valid():
-        return _page(request, agreement_id, bound={"action": "sign", "sign_form": form}, status=400)
-    try:
-        signed = agreement_sign(actor=request.user, agreement=agreement, area=form.cleaned_data["area"] or None)
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        return _page(request, agreement_id, bound={"action": "sign", "sign_form": form}, refusal=exc, status=exc.status)
+    done = submit(form, lambda d: agreement_sign(actor=request.user, agreement=agreement, area=d["area"] or None))
+    if (signed := done.value) is None:
+        return _page(request, agreement_id, bound={"action": "sign", "sign_form": form}, refusal=done.refusal, status=done.status)
     if signed.status == AgreementStatus.SIGNED_APPLICANT:
         messages.success(request, _("Signed for the applicant. The fund signs next."))
     else:
@@ -170,15 +161,11 @@ def evidence_new(request: HttpRequest, agreement_id: int) -> HttpResponse:
     scope = actor_scope(request.user)
     agreement, _sides = sel.agreement_get(scope=scope, actor=request.user, agreement_id=agreement_id)
     form = EvidenceForm(request.POST, milestones=list(agreement.proposal.milestones.all()))
-    if not form.is_valid():
-        return _page(request, agreement_id, bound={"evidence": form, "action": "evidence"}, status=400)
-    data = form.cleaned_data
-    try:
-        evidence_submit(actor=request.user, agreement=agreement, milestone=data["milestone"], text=data["text"],
-                        person_times=data["person_times"], sessions=data["sessions"])
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        return _page(request, agreement_id, bound={"evidence": form, "action": "evidence"}, refusal=exc, status=exc.status)
+    done = submit(form, lambda d: evidence_submit(actor=request.user, agreement=agreement, milestone=d["milestone"], text=d["text"],
+                                                  person_times=d["person_times"], sessions=d["sessions"]))
+    if not done.ok:
+        return _page(request, agreement_id, bound={"evidence": form, "action": "evidence"}, refusal=done.refusal,
+                     status=done.status)
     messages.success(request, _("Evidence sent: the round's staff will review it."))
     return redirect("grants:agreement", agreement_id=agreement_id)
 
@@ -236,14 +223,10 @@ def agreement_close_view(request: HttpRequest, agreement_id: int) -> HttpRespons
     scope = actor_scope(request.user)
     agreement, _sides = sel.agreement_get(scope=scope, actor=request.user, agreement_id=agreement_id)
     form = CloseForm(request.POST, lines=sel.budget_now(agreement))
-    if not form.is_valid():
-        return _page(request, agreement_id, bound={"close": form, "action": "close"}, status=400)
-    try:
-        agreement_close(actor=request.user, agreement=agreement, final_report=form.cleaned_data["final_report"],
-                        actuals=form.actuals())
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        return _page(request, agreement_id, bound={"close": form, "action": "close"}, refusal=exc, status=exc.status)
+    done = submit(form, lambda d: agreement_close(actor=request.user, agreement=agreement, final_report=d["final_report"],
+                                                  actuals=form.actuals()))
+    if not done.ok:
+        return _page(request, agreement_id, bound={"close": form, "action": "close"}, refusal=done.refusal, status=done.status)
     messages.success(request, _("Agreement closed. What the project did not spend is back in the fund."))
     return redirect("grants:agreement", agreement_id=agreement_id)
 
@@ -262,17 +245,12 @@ def budget_change_new(request: HttpRequest, agreement_id: int) -> HttpResponse:
     form = BudgetChangeForm(request.POST or None, lines=sel.budget_now(agreement))
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                budget_change_request(actor=request.user, agreement=agreement, amounts=form.amounts(), new_lines=form.new_lines(),
-                                      reason=form.cleaned_data["reason"])
-            except DomainError as exc:
-                add_domain_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Budget change sent: a round administrator decides on it."))
-                return redirect("grants:agreement", agreement_id=agreement.pk)
+        done = submit(form, lambda d: budget_change_request(actor=request.user, agreement=agreement, amounts=form.amounts(),
+                                                            new_lines=form.new_lines(), reason=d["reason"]))
+        if done.ok:
+            messages.success(request, _("Budget change sent: a round administrator decides on it."))
+            return redirect("grants:agreement", agreement_id=agreement.pk)
+        status = done.status
     context = {"a": agreement, "proposal": agreement.proposal, "form": form}
     return render(request, "grants/agreements/budget_change.html", context, status=status)
 

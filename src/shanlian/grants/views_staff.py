@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +22,7 @@ from shanlian.charity.models import CommunityFund
 from shanlian.core.errors import DomainError, PermissionDenied, field_error
 from shanlian.core.inputs import id_param
 from shanlian.core.money import Money
-from shanlian.core.pages import add_domain_error, flash_error
+from shanlian.core.pages import add_domain_error, flash_error, submit
 
 from . import phases, services
 from . import selectors_staff as sel
@@ -64,13 +64,6 @@ def pct(value: Decimal | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _error_on(form: forms.BaseForm, exc: DomainError, renamed: dict[str, str] | None = None) -> None:
-    """add_domain_error, with the service's field names mapped onto the form's."""
-    if renamed:
-        exc.fields = {renamed.get(k, k): v for k, v in exc.fields.items()}
-    add_domain_error(form, exc)
-
-
 # --- the list and a new round ----------------------------------------------------------------------------------------
 
 @never_cache
@@ -89,31 +82,28 @@ def staff_round_create(request: HttpRequest) -> HttpResponse:
     if not funds.exists():
         raise PermissionDenied("not_round_admin", _("Only the fund's custodian or the area's administrators may set up rounds."))
     form = RoundForm(request.POST or None, funds=funds)
+
+    def create(data: dict[str, Any]) -> GrantRound:
+        common = {"actor": request.user, "fund": data["fund"], "title": data["title"], "year": data["year"],
+                  "budget": data["budget"], "phases": form.phases(), "area": data["area"], "min_grant": data["min_grant"],
+                  "max_grant": data["max_grant"], "reviewers_per_proposal": data["reviewers_per_proposal"],
+                  "blind_review": data["blind_review"], "description": data["description"], "shares": form.shares()}
+        if data["kind"] == RoundKind.DESIGN_CONTEST:  # the vote, the rule and the ballot are the contest's own
+            return services.contest_create(**common)
+        return services.round_create(
+            **common, rule=data["rule"], expert_weight=data["expert_weight"] or "0", ballot_kind=data["ballot_kind"],
+            min_choices=data["min_choices"] if data["min_choices"] is not None else 1,
+            max_choices=data["max_choices"] if data["max_choices"] is not None else 5, points=data["points"] or 0,
+            knapsack=data["knapsack"])
+
     status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            common = {"actor": request.user, "fund": data["fund"], "title": data["title"], "year": data["year"],
-                      "budget": data["budget"], "phases": form.phases(), "area": data["area"], "min_grant": data["min_grant"],
-                      "max_grant": data["max_grant"], "reviewers_per_proposal": data["reviewers_per_proposal"],
-                      "blind_review": data["blind_review"], "description": data["description"], "shares": form.shares()}
-            try:
-                if data["kind"] == RoundKind.DESIGN_CONTEST:  # the vote, the rule and the ballot are the contest's own
-                    created = services.contest_create(**common)
-                else:
-                    created = services.round_create(
-                        **common, rule=data["rule"], expert_weight=data["expert_weight"] or "0", ballot_kind=data["ballot_kind"],
-                        min_choices=data["min_choices"] if data["min_choices"] is not None else 1,
-                        max_choices=data["max_choices"] if data["max_choices"] is not None else 5, points=data["points"] or 0,
-                        knapsack=data["knapsack"])
-            except DomainError as exc:
-                # a contest refuses a vote: said by its box; the funds' shares, under their rows
-                _error_on(form, exc, renamed={"phases": "has_vote", "shares": "share_amount_1"})
-                status = exc.status
-            else:
-                messages.success(request, _("Round set up as a draft. Check it, then open it: its budget is then reserved in its funds."))
-                return redirect("grants:staff_round", round_id=created.pk)
+        # a contest refuses a vote: said by its box; the funds' shares, under their rows
+        done = submit(form, create, renamed={"phases": "has_vote", "shares": "share_amount_1"})
+        if (created := done.value) is not None:
+            messages.success(request, _("Round set up as a draft. Check it, then open it: its budget is then reserved in its funds."))
+            return redirect("grants:staff_round", round_id=created.pk)
+        status = done.status
     return render(request, "grants/staff/round_form.html", {"form": form}, status=status)
 
 
@@ -264,7 +254,7 @@ def staff_round_open(request: HttpRequest, round_id: int) -> HttpResponse:
     except DomainError as exc:
         flash_error(request, exc)
         return _tab(request, round, "overview", status=exc.status)
-    return _done(request, _("The round is open: its budget is reserved in the fund, and its phases run by their dates."),
+    return _done(request, _("The round is open: its budget is reserved in its funds, and its phases run by their dates."),
                  "staff_round", round_id=round.pk)
 
 
@@ -288,20 +278,13 @@ def staff_phase_extend(request: HttpRequest, round_id: int) -> HttpResponse:
     round = sel.round_for_staff(request.user, round_id)
     kinds = [(p.kind, p.get_kind_display()) for p in round.phases.all()]
     form = ExtendForm(request.POST, kinds=kinds, prefix="extend")
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            phase = services.phase_extend(actor=request.user, round=round, kind=data["kind"], closes_at=data["closes_at"],
-                                          reason=data["reason"])
-        except DomainError as exc:
-            _error_on(form, exc)
-            status = exc.status
-        else:
-            return _done(request, _("%(phase)s now closes on %(closes)s.") % {
-                "phase": phase.get_kind_display(), "closes": timezone.localtime(phase.closes_at).strftime("%Y-%m-%d %H:%M")},
-                "staff_round", round_id=round.pk)
-    return _tab(request, round, "overview", {"extend": form}, status=status)
+    done = submit(form, lambda d: services.phase_extend(actor=request.user, round=round, kind=d["kind"],
+                                                         closes_at=d["closes_at"], reason=d["reason"]))
+    if (phase := done.value) is not None:
+        return _done(request, _("%(phase)s now closes on %(closes)s.") % {
+            "phase": phase.get_kind_display(), "closes": timezone.localtime(phase.closes_at).strftime("%Y-%m-%d %H:%M")},
+            "staff_round", round_id=round.pk)
+    return _tab(request, round, "overview", {"extend": form}, status=done.status)
 
 
 # --- needs ------------------------------------------------------------------------------------------------------------
@@ -324,7 +307,8 @@ def staff_need_merge(request: HttpRequest, round_id: int) -> HttpResponse:
             raise field_error("into", "need_not_in_round", _("Choose needs from this round's list."))
         survivor = services.need_merge(actor=request.user, need=need, into=into)
     except DomainError as exc:
-        _error_on(form, exc, {"need": "into"})
+        exc.fields = {"into" if k == "need" else k: v for k, v in exc.fields.items()}  # the form's one choice
+        add_domain_error(form, exc)
         return _tab(request, round, "needs", {"merge": {need.pk if need else 0: form}}, status=exc.status)
     return _done(request, _("Merged: the need now has %(n)s supporters.") % {"n": survivor.supporters},
                  "staff_round_needs", round_id=round.pk)
@@ -362,22 +346,14 @@ def staff_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
 def staff_proposal_screen(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = sel.proposal_for_staff(request.user, proposal_id)
     form = ScreenForm(request.POST, prefix="screen")
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        feasible = data["feasible"] == "yes"
-        try:
-            done = services.proposal_screen(actor=request.user, proposal=proposal, feasible=feasible,
-                                            accepted_price=(data["accepted_price"] or None) if feasible else None,
-                                            note=data["note"])
-        except DomainError as exc:
-            _error_on(form, exc)
-            status = exc.status
-        else:
-            message = (_("Feasible at %(price)s.") % {"price": done.accepted_price} if feasible
-                       else _("Marked not feasible; the applicant and the public see the reason."))
-            return _done(request, message, "staff_proposal", proposal_id=proposal.pk)
-    return _proposal_page(request, proposal, {"screen": form}, status=status)
+    done = submit(form, lambda d: services.proposal_screen(
+        actor=request.user, proposal=proposal, feasible=d["feasible"] == "yes",
+        accepted_price=(d["accepted_price"] or None) if d["feasible"] == "yes" else None, note=d["note"]))
+    if (screened := done.value) is not None:
+        message = (_("Feasible at %(price)s.") % {"price": screened.accepted_price} if screened.status == ProposalStatus.FEASIBLE
+                   else _("Marked not feasible; the applicant and the public see the reason."))
+        return _done(request, message, "staff_proposal", proposal_id=proposal.pk)
+    return _proposal_page(request, proposal, {"screen": form}, status=done.status)
 
 
 @never_cache
@@ -386,16 +362,10 @@ def staff_proposal_screen(request: HttpRequest, proposal_id: int) -> HttpRespons
 def staff_proposal_return(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = sel.proposal_for_staff(request.user, proposal_id)
     form = ReturnForm(request.POST, prefix="return")
-    status = 400
-    if form.is_valid():
-        try:
-            services.proposal_return(actor=request.user, proposal=proposal, note=form.cleaned_data["note"])
-        except DomainError as exc:
-            _error_on(form, exc)
-            status = exc.status
-        else:
-            return _done(request, _("Returned to the applicant for changes."), "staff_proposal", proposal_id=proposal.pk)
-    return _proposal_page(request, proposal, {"return": form}, status=status)
+    done = submit(form, lambda d: services.proposal_return(actor=request.user, proposal=proposal, note=d["note"]))
+    if done.ok:
+        return _done(request, _("Returned to the applicant for changes."), "staff_proposal", proposal_id=proposal.pk)
+    return _proposal_page(request, proposal, {"return": form}, status=done.status)
 
 
 # --- expert review: the rubric, the assignment ---------------------------------------------------------------------------
@@ -406,17 +376,11 @@ def staff_proposal_return(request: HttpRequest, proposal_id: int) -> HttpRespons
 def staff_rubric_set(request: HttpRequest, round_id: int) -> HttpResponse:
     round = sel.round_for_staff(request.user, round_id)
     form = RubricForm(request.POST, prefix="rubric")
-    status = 400
-    if form.is_valid():
-        try:
-            made = services.criteria_set(actor=request.user, round=round, criteria=form.criteria())
-        except DomainError as exc:
-            exc.fields = {(form.field_for(k) or k): v for k, v in exc.fields.items()}
-            add_domain_error(form, exc)
-            status = exc.status
-        else:
-            return _done(request, _("Rubric saved: %(n)s criteria.") % {"n": len(made)}, "staff_round_review", round_id=round.pk)
-    return _tab(request, round, "review", {"rubric": form}, status=status)
+    done = submit(form, lambda d: services.criteria_set(actor=request.user, round=round, criteria=form.criteria()),
+                  renamed=form.field_for)
+    if (made := done.value) is not None:
+        return _done(request, _("Rubric saved: %(n)s criteria.") % {"n": len(made)}, "staff_round_review", round_id=round.pk)
+    return _tab(request, round, "review", {"rubric": form}, status=done.status)
 
 
 @never_cache
@@ -426,21 +390,17 @@ def staff_reviews_assign(request: HttpRequest, round_id: int) -> HttpResponse:
     round = sel.round_for_staff(request.user, round_id)
     pool = sel.expert_pool(round)
     form = AssignForm(request.POST, pool=pool, prefix="assign")
-    status = 400
-    if form.is_valid():
-        from django.contrib.auth import get_user_model
 
-        ids = [int(v) for v in form.cleaned_data["experts"]]
+    def assign(data: dict[str, Any]) -> Any:
+        ids = [int(v) for v in data["experts"]]
         experts = list(get_user_model().objects.filter(pk__in=ids).order_by("pk"))
-        try:
-            made = services.reviews_assign(actor=request.user, round=round, experts=experts)
-        except DomainError as exc:
-            _error_on(form, exc)
-            status = exc.status
-        else:
-            return _done(request, _("Reviewers assigned: %(n)s reviews in this round.") % {"n": len(made)},
-                         "staff_round_review", round_id=round.pk)
-    return _tab(request, round, "review", {"assign": form}, status=status)
+        return services.reviews_assign(actor=request.user, round=round, experts=experts)
+
+    done = submit(form, assign)
+    if (made := done.value) is not None:
+        return _done(request, _("Reviewers assigned: %(n)s reviews in this round.") % {"n": len(made)},
+                     "staff_round_review", round_id=round.pk)
+    return _tab(request, round, "review", {"assign": form}, status=done.status)
 
 
 # --- the vote: paper ballots -----------------------------------------------------------------------------------------
@@ -453,25 +413,18 @@ def staff_paper_key(request: HttpRequest, round_id: int) -> HttpResponse:
     if phases.phase_of(round, PhaseKind.VOTE) is None:
         raise field_error("round", "phase_missing", _("This round has no vote."))
     form = PaperForm(request.POST, ballot=_ballot(round), cumulative=round.ballot_kind == BallotKind.CUMULATIVE, prefix="paper")
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            voter = sel.voter_by_identifier(round, data["voter"])
-            keying = services.paper_ballot_key(actor=request.user, round=round, paper_number=data["paper_number"], voter=voter,
-                                               choices=form.choices())
-        except DomainError as exc:
-            _error_on(form, exc, {"choices": "choices" if not form.cumulative else "paper_number"})
-            status = exc.status
-        else:
-            text = {"pending": _("Paper ballot %(number)s keyed once; someone else keys it a second time."),
-                    "counted": _("Paper ballot %(number)s: both keyings agree; it is counted."),
-                    "mismatch": _("Paper ballot %(number)s: the keyings differ; check the paper and key it again.")}[keying.status]
-            if keying.status == "mismatch":
-                messages.warning(request, text % {"number": keying.paper_number})
-                return redirect("grants:staff_round_vote", round_id=round.pk)
-            return _done(request, text % {"number": keying.paper_number}, "staff_round_vote", round_id=round.pk)
-    return _tab(request, round, "vote", {"paper": form}, status=status)
+    done = submit(form, lambda d: services.paper_ballot_key(
+        actor=request.user, round=round, paper_number=d["paper_number"], voter=sel.voter_by_identifier(round, d["voter"]),
+        choices=form.choices()), renamed={"choices": "choices" if not form.cumulative else "paper_number"})
+    if (keying := done.value) is not None:
+        text = {"pending": _("Paper ballot %(number)s keyed once; someone else keys it a second time."),
+                "counted": _("Paper ballot %(number)s: both keyings agree; it is counted."),
+                "mismatch": _("Paper ballot %(number)s: the keyings differ; check the paper and key it again.")}[keying.status]
+        if keying.status == "mismatch":
+            messages.warning(request, text % {"number": keying.paper_number})
+            return redirect("grants:staff_round_vote", round_id=round.pk)
+        return _done(request, text % {"number": keying.paper_number}, "staff_round_vote", round_id=round.pk)
+    return _tab(request, round, "vote", {"paper": form}, status=done.status)
 
 
 # --- allocation and override -----------------------------------------------------------------------------------------
@@ -513,17 +466,12 @@ def staff_result_override(request: HttpRequest, result_id: int) -> HttpResponse:
     result = sel.result_for_staff(request.user, result_id)
     round = sel.round_for_staff(request.user, result.round_id)
     form = ReasonForm(request.POST, prefix=f"override-{result.pk}")
-    status = 400
-    if form.is_valid():
-        try:
-            services.result_override(actor=request.user, result=result, funded=not result.funded, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            _error_on(form, exc)
-            status = exc.status
-        else:
-            return _done(request, _("Result overridden; the reason is published with the results."),
-                         "staff_round_allocation", round_id=round.pk)
-    return _tab(request, round, "allocation", {"override": {result.pk: form}}, status=status)
+    done = submit(form, lambda d: services.result_override(actor=request.user, result=result, funded=not result.funded,
+                                                            reason=d["reason"]))
+    if done.ok:
+        return _done(request, _("Result overridden; the reason is published with the results."),
+                     "staff_round_allocation", round_id=round.pk)
+    return _tab(request, round, "allocation", {"override": {result.pk: form}}, status=done.status)
 
 
 @never_cache
@@ -533,15 +481,9 @@ def staff_result_payer(request: HttpRequest, result_id: int) -> HttpResponse:
     result = sel.result_for_staff(request.user, result_id)
     round = sel.round_for_staff(request.user, result.round_id)
     form = PayerForm(request.POST, funds=round_funds(round), prefix=f"payer-{result.pk}")
-    status = 400
-    if form.is_valid():
-        try:
-            fund = CommunityFund.objects.select_related("division").get(pk=form.cleaned_data["fund"])
-            services.result_payer_set(actor=request.user, result=result, fund=fund)
-        except DomainError as exc:
-            _error_on(form, exc)
-            status = exc.status
-        else:
-            return _done(request, _("The award is now paid from %(fund)s; the funds' reservations follow.") % {"fund": fund.name},
-                         "staff_round_allocation", round_id=round.pk)
-    return _tab(request, round, "allocation", {"payer": {result.pk: form}}, status=status)
+    done = submit(form, lambda d: services.result_payer_set(
+        actor=request.user, result=result, fund=CommunityFund.objects.select_related("division").get(pk=d["fund"])))
+    if (paid := done.value) is not None:
+        return _done(request, _("The award is now paid from %(fund)s; the funds' reservations follow.") % {"fund": paid.fund},
+                     "staff_round_allocation", round_id=round.pk)
+    return _tab(request, round, "allocation", {"payer": {result.pk: form}}, status=done.status)
