@@ -21,7 +21,8 @@ from django.utils import timezone
 from shanlian.core.models import AuditLog
 from shanlian.core.scoping import Role
 from shanlian.demo import seed as demo_seed
-from shanlian.demo.timebank import CATALOG, CITY_QUESTIONS, QUESTIONS, SimulatedClock, timebank_totals
+from shanlian.demo.timebank import SimulatedClock, timebank_totals
+from shanlian.demo.timebank_data import CATALOG, CITY_QUESTIONS, QUESTIONS
 from shanlian.ledger.models import Account, Entry, Posting
 from shanlian.ledger.selectors import balances_mismatched, unbalanced_entries
 from shanlian.people.selectors import actor_scope
