@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import ValidationFailed, lazy_format
+from shanlian.core.sheets import cell_text, refuse_file, workbook_open
 
 LETTERS = "ABCDEF"
 MAX_BYTES = 2 * 1024 * 1024  # the file as uploaded
@@ -59,8 +59,7 @@ class SheetRow:
     answer: str
 
 
-def _refuse(code: str, message: Any) -> ValidationFailed:
-    return ValidationFailed(code, message, fields={"file": [(code, message)]})
+_refuse = refuse_file
 
 
 def _key(header: Any) -> str:
@@ -99,38 +98,10 @@ def columns_of(header: Iterable[Any]) -> dict[str, int]:
     return found
 
 
-def cell_text(value: Any) -> str:
-    """A cell as text: a number the sheet stored as a number reads as it was typed (2, not 2.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip() if isinstance(value, str) else str(value)
-
-
 def sheet_read(data: bytes) -> list[SheetRow]:
     """The questions of an XLSX file's first sheet, blank rows skipped; a file-level problem is a ValidationFailed
     on the field `file` (rows are judged by the service, which names each bad row)."""
-    from openpyxl import load_workbook
-
-    if len(data) > MAX_BYTES:
-        raise _refuse("file_too_large", lazy_format(_("The file is too large: at most %(mb)s MB."), {"mb": MAX_BYTES // (1024 * 1024)}))
-    if not data:
-        raise _refuse("import_file_empty", _("The file is empty."))
-    if data[:4] != b"PK\x03\x04":
-        raise _refuse("import_not_xlsx", _("This is not an Excel workbook (.xlsx). Save the sheet as .xlsx and upload it again."))
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_UNPACKED:
-            raise _refuse("file_too_large", lazy_format(_("The file is too large: at most %(mb)s MB."), {"mb": MAX_BYTES // (1024 * 1024)}))
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except ValidationFailed:
-        raise
-    except Exception:  # a damaged or foreign zip: openpyxl raises many kinds
-        raise _refuse("import_bad_xlsx", _("The file looks like XLSX but cannot be opened as a workbook.")) from None
+    book = workbook_open(data, max_bytes=MAX_BYTES, max_unpacked=MAX_UNPACKED)
     try:
         if not book.worksheets:
             raise _refuse("import_file_empty", _("The file has no header row."))
