@@ -166,6 +166,7 @@ def _register_routers() -> None:
     from shanlian.accounts.api import router as auth_router
     from shanlian.charity.api import router as charity_router
     from shanlian.charity.api_give import router as give_router
+    from shanlian.evaluation.api import router as evaluation_router
     from shanlian.grants.api_agreements import router as grants_agreements_router
     from shanlian.grants.api_people import router as grants_people_router
     from shanlian.grants.api_projects import router as grants_projects_router
@@ -194,6 +195,7 @@ def _register_routers() -> None:
     api.add_router("/grants", grants_staff_router)
     api.add_router("/grants", grants_agreements_router)
     api.add_router("/grants", grants_projects_router)
+    api.add_router("/evaluation", evaluation_router)
 
 
 _register_routers()

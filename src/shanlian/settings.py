@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "shanlian.charity",
     "shanlian.timebank",
     "shanlian.grants",
+    "shanlian.evaluation",
     "shanlian.web",
 ]
 

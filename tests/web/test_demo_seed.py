@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import Client, override_settings
+from django.utils import timezone
 from stdnum.cn import ric, uscc
 
 from shanlian.charity.models import Campaign, CommunityFund, Donation, Payout, Receipt
@@ -25,6 +26,7 @@ from shanlian.core.scoping import Role
 from shanlian.demo import data
 from shanlian.demo.plan import build_plan
 from shanlian.demo.seed import demo_password, seed_demo
+from shanlian.evaluation.models import Framework
 from shanlian.grants import phases
 from shanlian.grants.models import BrandStage, GrantRound, PhaseKind, ProgressReport, ServiceProject, Tranche
 from shanlian.grants.selectors_vote import turnout
@@ -94,6 +96,7 @@ def counts() -> dict[str, int]:
         "entries": Entry.objects.count(),
         "funds": CommunityFund.objects.count(),
         "gifts": Donation.objects.count(),
+        "frameworks": Framework.objects.count(),
     }
 
 
@@ -228,6 +231,18 @@ def test_the_micro_venture_rounds_read_true(seeded, db):
     assert ServiceProject.objects.filter(brand_stage=BrandStage.BRAND).exists()
     assert ServiceProject.objects.filter(brand_stage=BrandStage.CULTIVATING).exists()
     assert ProgressReport.objects.filter(person_times__gt=0, sessions__gt=0).exists()
+
+
+def test_the_city_s_frameworks_are_published_and_next_year_s_is_a_draft(seeded, db):
+    year = timezone.localdate().year
+    published = Framework.objects.filter(status="published")
+    assert published.filter(kind="grade", year=year).count() == 3 and published.filter(kind="grade", year=year - 1).count() == 3
+    assert {f.kind for f in published.filter(year=year)} == {"grade", "brand", "station"}
+    draft = Framework.objects.get(status="draft")
+    assert (draft.year, draft.org_kind, draft.previous.year) == (year + 1, "service_institution", year)
+    foundation = published.get(kind="grade", org_kind="foundation", year=year)
+    assert foundation.indicators.filter(level=1, kind="normal").count() == 5
+    assert [b.minimum for b in foundation.bands.order_by("-minimum")][0] == 951
 
 
 def test_seeding_again_changes_nothing(seeded, db):

@@ -74,6 +74,7 @@ from shanlian.charity import services as cs
 from shanlian.charity.models import DisclosureReport
 from shanlian.charity.reports import reports_generate
 from shanlian.charity.services import payments as pay_services
+from shanlian.evaluation.services import framework_save
 from shanlian.ledger import sealing
 from shanlian.people.models import RoleGrant
 from shanlian.places.models import Division
@@ -81,6 +82,7 @@ from shanlian.timebank import services as ts
 from shanlian.timebank.models import CatalogItem, QuizQuestion
 from tests import conftest as city_conftest
 from tests.charity import conftest as charity_conftest
+from tests.evaluation.conftest import BANDS_100, small_tree
 from tests.timebank import conftest as timebank_conftest
 from tests.timebank.test_services import _late
 from tests.web import route_walk_grants
@@ -173,6 +175,8 @@ BINDINGS: dict[str, Binding] = {
         lambda s, r: s.question.pk, staff("station_worker", "agency_manager"), NO_ID,
         "a quiz question of the 北京街 station's own bank: its staff keep it (the city bank is the city admin's)"),
     "seq": Binding(lambda s, r: s.seal.seq, None, NO_ID, "a published seal of the ledger (public, by its number)"),
+    "framework_id": Binding(lambda s, r: s.framework.pk, staff("city_admin"), NO_ID,
+                            "a draft indicator framework of the city: its administrators (published ones: anyone signed in)"),
     # The micro-venture round of the 北京街 fund (route_walk_grants.py), in execution now.
     "round_id": Binding(lambda s, r: s.grants.round.pk, ROUND_STAFF, NO_ID, "the 北京街 fund's round: those who run it"),
     "need_id": Binding(lambda s, r: s.grants.need.pk, BJJ_RESIDENTS, NO_ID,
@@ -428,6 +432,8 @@ def build() -> Site:
     s.seal = sealing.seal_create()  # so the gift has its ledger proof
     s.intent = intent
     s.question = QuizQuestion.objects.filter(station=city.stations["北京街"]).order_by("pk").first()
+    s.framework = framework_save(actor=city.users["city_admin"], region=city.city, kind="grade", year=2026, title="等级评估指标",
+                                 total="100", tree=small_tree(), bands=BANDS_100, org_kind="service_institution")
     reports_generate(today=timezone.localdate())
     s.report = DisclosureReport.objects.order_by("pk").first()
     s.grant = RoleGrant.objects.get(user=city.users["other_worker"], revoked_at__isnull=True)

@@ -60,7 +60,8 @@ class SeedReport:
 KINDS = ("divisions", "organizations", "stations", "donation_points", "people", "logins", "role_grants",
          "charity_funds", "charity_projects", "charity_campaigns", "charity_gifts", "charity_payouts", "charity_receipts",
          "timebank_questions", "timebank_volunteers", "timebank_activities", "timebank_hours", "timebank_items",
-         "timebank_redemptions", "grants_rounds", "grants_proposals", "grants_ballots", "grants_results", "grants_agreements")
+         "timebank_redemptions", "grants_rounds", "grants_proposals", "grants_ballots", "grants_results", "grants_agreements",
+         "evaluation_frameworks")
 
 
 def demo_password() -> str:
@@ -93,6 +94,7 @@ class _Writer:
             self.write_grants(admin)
             self.write_timebank()  # before the charity money, whose ledger seal then covers the credits too
             self.write_charity()
+            self.write_evaluation()
         return self.report
 
     def write_charity(self) -> None:
@@ -100,6 +102,13 @@ class _Writer:
 
         created, existing = seed_charity_and_grants(seed=self.plan_seed, names=[p.real_name for p in self.plan.people[:400]],
                                                     password=self.password)
+        self.report.created.update(created)
+        self.report.existing.update(existing)
+
+    def write_evaluation(self) -> None:
+        from .evaluation import seed_evaluation
+
+        created, existing = seed_evaluation()
         self.report.created.update(created)
         self.report.existing.update(existing)
 

@@ -38,6 +38,7 @@ KIND_LABELS = {
     "grants_ballots": "居民投票 Ballots",
     "grants_results": "评选结果 Results",
     "grants_agreements": "资助协议 Grant agreements",
+    "evaluation_frameworks": "评估指标体系 Indicator frameworks",
 }
 
 
