@@ -63,9 +63,9 @@ class FrameworkImportForm(forms.Form):
                 widget=forms.TextInput(attrs={**TEXT, "inputmode": "decimal"}))
         if not self.is_bound:
             self.fields["year"].initial = timezone.localdate().year
-            only = list(regions[:2])
-            if len(only) == 1:
-                self.fields["region"].initial = only[0].pk
+            widest = regions.first()  # the city for its administrators, else their district
+            if widest is not None:
+                self.fields["region"].initial = widest.pk
 
     def band_fields(self) -> list[Any]:
         return [self[f"band_{g}"] for g in GRADES]

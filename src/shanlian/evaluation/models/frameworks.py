@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.orgs.models import OrgKind
+
 MAX_DEPTH = 4
 
 
@@ -29,7 +31,7 @@ class Framework(models.Model):
     region = models.ForeignKey("places.Division", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=FrameworkKind.choices)
     # The kind of organization a grade framework is for (blank: any, or a station framework).
-    org_kind = models.CharField(_("kind of organization"), max_length=20, blank=True)
+    org_kind = models.CharField(_("kind of organization"), max_length=20, blank=True, choices=OrgKind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     title = models.CharField(_("title"), max_length=128)
