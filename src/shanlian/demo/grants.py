@@ -24,7 +24,6 @@ import datetime as dt
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import ROUND_UP, Decimal
 from typing import Any
 
@@ -71,24 +70,12 @@ from .grants_data import (
     VOLUNTEERS,
     NeedSpec,
     ProposalSpec,
-    RoundSpec,
 )
-from .grants_projects import ProjectsDemo
+from .grants_projects import ProjectsDemo, RoundState
 from .plan import _Planner
 from .timebank import SimulatedClock
 
 # --- the demo -------------------------------------------------------------------------------------------------------
-
-@dataclass
-class RoundState:
-    spec: RoundSpec
-    year: int
-    phases: dict[str, tuple[dt.datetime, dt.datetime]]
-    round: Any = None  # as the services read it (its phases fetched once: they do not change in the demo)
-    needs: dict[str, Any] = field(default_factory=dict)
-    proposals: dict[str, Any] = field(default_factory=dict)
-    paper_voters: list[Person] = field(default_factory=list)  # in the order their papers are numbered
-
 
 class GrantsDemo(ProjectsDemo):
     """Puts the rounds' history on a `Timeline` (`schedule`); the timeline's run writes it, in the order of time."""

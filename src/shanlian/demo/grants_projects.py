@@ -9,7 +9,8 @@ import datetime as dt
 import random
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 
@@ -18,18 +19,27 @@ from shanlian.charity.models import CommunityFund, Payout
 from shanlian.grants import services as gs
 from shanlian.grants.models import Agreement, PhaseKind, Proposal, Result, ServiceProject, Tranche
 from shanlian.orgs.models import Organization, Station
+from shanlian.people.models import Person
 from shanlian.places.models import Division
 
 from .charity import _on
-from .grants_data import CULTIVATE_FIRST, DAY, LAST_YEAR, QILE_ANSHU, QILE_REPORTS
-
-if TYPE_CHECKING:
-    from .grants import RoundState
+from .grants_data import CULTIVATE_FIRST, DAY, LAST_YEAR, QILE_ANSHU, QILE_REPORTS, RoundSpec
 
 
 def _grant_tranches() -> list[dict[str, Any]]:
     """40% on signing (an advance), 40% on the mid-term milestone, 20% on the last."""
     return [{"percent": 40}, {"percent": 40, "milestone": 2}, {"percent": 20, "milestone": 3}]
+
+
+@dataclass
+class RoundState:
+    spec: RoundSpec
+    year: int
+    phases: dict[str, tuple[dt.datetime, dt.datetime]]
+    round: Any = None  # as the services read it (its phases fetched once: they do not change in the demo)
+    needs: dict[str, Any] = field(default_factory=dict)
+    proposals: dict[str, Any] = field(default_factory=dict)
+    paper_voters: list[Person] = field(default_factory=list)  # in the order their papers are numbered
 
 
 class ProjectsDemo:

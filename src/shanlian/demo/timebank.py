@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -49,18 +48,7 @@ from shanlian.timebank.services._access import is_agency, scope_of
 
 from .timebank_clock import SimulatedClock, _local
 from .timebank_data import CATALOG, FULL_DAY, LIGHT, LIGHT_STREETS, PAST_WEEKS, RICH, Recurring
-from .timebank_volunteers import VolunteersDemo
-
-
-@dataclass
-class Site:
-    station: Station
-    organizer: Any
-    agency: Any  # who approves above 8 h and late entries (not the organizer); None: they wait
-    communities: list[Division]
-    app: list[Volunteer] = field(default_factory=list)  # volunteers with a login
-    paper: list[Volunteer] = field(default_factory=list)  # registered at the station, sign in on paper
-    activities: list[Activity] = field(default_factory=list)
+from .timebank_volunteers import Site, VolunteersDemo
 
 
 class TimebankSeeder(VolunteersDemo):

@@ -8,7 +8,8 @@ import datetime as dt
 import random
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 from pypinyin import lazy_pinyin
@@ -18,13 +19,21 @@ from shanlian.people import services as people_services
 from shanlian.people.models import Person
 from shanlian.places.models import Division
 from shanlian.timebank import services as tb
-from shanlian.timebank.models import QuizAttempt, QuizQuestion, Volunteer
+from shanlian.timebank.models import Activity, QuizAttempt, QuizQuestion, Volunteer
 
 from .timebank_clock import SimulatedClock, _local
 from .timebank_data import APP_VOLUNTEERS, AVAILABILITY, CITY_QUESTIONS, QUESTIONS, SKILL_SETS
 
-if TYPE_CHECKING:
-    from .timebank import Site
+
+@dataclass
+class Site:
+    station: Station
+    organizer: Any
+    agency: Any  # who approves above 8 h and late entries (not the organizer); None: they wait
+    communities: list[Division]
+    app: list[Volunteer] = field(default_factory=list)  # volunteers with a login
+    paper: list[Volunteer] = field(default_factory=list)  # registered at the station, sign in on paper
+    activities: list[Activity] = field(default_factory=list)
 
 
 class VolunteersDemo:
