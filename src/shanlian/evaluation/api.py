@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.people.selectors import actor_scope
@@ -119,4 +119,4 @@ def framework_publish(request: ApiRequest, framework_id: int) -> Any:
 def framework_copy(request: ApiRequest, framework_id: int, payload: CopyIn) -> Any:
     found = framework_get(actor_scope(request.auth), framework_id)
     made = services.framework_new_version(actor=request.auth, framework=found, year=payload.year)
-    return 201, _full(request, made.pk)
+    return Status(201, _full(request, made.pk))
