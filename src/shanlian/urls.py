@@ -18,6 +18,7 @@ urlpatterns = [
     path("charity/", include("shanlian.charity.urls_staff")),
     path("give/", include("shanlian.charity.urls_give")),
     path("public/grants/", include("shanlian.grants.urls_public")),
+    path("public/evaluation/", include("shanlian.evaluation.urls_public")),
     path("public/", include("shanlian.charity.urls_public")),
     path("grants/", include("shanlian.grants.urls")),
     path("timebank/", include("shanlian.timebank.urls")),

@@ -117,3 +117,18 @@ def test_the_api_lists_and_gives_a_framework_s_tree_and_publishes_it(client, cit
     assert client.post(f"/api/evaluation/frameworks/{draft.pk}/copy", data="{}", content_type="application/json").status_code == 403
     assert client.get(f"/api/evaluation/frameworks/{copied.json()['id']}").status_code == 404  # a draft
     assert client.get("/api/evaluation/frameworks?year=1999").status_code == 400
+
+
+def test_published_frameworks_are_public_with_their_sheet_and_drafts_are_not(client, admin, region):
+    draft = save(admin, region)
+    published = es.framework_publish(actor=admin, framework=save(admin, region, year=2025))
+    listed = client.get(reverse("evaluation_public:frameworks")).content.decode()
+    assert f'data-framework="{published.pk}"' in listed and f'data-framework="{draft.pk}"' not in listed
+    page = client.get(reverse("evaluation_public:framework", args=[published.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and body.count('data-testid="indicator"') == 11 and 'data-testid="bands"' in body
+    assert 'data-testid="framework-actions"' not in body
+    assert client.get(reverse("evaluation_public:framework", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("evaluation_public:framework_download", args=[draft.pk])).status_code == 404
+    download = client.get(reverse("evaluation_public:framework_download", args=[published.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == XLSX

@@ -74,7 +74,7 @@ from shanlian.charity import services as cs
 from shanlian.charity.models import DisclosureReport
 from shanlian.charity.reports import reports_generate
 from shanlian.charity.services import payments as pay_services
-from shanlian.evaluation.services import framework_save
+from shanlian.evaluation.services import framework_publish, framework_save
 from shanlian.ledger import sealing
 from shanlian.people.models import RoleGrant
 from shanlian.places.models import Division
@@ -203,6 +203,8 @@ BY_NAMESPACE: dict[tuple[str, str], Binding] = {
     ("grants_public", "round_id"): Binding(lambda s, r: s.grants.round.pk, None, NO_ID, "the round's public page"),
     ("grants_public", "service_project_id"): Binding(lambda s, r: s.grants.service_project.pk, None, NO_ID,
                                                      "the project's public page"),
+    ("evaluation_public", "framework_id"): Binding(lambda s, r: s.published_framework.pk, None, NO_ID,
+                                                   "a published framework's public page"),
     ("public", "code"): Binding(lambda s, r: s.books.fund.code, None, "no-such-fund", "the 北京街 fund's public page"),
     ("timebank", "code"): Binding(lambda s, r: s.certificate.code, staff("volunteer"), "NOSUCHCODE",
                                   "小何's service certificate: the PDF is hers alone"),
@@ -343,7 +345,7 @@ API_ROUTES = api_routes()
 # modules say so) but the donor's own list, the certificate check, the login page, signing up and resetting a
 # password, what it takes to leave or to change the language, and
 # the API's schema, its viewer and django-ninja's root (a 404 that only names the docs).
-PUBLIC_NAMESPACES = {"public", "give", "grants_public"}
+PUBLIC_NAMESPACES = {"public", "give", "grants_public", "evaluation_public"}
 LOGIN_IN_PUBLIC_NAMESPACES = {"give:mine"}
 NINJA_PAGES = {"api:openapi-json", "api:openapi-view", "api:api-root"}
 PUBLIC_NAMES = {"login", "logout", "set_language", "timebank:certificate_verify", "web:home", "web:verify", "accounts:signup",
@@ -434,6 +436,9 @@ def build() -> Site:
     s.question = QuizQuestion.objects.filter(station=city.stations["北京街"]).order_by("pk").first()
     s.framework = framework_save(actor=city.users["city_admin"], region=city.city, kind="grade", year=2026, title="等级评估指标",
                                  total="100", tree=small_tree(), bands=BANDS_100, org_kind="service_institution")
+    s.published_framework = framework_publish(actor=city.users["city_admin"], framework=framework_save(
+        actor=city.users["city_admin"], region=city.city, kind="station", year=2026, title="社工站评估指标", total="100",
+        tree=small_tree()))
     reports_generate(today=timezone.localdate())
     s.report = DisclosureReport.objects.order_by("pk").first()
     s.grant = RoleGrant.objects.get(user=city.users["other_worker"], revoked_at__isnull=True)

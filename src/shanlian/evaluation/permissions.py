@@ -13,6 +13,11 @@ def manages_frameworks(scope: Scope) -> bool:
     return scope.is_superuser or scope.has(*ADMIN_ROLES)
 
 
+def nobody_signed_in(scope: Scope) -> bool:
+    return scope.user_id is None
+
+
 PAGES = [
     Page("evaluation:frameworks", _("Evaluation"), manages_frameworks, "evaluation:", 75),
+    Page("evaluation_public:frameworks", _("Evaluation standards"), nobody_signed_in, "evaluation_public:", 87, public=True),
 ]

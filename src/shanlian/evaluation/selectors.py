@@ -29,10 +29,24 @@ def _drafts_q(scope: Scope) -> Q:
 
 
 def frameworks_visible(scope: Scope) -> QuerySet[Framework]:
+    """The public ones, and the drafts the actor administers."""
     if scope.user_id is None:
         return Framework.objects.none()
     return (Framework.objects.filter(~Q(status=FrameworkStatus.DRAFT) | _drafts_q(scope))
             .select_related("region").annotate(indicator_count=Count("indicators")))
+
+
+def frameworks_public() -> QuerySet[Framework]:
+    """What anyone may read: published frameworks, and retired ones (assessments made under them stay)."""
+    return (Framework.objects.exclude(status=FrameworkStatus.DRAFT).select_related("region")
+            .annotate(indicator_count=Count("indicators")))
+
+
+def framework_public_get(framework_id: int) -> Framework:
+    found = frameworks_public().filter(pk=framework_id).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def framework_get(scope: Scope, framework_id: int) -> Framework:
@@ -71,8 +85,9 @@ class FrameworkView:
     may_admin: bool
 
 
-def framework_view(scope: Scope, framework: Framework) -> FrameworkView:
-    """The framework's tree in reading order (each indicator before those under it), in two queries."""
+def framework_view(scope: Scope | None, framework: Framework) -> FrameworkView:
+    """The framework's tree in reading order (each indicator before those under it), in two queries; `scope` None:
+    a reader of the public page."""
     rows = list(Indicator.objects.filter(framework=framework))
     parents = {r.parent_id for r in rows}
     ordered = sorted(rows, key=lambda r: [int(p) for p in r.code.split(".")])
@@ -83,4 +98,4 @@ def framework_view(scope: Scope, framework: Framework) -> FrameworkView:
         leaves=sum(1 for r in out if r.leaf),
         bonus=sum((r.points for r in first if r.kind == "bonus"), Decimal(0)),
         deduction=sum((r.points for r in first if r.kind == "deduction"), Decimal(0)),
-        may_admin=is_framework_admin(scope, framework.region))
+        may_admin=scope is not None and is_framework_admin(scope, framework.region))
