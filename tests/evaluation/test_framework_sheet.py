@@ -62,6 +62,23 @@ def _normal(node):
     return node
 
 
+def test_the_demo_s_grade_framework_with_bonus_and_deduction_headings_reads_back(admin, region):
+    from shanlian.demo import evaluation_data as d
+
+    f = es.framework_save(actor=admin, region=region, kind="grade", org_kind="foundation", year=2026, title="基金会", total="1000",
+                          tree=d.grade_framework("foundation"), bands=d.BANDS_1000)
+    data = sheet_write(f)
+    sheet = load_workbook(io.BytesIO(data)).active
+    typed = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=9).value for r in range(2, sheet.max_row + 1)
+             if sheet.cell(row=r, column=1).value}
+    assert typed["加分项（30分）"] == "加分项" and typed["扣分项（50分）"] == "扣分项" and typed["党的建设（50分）"] in ("", None)
+    read = sheet_read(data)
+    assert [n.kind for n in read] == ["normal"] * 5 + ["bonus", "deduction"]
+    again = es.framework_save(actor=admin, region=region, kind="grade", org_kind="foundation", year=2027, title="基金会",
+                              total="1000", tree=read, bands=d.BANDS_1000)
+    assert shape([_normal(n) for n in framework_tree(again)[0]]) == shape([_normal(n) for n in framework_tree(f)[0]])
+
+
 def test_a_sheet_with_blank_heading_cells_reads_as_merged(admin, region):
     data = book(
         ("基础条件（30分）", "法人资格", None, None, 10, "是否", "", "是", ""),
@@ -87,6 +104,8 @@ def test_a_sheet_with_blank_heading_cells_reads_as_merged(admin, region):
     ([("基础条件（10分）", "法人资格", None, None, 10, "等级", "2级（5分）：有", "", "")], "level_line", 2),
     ([("加分（5分）", None, None, None, 5, "分值", "", "", "奖励")], "indicator_kind", 2),
     ([(None, None, None, None, None, None, "一段说明", None, None)], "row_without_indicator", 2),
+    ([("基础条件（10分）", "法人资格", None, None, 10, "是否", "", "", ""),
+      (None, "场所", None, None, 5, "是否", "", "", "加分项")], "bonus_not_first_level", 3),
 ])
 def test_a_sheet_that_breaks_the_shape_is_refused_naming_its_row(rows, code, row):
     with pytest.raises(ValidationFailed) as refused:

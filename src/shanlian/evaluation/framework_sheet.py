@@ -41,7 +41,8 @@ KIND_WORDS: dict[str, set[str]] = {
 YES = {"是", "需", "需要", "y", "yes", "true", "1", "✓", "√"}
 _NOISE = re.compile(r"[\s_\-/()（）:：]+")
 _HEADING = re.compile(r"^(?P<name>.*?)\s*[（(]\s*(?P<points>\d+(?:\.\d+)?)\s*分\s*[)）]\s*$")
-_LEVEL = re.compile(r"^\s*(?P<n>[1-4一二三四])\s*级?\s*[（(]\s*(?P<points>\d+(?:\.\d+)?)\s*分\s*[)）]\s*[:：]\s*(?P<text>.+?)\s*$")
+_LEVEL = re.compile(r"^\s*(?P<n>[1-4１-４一二三四])\s*级?\s*[（(]\s*(?P<points>[0-9０-９]+(?:[.．][0-9０-９]+)?)\s*分\s*[)）]\s*[:：]\s*"
+                    r"(?P<text>.+?)\s*$")
 _DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4"}
 
 
@@ -88,11 +89,12 @@ def _heading(text: str, row: int) -> tuple[str, str]:
 def _levels(criteria: str, row: int) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for line in (x for x in criteria.splitlines() if x.strip()):
-        found = _LEVEL.match(unicodedata.normalize("NFKC", line))
+        found = _LEVEL.match(line)  # the descriptor kept as written; the numbers read in any width
         if found is None:
             raise _row_error(row, "level_line", _("write each level on its own line, like 1级（2分）：制度缺失"))
-        out.append((found["text"], found["points"]))
-        if int(_DIGITS.get(found["n"], found["n"])) != len(out):
+        out.append((found["text"], unicodedata.normalize("NFKC", found["points"])))
+        n = unicodedata.normalize("NFKC", found["n"])
+        if int(_DIGITS.get(n, n)) != len(out):
             raise _row_error(row, "level_line", _("the levels go from 1 to 4, in order"))
     return out
 
@@ -135,9 +137,13 @@ def sheet_read(data: bytes) -> list[Node]:
                 (open_[-1].children if open_ else roots).append(heading)
                 open_.append(heading)
             leaf = _leaf(levels[deepest - 1], cell, number)
-            if deepest == 1:
-                leaf.kind = _word(cell("type"), KIND_WORDS, number, "indicator_kind", _("the type is 加分项, 扣分项 or empty"))
             (open_[-1].children if open_ else roots).append(leaf)
+            # The type belongs to the first-level indicator, on the row that starts it (a heading's first row).
+            kind = _word(cell("type"), KIND_WORDS, number, "indicator_kind", _("the type is 加分项, 扣分项 or empty"))
+            if first == 1:
+                (open_[0] if open_ else leaf).kind = kind
+            elif kind != IndicatorKind.NORMAL:
+                raise _row_error(number, "bonus_not_first_level", _("the type goes on the row of a first-level indicator"))
         return roots
     finally:
         book.close()
@@ -179,10 +185,14 @@ def sheet_write(framework: Framework) -> bytes:
     kind_word: dict[str, str] = {IndicatorKind.NORMAL: "", IndicatorKind.BONUS: "加分项", IndicatorKind.DEDUCTION: "扣分项"}
     merges: list[tuple[int, int, int]] = []  # (column, first row, last row)
 
+    starts: dict[int, int] = {}  # a first-level heading's first row: where its type is written
+
     def walk(node: Indicator, path: list[Indicator]) -> None:
         children = by_parent.get(node.pk, [])
         if children:
             first = sheet.max_row + 1
+            if not path:
+                starts[node.pk] = first
             for child in children:
                 walk(child, [*path, node])
             merges.append((node.level, first, sheet.max_row))
@@ -192,8 +202,10 @@ def sheet_write(framework: Framework) -> bytes:
                     if node.scoring == Scoring.LEVELS else node.criteria)
         line: list[Any] = [""] * MAX_DEPTH
         line[node.level - 1] = node.name
+        root = path[0] if path else node
+        starts_root = not path or sheet.max_row + 1 == starts[root.pk]
         sheet.append([*line, _number(node.points), scoring_word.get(node.scoring, ""), criteria,
-                      "是" if node.evidence_required else "", kind_word.get(node.kind, "") if node.level == 1 else ""])
+                      "是" if node.evidence_required else "", kind_word.get(root.kind, "") if starts_root else ""])
 
     for root in by_parent.get(None, []):
         walk(root, [])
