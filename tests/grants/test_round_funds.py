@@ -5,6 +5,7 @@ the allocation, the signatures, a change of payer and the close; and the pages a
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone, translation
+from openpyxl import load_workbook
 
 from shanlian.charity import services as cs
 from shanlian.charity.models import Purpose
@@ -24,7 +26,8 @@ from shanlian.grants.selectors_results import round_funds
 from shanlian.grants.services.agreements import agreement_draft, agreement_sign
 from shanlian.ledger.models import HoldStatus
 
-from .conftest import DAY, hold_of, proposal, vote
+from .. import factories as f
+from .conftest import DAY, hold_of, phases_around, proposal, vote
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +151,25 @@ def test_a_share_a_fund_does_not_have_opens_nothing(world, funds):
     assert refused.value.code == "insufficient_balance"
     r.refresh_from_db()
     assert r.status == "draft" and available(world.fund) == before and hold_of(r) is None
+
+
+def test_a_fund_held_by_another_custodian_needs_an_admin_of_both(world, funds):
+    """The 慈善会's finance officer runs the street fund's rounds but holds no say over a fund another federation keeps;
+    the district's administrator covers both."""
+    city = world.city
+    other = f.organization("广州市天河区慈善会", district=city.districts["天河"], kind="association", public_fundraising=True,
+                           is_charity_federation=True)
+    kept = cs.fund_create(actor=city.users["district_admin"], code="yx-bjj-edu", name="北京街助学专项基金",
+                          division=city.streets["北京街"], custodian=other, opened_on=dt.date(2025, 1, 1), seed="20000.00")
+    with pytest.raises(PermissionDenied):
+        world.round(PhaseKind.NEEDS, open=False, budget="70000", shares=[(kept, "15000")])
+    assert not RoundFund.objects.exists()
+    r = gs.round_create(actor=city.users["district_admin"], fund=world.fund, title="2026年北京街联合微创投", year=2026,
+                        budget="70000", phases=phases_around(timezone.now()), shares=[(kept, "15000")])
+    with pytest.raises(PermissionDenied):
+        gs.round_open(actor=world.admin, round=r)  # the street fund's custodian alone cannot reserve in the other's
+    gs.round_open(actor=city.users["district_admin"], round=r)
+    assert reserved(r) == {"北京街社区慈善基金": Decimal("55000.00"), "北京街助学专项基金": Decimal("15000.00")}
 
 
 def test_only_who_may_reserve_in_every_fund_opens_the_round(world, funds):
@@ -305,6 +327,11 @@ def test_the_allocation_tab_public_page_and_api_show_and_change_the_payer(client
         public = client.get(reverse("grants_public:round", args=[r.pk])).content.decode()
         body = client.get(f"/api/grants/rounds/{r.pk}").json()
     assert public.count('data-testid="round-fund"') == 3 and public.count('data-testid="payer"') == 4
+    with time_machine.travel(timezone.now() + 10 * DAY, tick=False):
+        book = load_workbook(io.BytesIO(client.get(reverse("grants_public:round", args=[r.pk]) + "?format=xlsx").content))
+    summary = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows(min_row=2)}
+    assert summary["基金"] == "北京街社区慈善基金、盐运西社区慈善基金、北京街长者关爱专项基金"
+    assert [c.value for c in book.worksheets[1][2]] == ["北京街社区慈善基金", 40000, 25000, 25000]
     assert [f["name"] for f in body["funds"]] == ["北京街社区慈善基金", "盐运西社区慈善基金", "北京街长者关爱专项基金"]
     assert body["funds"][2] == {"name": "北京街长者关爱专项基金", "share": "15000.00", "awarded": "12000.00", "reserved": "12000.00"}
     assert {row["number"]: row["paid_from"] for row in body["results"]["rows"]}[3] == "盐运西社区慈善基金"

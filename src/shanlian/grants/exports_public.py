@@ -55,7 +55,8 @@ def turnout_table(page: RoundPage) -> Table:
 
 def round_summary(page: RoundPage) -> Table:
     r = page.round
-    rows: list[Row] = [[_("Round"), r.title], [_("Fund"), r.fund.name], [_("Year"), r.year], [_("Budget"), r.budget],
+    funds = "、".join(f.name for f in page.funds) or r.fund.name
+    rows: list[Row] = [[_("Round"), r.title], [_("Fund"), funds], [_("Year"), r.year], [_("Budget"), r.budget],
                        [_("Allocation rule"), r.get_rule_display()], [_("Now"), page.current]]
     rows += [[ph.label, f"{timezone.localtime(ph.opens_at):%Y-%m-%d %H:%M} – {timezone.localtime(ph.closes_at):%Y-%m-%d %H:%M}"]
              for ph in page.timeline]
