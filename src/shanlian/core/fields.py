@@ -10,8 +10,9 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from .errors import ValidationFailed
+from .errors import ValidationFailed, lazy_format
 from .inputs import amount_in, date_window, decimal_in, text_problem
 
 INT64_MAX = 2**63 - 1
@@ -124,3 +125,22 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data if d]
         return [single(data, initial)] if data else []
+
+
+class UploadField(forms.FileField):
+    """One uploaded file, cleaned to its bytes; refused past `max_bytes` before it is read whole (the reader then
+    checks what is inside)."""
+
+    def __init__(self, *args: Any, max_bytes: int, accept: str, **kwargs: Any) -> None:
+        self.max_bytes = max_bytes
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"class": "form-control", "accept": accept}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload is None or upload is False:
+            return upload
+        if upload.size is not None and upload.size > self.max_bytes:
+            raise ValidationError(lazy_format(_("The file is too large: at most %(mb)s MB."), {"mb": self.max_bytes // (1024 * 1024)}),
+                                  code="file_too_large")
+        return bytes(upload.read(self.max_bytes + 1))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,21 +22,6 @@ GRADES = list(reversed(Grade.values))  # 5A first, as notices list them
 DEFAULT_BANDS = {"1000": ("951", "901", "851", "801", "751"), "100": ("90", "80", "70", "60", "50")}
 
 
-class SheetField(forms.FileField):
-    """An uploaded XLSX file as its bytes, refused past the size the reader takes."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={**TEXT, "accept": ".xlsx"}))
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> bytes:
-        upload = super().clean(data, initial)
-        if upload.size is not None and upload.size > MAX_BYTES:
-            raise ValidationError(lazy_format(_("The file is too large: at most %(mb)s MB."), {"mb": MAX_BYTES // (1024 * 1024)}),
-                                  code="file_too_large")
-        return bytes(upload.read(MAX_BYTES + 1))
-
-
 class RegionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name}（{obj.get_level_display()}）"
@@ -51,8 +35,10 @@ class FrameworkImportForm(forms.Form):
     year = fields.IntegerField(label=_("Year"), min_value=2000, max_value=2100, widget=forms.NumberInput(attrs=TEXT))
     title = fields.TextField(label=_("Title"), max_length=128, widget=forms.TextInput(attrs=TEXT))
     total = forms.ChoiceField(label=_("Total points"), choices=[("1000", "1000"), ("100", "100")], widget=forms.Select(attrs=SELECT))
-    file = SheetField(label=_("XLSX file"), help_text=_("As the authorities publish it: 一级指标 … 四级指标, 分值, 评分方式, 评分标准, "
-                                                       "需佐证, 类型. Download a framework to see the shape."))
+    file = fields.UploadField(
+        label=_("XLSX file"), max_bytes=MAX_BYTES, accept=".xlsx",
+        help_text=_("As the authorities publish it: 一级指标 … 四级指标, 分值, 评分方式, 评分标准, "
+                    "需佐证, 类型. Download a framework to see the shape."))
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +65,7 @@ class FrameworkImportForm(forms.Form):
 
 
 class ReplaceForm(forms.Form):
-    file = SheetField(label=_("Corrected XLSX file"))
+    file = fields.UploadField(label=_("Corrected XLSX file"), max_bytes=MAX_BYTES, accept=".xlsx")
 
 
 class CopyForm(forms.Form):

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core import fields
 from shanlian.core.errors import lazy_format
 
 from .models import QuizQuestion
@@ -53,12 +53,5 @@ class QuestionForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("XLSX file"), widget=forms.ClearableFileInput(attrs={**TEXT, "accept": ".xlsx"}),
-                           help_text=_("One question a row: 题目, 选项A … 选项F, 答案 (the letter). At most 2 MB and 1,000 questions."))
-
-    def clean_file(self) -> bytes:
-        upload = self.cleaned_data["file"]
-        if upload.size is not None and upload.size > MAX_BYTES:
-            raise ValidationError(lazy_format(_("The file is too large: at most %(mb)s MB."), {"mb": MAX_BYTES // (1024 * 1024)}),
-                                  code="file_too_large")
-        return bytes(upload.read(MAX_BYTES + 1))
+    file = fields.UploadField(label=_("XLSX file"), max_bytes=MAX_BYTES, accept=".xlsx",
+                              help_text=_("One question a row: 题目, 选项A … 选项F, 答案 (the letter). At most 2 MB and 1,000 questions."))
