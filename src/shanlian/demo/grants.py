@@ -29,7 +29,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from pypinyin import lazy_pinyin
 
 from shanlian.charity import services as cs
 from shanlian.charity.models import CommunityFund
@@ -72,7 +71,7 @@ from .grants_data import (
     ProposalSpec,
 )
 from .grants_projects import ProjectsDemo, RoundState
-from .plan import _Planner
+from .plan import _Planner, unique_username
 from .timebank import SimulatedClock
 
 # --- the demo -------------------------------------------------------------------------------------------------------
@@ -231,12 +230,7 @@ class GrantsDemo(ProjectsDemo):
     # -- the people ----------------------------------------------------------------------------------------------
 
     def _username(self, name: str) -> str:
-        base = "".join(lazy_pinyin(name)) or "resident"
-        while True:
-            username = f"{base}{self.rng.randint(10, 99)}"
-            if username not in self.usernames:
-                self.usernames.add(username)
-                return username
+        return unique_username(name, self.rng, self.usernames, "resident")
 
     def _rid(self, places: tuple[str, ...], birth: dt.date, gender: str) -> str:
         """A resident ID no one on record has."""

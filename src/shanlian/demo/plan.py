@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 
 from faker import Faker
+from pypinyin import lazy_pinyin
 from stdnum.cn import ric, uscc
 
 from shanlian.core.identifiers import org_code_check_digit
@@ -94,6 +95,16 @@ class Plan:
     logins: list[LoginSpec] = field(default_factory=list)
 
 
+
+
+def unique_username(name: str, rng: random.Random, taken: set[str], fallback: str) -> str:
+    """A login name from a person's name in pinyin and two digits, not yet taken (and then taken)."""
+    base = "".join(lazy_pinyin(name)) or fallback
+    while True:
+        username = f"{base}{rng.randint(10, 99)}"
+        if username not in taken:
+            taken.add(username)
+            return username
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:

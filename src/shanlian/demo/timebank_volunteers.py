@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
-from pypinyin import lazy_pinyin
 
 from shanlian.orgs.models import Station
 from shanlian.people import services as people_services
@@ -21,6 +20,7 @@ from shanlian.places.models import Division
 from shanlian.timebank import services as tb
 from shanlian.timebank.models import Activity, QuizAttempt, QuizQuestion, Volunteer
 
+from .plan import unique_username
 from .timebank_clock import SimulatedClock, _local
 from .timebank_data import APP_VOLUNTEERS, AVAILABILITY, CITY_QUESTIONS, QUESTIONS, SKILL_SETS
 
@@ -141,12 +141,7 @@ class VolunteersDemo:
                 site.app.append(volunteer)
 
     def _username(self, name: str) -> str:
-        base = "".join(lazy_pinyin(name)) or "volunteer"
-        while True:
-            username = f"{base}{self.rng.randint(10, 99)}"
-            if username not in self.usernames:
-                self.usernames.add(username)
-                return username
+        return unique_username(name, self.rng, self.usernames, "volunteer")
 
     def station_volunteers(self) -> None:
         """Residents registered by the station (many older volunteers sign in on paper)."""
