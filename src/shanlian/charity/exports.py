@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shanlian.core.money import Money
+from shanlian.core.sheets import XLSX_TYPE
 
 from .models import Campaign, CommunityFund, Payout, Project
 from .selectors import (
@@ -109,7 +110,7 @@ def xlsx_response(filename: str, tables: list[Table]) -> HttpResponse:
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(out.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                            content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import ValidationFailed, lazy_format
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # a download's content type
+
 
 def refuse_file(code: str, message: Any) -> ValidationFailed:
     """A problem with the file as a whole, on the field `file`."""

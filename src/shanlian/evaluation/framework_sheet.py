@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import ValidationFailed, lazy_format
-from shanlian.core.sheets import cell_text, refuse_file, workbook_open
+from shanlian.core.sheets import XLSX_TYPE, cell_text, refuse_file, workbook_open
 
 from .models import MAX_DEPTH, Framework, Indicator, IndicatorKind, Scoring
 from .services.frameworks import Node
@@ -222,3 +222,12 @@ def sheet_write(framework: Framework) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def sheet_response(framework: Framework) -> Any:
+    """The framework's sheet as a download."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(sheet_write(framework), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="framework-{framework.pk}-v{framework.version}.xlsx"'
+    return response

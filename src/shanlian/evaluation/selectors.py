@@ -28,18 +28,20 @@ def _drafts_q(scope: Scope) -> Q:
     return within
 
 
+def _listed(which: Q) -> QuerySet[Framework]:
+    return Framework.objects.filter(which).select_related("region").annotate(indicator_count=Count("indicators"))
+
+
 def frameworks_visible(scope: Scope) -> QuerySet[Framework]:
     """The public ones, and the drafts the actor administers."""
     if scope.user_id is None:
         return Framework.objects.none()
-    return (Framework.objects.filter(~Q(status=FrameworkStatus.DRAFT) | _drafts_q(scope))
-            .select_related("region").annotate(indicator_count=Count("indicators")))
+    return _listed(~Q(status=FrameworkStatus.DRAFT) | _drafts_q(scope))
 
 
 def frameworks_public() -> QuerySet[Framework]:
     """What anyone may read: published frameworks, and retired ones (assessments made under them stay)."""
-    return (Framework.objects.exclude(status=FrameworkStatus.DRAFT).select_related("region")
-            .annotate(indicator_count=Count("indicators")))
+    return _listed(~Q(status=FrameworkStatus.DRAFT))
 
 
 def framework_public_get(framework_id: int) -> Framework:

@@ -19,11 +19,9 @@ from shanlian.people.selectors import actor_scope
 
 from . import services
 from .forms import CopyForm, FrameworkImportForm, ReplaceForm
-from .framework_sheet import sheet_read, sheet_write
+from .framework_sheet import sheet_read, sheet_response
 from .models import Framework
 from .selectors import framework_get, framework_view, frameworks_visible, regions_administered
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @never_cache
@@ -52,10 +50,7 @@ def framework(request: HttpRequest, framework_id: int) -> HttpResponse:
 @never_cache
 @login_required
 def framework_export(request: HttpRequest, framework_id: int) -> HttpResponse:
-    found = framework_get(actor_scope(request.user), framework_id)
-    response = HttpResponse(sheet_write(found), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="framework-{found.pk}-v{found.version}.xlsx"'
-    return response
+    return sheet_response(framework_get(actor_scope(request.user), framework_id))
 
 
 @never_cache

@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .framework_sheet import sheet_write
+from .framework_sheet import sheet_response
 from .selectors import framework_public_get, framework_view, frameworks_public
-from .views import XLSX
 
 
 def framework_list(request: HttpRequest) -> HttpResponse:
@@ -22,7 +21,4 @@ def framework_page(request: HttpRequest, framework_id: int) -> HttpResponse:
 
 
 def framework_download(request: HttpRequest, framework_id: int) -> HttpResponse:
-    found = framework_public_get(framework_id)
-    response = HttpResponse(sheet_write(found), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="framework-{found.pk}-v{found.version}.xlsx"'
-    return response
+    return sheet_response(framework_public_get(framework_id))

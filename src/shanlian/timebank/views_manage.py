@@ -35,13 +35,13 @@ from shanlian.core.errors import DomainError
 from shanlian.core.inputs import id_param
 from shanlian.core.pages import add_domain_error, flash_error, paginate
 from shanlian.core.scoping import Role
+from shanlian.core.sheets import XLSX_TYPE as XLSX
 
 from . import selectors, services
 from . import selectors_manage as sm
 from .forms_manage import ActivityForm, CatalogItemForm, HoursActionForm, LateEntryForm, ShiftFormSet, shift_rows
 from .models import HoursStatus, Shift, Skill
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PUBLISHED_KEY = "timebank_published_tokens"  # form token → the activity it published (the last 50)
 
 

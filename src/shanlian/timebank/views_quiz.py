@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shanlian.core.errors import DomainError
 from shanlian.core.pages import add_domain_error, flash_error, paginate
+from shanlian.core.sheets import XLSX_TYPE as XLSX
 
 from . import selectors_quiz as sq
 from . import services
@@ -30,8 +31,6 @@ from .forms_quiz import ImportForm, QuestionForm
 from .models import QuizQuestion
 from .quiz_sheet import LETTERS, sheet_write
 from .services._access import require_quiz_editor
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _bank_url(bank: sq.Bank, *, retired: bool = False) -> str:
