@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import Conflict
 from shanlian.core.money import Money
-from shanlian.ledger.models import HoldStatus
 
 from .models import GrantRound, Result, RoundFund
 from .services.results import REASON_TEXT
@@ -60,7 +59,7 @@ def round_funds(round: GrantRound) -> list[FundRow]:
             .values("fund_id").annotate(total=Sum("amount"))}
     rows = RoundFund.objects.filter(round_id=round.pk).select_related("fund", "hold").order_by("id")
     return [FundRow(fund_id=rf.fund_id, name=rf.fund.name, share=Money(rf.share), awarded=paid.get(rf.fund_id, Money(0)),
-                    reserved=Money(rf.hold.amount) if rf.hold is not None and rf.hold.status == HoldStatus.PENDING else Money(0))
+                    reserved=rf.reserved)
             for rf in rows]
 
 

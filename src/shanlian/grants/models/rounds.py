@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from shanlian.core.money import MoneyField
+from shanlian.core.money import Money, MoneyField
+from shanlian.ledger.models import HoldStatus
 
 
 class RoundStatus(models.TextChoices):
@@ -129,6 +130,11 @@ class RoundFund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fund_id}: {self.share}"
+
+    @property
+    def reserved(self) -> Money:
+        """What the fund holds for the round now: its hold while pending, else nothing."""
+        return Money(self.hold.amount) if self.hold is not None and self.hold.status == HoldStatus.PENDING else Money(0)
 
 
 class Phase(models.Model):

@@ -20,7 +20,6 @@ from shanlian.core.conf import domain_setting
 from shanlian.core.errors import Conflict, field_error, lazy_format
 from shanlian.core.inputs import amount_in
 from shanlian.core.money import Money
-from shanlian.ledger.models import HoldStatus
 
 from ..access import require_round_admin
 from ..models import GrantRound, PhaseKind, Proposal, Result, RoundFund, RoundStatus
@@ -60,11 +59,9 @@ def shares_in(*, actor: Any, lead: CommunityFund, budget: Money, others: Any) ->
 
 
 def _reserved(rf: RoundFund) -> Money:
-    hold = rf.hold
-    if hold is None:
-        return Money(0)
-    hold.refresh_from_db(fields=["amount", "status"])
-    return Money(hold.amount) if hold.status == HoldStatus.PENDING else Money(0)
+    if rf.hold is not None:
+        rf.hold.refresh_from_db(fields=["amount", "status"])  # a grant out of it may have voided it meanwhile
+    return rf.reserved
 
 
 def _unsigned_awards(round: GrantRound) -> dict[int, Money]:
