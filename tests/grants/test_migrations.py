@@ -4,22 +4,15 @@ fund of each award; going back, the reservation returns to the round. Both direc
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from shanlian.grants.models import PhaseKind, Result, RoundFund
 from shanlian.grants.services.funds import reservations_sync
+from tests.migrating import migrate, migrate_to_latest
 
 from .conftest import proposal
 
 BEFORE, AFTER = [("grants", "0004_ballot_turnout_index")], [("grants", "0007_round_funds_rules")]
-
-
-def _migrate(targets) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -33,12 +26,12 @@ def test_the_round_s_reservation_moves_to_its_fund_s_row_and_back(world):
     reservations_sync(actor=world.admin, round=r)
     hold_id = RoundFund.objects.get(round=r).hold_id
     try:
-        old = _migrate(BEFORE).loader.project_state(BEFORE).apps
+        old = migrate(BEFORE).loader.project_state(BEFORE).apps
         assert old.get_model("grants", "GrantRound").objects.get(pk=r.pk).hold_id == hold_id
         old.get_model("grants", "Result").objects.all()  # the table stands without the fund column
-        _migrate(AFTER)
+        migrate(AFTER)
     finally:
-        _migrate(AFTER)  # leave the schema as the rest of the suite expects, whatever happened
+        migrate_to_latest()  # leave the schema as the rest of the suite expects, whatever happened
     row = RoundFund.objects.get(round=r)
     assert (row.fund_id, row.share, row.hold_id) == (world.fund.pk, r.budget, hold_id)
     assert dict(Result.objects.values_list("proposal__number", "fund_id")) == {1: world.fund.pk, 2: None}

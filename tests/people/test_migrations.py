@@ -7,22 +7,15 @@ import importlib
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from shanlian.core import crypto
 from shanlian.people.models import Person
 from shanlian.people.selectors import actor_scope, people_list
 from shanlian.places import services as places
 from shanlian.places.models import Level
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE, AFTER = [("people", "0001_initial")], [("people", "0002_search_keys")]
-
-
-def _migrate(targets) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,7 +24,7 @@ def test_0002_fills_the_keys_of_existing_rows(monkeypatch):
     gz = places.division_create(name="广州市", level=Level.CITY, code="440100", parent=None)
     yx = places.division_create(name="越秀区", level=Level.DISTRICT, code="440104", parent=gz)
     st = places.division_create(name="北京街道", level=Level.STREET, code="440104001", parent=yx)
-    executor = _migrate(BEFORE)
+    executor = migrate(BEFORE)
     try:
         OldPerson = executor.loader.project_state(BEFORE).apps.get_model("people", "Person")
         rows = [("陈秀英", "13912345678"), ("吕小明", ""), ("欧阳娜娜", "02083001234")]
@@ -43,10 +36,10 @@ def test_0002_fills_the_keys_of_existing_rows(monkeypatch):
         real_decrypt = crypto.decrypt
         monkeypatch.setattr(crypto, "decrypt", lambda token: decrypted.append(token) or real_decrypt(token))
         monkeypatch.setattr(migration, "BATCH", 3)  # several batches
-        _migrate(AFTER)
+        migrate(AFTER)
         monkeypatch.undo()
     finally:
-        _migrate(AFTER)  # leave the schema as the rest of the suite expects, whatever happened
+        migrate_to_latest()  # leave the schema as the rest of the suite expects, whatever happened
     assert len(decrypted) == len(rows)  # each phone once
     got = {p.real_name: (p.name_pinyin, p.phone_last4_hash) for p in Person.objects.all()}
     assert got["陈秀英"] == ("chenxiuying", crypto.blind_index("5678", purpose="phone_last4"))
