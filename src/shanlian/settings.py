@@ -210,6 +210,17 @@ SHANLIAN: dict[str, Any] = {
     "MASK_RESIDENT_ID": (int(os.environ.get("SHANLIAN_MASK_ID_HEAD", "6")), int(os.environ.get("SHANLIAN_MASK_ID_TAIL", "4"))),
     "MASK_PHONE": (int(os.environ.get("SHANLIAN_MASK_PHONE_HEAD", "3")), int(os.environ.get("SHANLIAN_MASK_PHONE_TAIL", "4"))),
     "GRADE_VALID_YEARS": int(os.environ.get("SHANLIAN_GRADE_VALID_YEARS", "5")),
+    # Evaluation (docs/rules.md, Evaluation): who may apply for a grade (years registered, years without a penalty),
+    # brand eligibility, the grade from which a site inspection is required, raters' divergence, grade reminders.
+    "EVALUATION_MIN_REGISTERED_YEARS": int(os.environ.get("SHANLIAN_EVALUATION_MIN_REGISTERED_YEARS", "2")),
+    "EVALUATION_PENALTY_YEARS": int(os.environ.get("SHANLIAN_EVALUATION_PENALTY_YEARS", "2")),
+    "BRAND_MIN_REGISTERED_YEARS": int(os.environ.get("SHANLIAN_BRAND_MIN_REGISTERED_YEARS", "5")),
+    "BRAND_PENALTY_YEARS": int(os.environ.get("SHANLIAN_BRAND_PENALTY_YEARS", "3")),
+    "EVALUATION_SITE_INSPECTION_FROM": os.environ.get("SHANLIAN_EVALUATION_SITE_INSPECTION_FROM", "3A"),
+    "EVALUATION_DIVERGENCE": Decimal(os.environ.get("SHANLIAN_EVALUATION_DIVERGENCE", "0.30")),
+    "EVALUATION_REMIND_DAYS": tuple(int(x) for x in os.environ.get("SHANLIAN_EVALUATION_REMIND_DAYS", "180,90,30").split(",")),
+    # An expert's ended tie to an organization still bars them from its reviews for this many years.
+    "EXPERT_TIE_COOLING_YEARS": int(os.environ.get("SHANLIAN_EXPERT_TIE_COOLING_YEARS", "3")),
     "PAGE_SIZE": int(os.environ.get("SHANLIAN_PAGE_SIZE", "25")),
     "API_PAGE_SIZE_MAX": int(os.environ.get("SHANLIAN_API_PAGE_SIZE_MAX", "200")),
     # List totals are counted up to this many rows ("10,000+" beyond): a page costs the same in any city.

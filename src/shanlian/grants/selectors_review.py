@@ -16,12 +16,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound
 from shanlian.core.money import Money
-from shanlian.people.models import RoleGrant
+from shanlian.people.selectors_experts import TIE, Recusal, expert_conflicts
 
 from .models import (
     Assignment,
@@ -41,8 +42,6 @@ REVIEWABLE = (ProposalStatus.FEASIBLE, ProposalStatus.FUNDED, ProposalStatus.NOT
 ACTIVE = (AssignmentStatus.ASSIGNED, AssignmentStatus.SUBMITTED)
 # Reviewers' shares further apart than this flag a proposal for a closer look (settings.SHANLIAN["GRANTS_SPREAD_FLAG"]).
 DEFAULT_SPREAD = Decimal("0.30")
-WORKS_FOR = "works_for"
-TIE = "tie"
 
 _PLACES = Decimal("0.0001")
 
@@ -62,21 +61,16 @@ def _name(first_name: str, username: str) -> str:
 
 # --- conflicts of interest ---------------------------------------------------------------------------------------
 
-def reviewer_conflicts(*, round_id: int, reviewer_ids: Iterable[int], organization_ids: Iterable[int]) -> dict[tuple[int, int], str]:
-    """(reviewer id, organization id) → why the reviewer may not review that organization's proposals: WORKS_FOR (an
-    active role over the organization, or over a station it runs as agency) or TIE (declared in this round)."""
+def reviewer_conflicts(*, round_id: int, reviewer_ids: Iterable[int], organization_ids: Iterable[int]) -> dict[tuple[int, int], Recusal]:
+    """(reviewer id, organization id) → why the reviewer may not review that organization's proposals: the expert
+    pool's rule (an active role there, a standing tie) and the ties declared in this round."""
     users, orgs = set(reviewer_ids), set(organization_ids)
-    out: dict[tuple[int, int], str] = {}
+    out = expert_conflicts(user_ids=users, organization_ids=orgs, on=timezone.localdate())
     if not users or not orgs:
         return out
-    grants = (RoleGrant.objects.filter(user_id__in=users, revoked_at__isnull=True)
-              .filter(Q(organization_id__in=orgs) | Q(station__agency_id__in=orgs))
-              .values_list("user_id", "organization_id", "station__agency_id"))
-    for user_id, org_id, agency_id in grants:
-        out[(user_id, org_id if org_id in orgs else agency_id)] = WORKS_FOR
-    ties = ReviewerTie.objects.filter(round_id=round_id, reviewer_id__in=users, organization_id__in=orgs)
-    for user_id, org_id in ties.values_list("reviewer_id", "organization_id"):
-        out.setdefault((user_id, org_id), TIE)
+    ties = ReviewerTie.objects.filter(round_id=round_id, reviewer_id__in=users, organization_id__in=orgs).order_by("id")
+    for user_id, org_id, note in ties.values_list("reviewer_id", "organization_id", "note"):
+        out.setdefault((user_id, org_id), Recusal(TIE, note))
     return out
 
 

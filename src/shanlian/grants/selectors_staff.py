@@ -11,14 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.charity.models import CommunityFund, FundStatus
 from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound, PermissionDenied, field_error
 from shanlian.core.scoping import STATION_STAFF_ROLES, Role, Scope
-from shanlian.people.models import Person, RoleGrant
+from shanlian.people.models import Person
 from shanlian.people.search import search_term
+from shanlian.people.selectors_experts import expert_pool as people_expert_pool
 
 from . import phases
 from .access import is_round_staff, scope_of
@@ -182,14 +184,16 @@ class PoolExpert:
     name: str
     load: int  # active reviews in this round
     conflicts: int  # feasible proposals of the round they may not review
+    fields: list[str]  # what they know, as labels
+    max_load: int | None
+    away: bool  # away today: not assigned
 
 
 def expert_pool(round: GrantRound) -> list[PoolExpert]:
-    """The experts who may be assigned (an active expert role, an active login), with their load in the round and how
-    many of its feasible proposals they are tied to."""
-    experts = list(RoleGrant.objects.filter(role=Role.EXPERT, revoked_at__isnull=True, user__is_active=True)
-                   .values_list("user_id", "user__first_name", "user__username").distinct().order_by("user_id")[:500])
-    ids = [e[0] for e in experts]
+    """The expert pool as a round's staff choose from it: each expert's fields, ceiling and time away, their load in
+    the round and how many of its feasible proposals they are tied to."""
+    pool = people_expert_pool(on=timezone.localdate())
+    ids = [e.user_id for e in pool]
     load = Counter(Assignment.objects.filter(proposal__round=round, status__in=ACTIVE, reviewer_id__in=ids)
                    .values_list("reviewer_id", flat=True))
     applicants = dict(Proposal.objects.filter(round=round, status=ProposalStatus.FEASIBLE).values_list("id", "applicant_id"))
@@ -198,14 +202,8 @@ def expert_pool(round: GrantRound) -> list[PoolExpert]:
     conflicts: dict[int, int] = defaultdict(int)
     for user_id, org_id in tied:
         conflicts[user_id] += per_org[org_id]
-    seen: set[int] = set()
-    out = []
-    for user_id, first, username in experts:
-        if user_id in seen:
-            continue
-        seen.add(user_id)
-        out.append(PoolExpert(user_id=user_id, name=first or username, load=load[user_id], conflicts=conflicts[user_id]))
-    return out
+    return [PoolExpert(user_id=e.user_id, name=e.name, load=load[e.user_id], conflicts=conflicts[e.user_id],
+                       fields=e.field_labels, max_load=e.max_load, away=e.away) for e in pool]
 
 
 def round_assignments(round: GrantRound) -> list[Assignment]:

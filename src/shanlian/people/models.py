@@ -149,3 +149,79 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class ExpertField(models.TextChoices):
+    """What an expert knows: matched against a proposal's or an organization's field when reviewers are assigned."""
+
+    SOCIAL_WORK = "social_work", _("Social work practice")
+    ELDERLY = "elderly", _("Elderly care")
+    DISABILITY = "disability", _("Disability services")
+    CHILDREN = "children", _("Children and youth")
+    HARDSHIP = "hardship", _("Social assistance")
+    COMMUNITY = "community", _("Community governance")
+    GOVERNANCE = "governance", _("Organization governance")
+    FINANCE = "finance", _("Finance and audit")
+    LAW = "law", _("Law")
+    PARTY = "party", _("Party building")
+    PHILANTHROPY = "philanthropy", _("Philanthropy and fundraising")
+
+
+class ExpertProfile(models.Model):
+    """An expert's entry in the pool: what they know, where they work, how much they take on, when they are away.
+    The expert role itself is a `RoleGrant`; this is what assignment reads besides it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                                related_name="expert_profile")
+    fields = models.JSONField(_("fields"), default=list)  # ExpertField values, at most EXPERT_FIELDS_MAX
+    title = models.CharField(_("professional title"), max_length=64, blank=True)
+    employer = models.CharField(_("employer"), max_length=128, blank=True)
+    max_load = models.PositiveSmallIntegerField(_("most items per round"), null=True, blank=True)
+    away_from = models.DateField(_("away from"), null=True, blank=True)
+    away_until = models.DateField(_("away until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("expert profile")
+        verbose_name_plural = _("expert profiles")
+        constraints = [
+            models.CheckConstraint(condition=Q(max_load__isnull=True) | Q(max_load__gte=1), name="expert_max_load_positive"),
+            models.CheckConstraint(
+                condition=Q(away_from__isnull=True, away_until__isnull=True)
+                | Q(away_from__isnull=False, away_until__isnull=False, away_until__gte=F("away_from")),
+                name="expert_away_period"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+class TieKind(models.TextChoices):
+    EMPLOYEE = "employee", _("Works or worked there")
+    BOARD = "board", _("Board or supervisory seat")
+    FAMILY = "family", _("A close relative works there")
+    ADVISER = "adviser", _("Paid adviser or supervisor")
+    OTHER = "other", _("Other interest")
+
+
+class ExpertTie(models.Model):
+    """A standing tie between an expert and an organization: the expert is never assigned its proposals or its
+    evaluation while the tie lasts and for the cooling-off years after it ends (EXPERT_TIE_COOLING_YEARS)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="expert_ties")
+    organization = models.ForeignKey(Organization, verbose_name=_("organization"), on_delete=models.CASCADE,
+                                     related_name="+")
+    kind = models.CharField(_("kind of tie"), max_length=16, choices=TieKind.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    declared_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("expert tie")
+        verbose_name_plural = _("expert ties")
+        ordering = ["user", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="expert_tie_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ~ {self.organization_id}"

@@ -10,12 +10,14 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from shanlian.core import assignment as solver
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error, lazy_format
 from shanlian.core.inputs import Checks, decimal_in, id_param, int_in, model_text, text_in
 from shanlian.core.scoping import Role
 from shanlian.core.transitions import transition
 from shanlian.people.models import RoleGrant
+from shanlian.people.selectors_experts import TIE, WORKS_FOR, Recusal, assignable, expert_pool
 
 from .. import phases
 from ..access import require_expert, require_round_staff
@@ -31,7 +33,7 @@ from ..models import (
     RoundStatus,
     Score,
 )
-from ..selectors_review import ACTIVE, TIE, WORKS_FOR, reviewer_conflicts
+from ..selectors_review import ACTIVE, reviewer_conflicts
 
 CRITERIA_MAX = 12
 LEVELS_MAX = 20
@@ -50,11 +52,11 @@ def _recorded(message: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _conflict_reason(kind: str, note: str = "") -> str:
-    if kind == WORKS_FOR:
+def _conflict_reason(conflict: Recusal) -> str:
+    if conflict.kind == WORKS_FOR:
         return _recorded(_("Works for the applicant."))
-    if note:
-        return _recorded(lazy_format(_("Declared a tie to the applicant: %(note)s"), {"note": note}))
+    if conflict.note:
+        return _recorded(lazy_format(_("Declared a tie to the applicant: %(note)s"), {"note": conflict.note}))
     return _recorded(_("Declared a tie to the applicant."))
 
 
@@ -168,7 +170,7 @@ def tie_declare(*, actor: Any, round: GrantRound, organization: Any, note: str =
                                                      defaults={"note": note})
     if created:
         audit_log(actor=actor, action="grants.tie.declare", obj=tie, after={"organization": organization.pk, "note": note})
-    reason = _conflict_reason(TIE, tie.note)
+    reason = _conflict_reason(Recusal(TIE, tie.note))
     pending = Assignment.objects.filter(proposal__round=locked, proposal__applicant=organization, reviewer=actor,
                                         status=AssignmentStatus.ASSIGNED).order_by("id")
     for a in pending:
@@ -218,59 +220,64 @@ def _experts_in(experts: Any) -> list[int]:
     return sorted(i for i in ids if isinstance(i, int))
 
 
+# What a proposal is about, for matching experts' fields: its needs' purposes.
+PURPOSE_FIELDS = {"elderly": "elderly", "hardship": "hardship", "children": "children", "disability": "disability",
+                  "education": "children", "governance": "community", "emergency": "hardship", "general": "social_work"}
+
+
+def _proposal_fields(proposal_ids: list[int]) -> dict[int, frozenset[str]]:
+    out: dict[int, set[str]] = {pid: set() for pid in proposal_ids}
+    for pid, category in Proposal.needs.through.objects.filter(proposal_id__in=proposal_ids).values_list(
+            "proposal_id", "need__category"):
+        out[pid].add(PURPOSE_FIELDS.get(category, "social_work"))
+    return {pid: frozenset(fields or {"social_work"}) for pid, fields in out.items()}
+
+
 @transaction.atomic
 def reviews_assign(*, actor: Any, round: GrantRound, experts: list[Any]) -> list[Assignment]:
-    """Give each feasible proposal the round's number of reviewers from `experts`, each time the least loaded in the
-    round (ties: the lower user id), never one who works for the applicant or declared a tie to it. Run again, it tops
-    up: reviews already assigned stay, recused ones (and any assigned reviewer found tied since) are replaced. All or
-    nothing: if a proposal cannot be covered, nothing is written. Returns the round's active assignments."""
+    """Give each feasible proposal the round's number of reviewers from `experts`, by one optimal assignment
+    (core.assignment): loads in the round as even as they can be, each expert within their ceiling, never one tied
+    to the applicant or away, and among equally even plans the most experts who know the proposal's field. Run again,
+    it tops up: reviews already assigned stay, recused ones (and any assigned reviewer found tied since) are
+    replaced. All or nothing: if a proposal cannot be covered, nothing is written. Returns the round's active
+    assignments."""
     require_round_staff(actor, round)
     locked = GrantRound.objects.select_for_update().get(pk=round.pk)
     _require_assigning(locked)
-    pool = _experts_in(experts)
+    chosen = _experts_in(experts)
     proposals = list(Proposal.objects.filter(round=locked, status=ProposalStatus.FEASIBLE).order_by("number")
                      .values_list("id", "number", "applicant_id"))
     existing = list(Assignment.objects.select_for_update(of=("self",)).filter(proposal__round=locked).order_by("id"))
     applicant = {pid: org for pid, _n, org in proposals}
-    conflicts = reviewer_conflicts(round_id=locked.pk, reviewer_ids=set(pool) | {a.reviewer_id for a in existing},
+    conflicts = reviewer_conflicts(round_id=locked.pk, reviewer_ids=set(chosen) | {a.reviewer_id for a in existing},
                                    organization_ids=set(applicant.values()))
     # Reviewers assigned earlier who are now found tied to the applicant (a role or a tie since) step back.
     stale = [a for a in existing if a.status == AssignmentStatus.ASSIGNED and a.proposal_id in applicant
              and (a.reviewer_id, applicant[a.proposal_id]) in conflicts]
     stale_ids = {a.pk for a in stale}
     load = Counter(a.reviewer_id for a in existing if a.status in ACTIVE and a.pk not in stale_ids)
-    rows: dict[int, list[Assignment]] = {}
-    for a in existing:
-        rows.setdefault(a.proposal_id, []).append(a)
-    new: list[tuple[int, int]] = []
-    short: list[tuple[int, int, int]] = []  # (number, needed, eligible)
-    skipped: dict[int, list[int]] = {}
-    for pid, number, org in proposals:
-        mine = rows.get(pid, [])
-        taken = {a.reviewer_id for a in mine}
-        need = locked.reviewers_per_proposal - sum(1 for a in mine if a.status in ACTIVE and a.pk not in stale_ids)
-        if need <= 0:
-            continue
-        tied = [u for u in pool if (u, org) in conflicts]
-        if tied:
-            skipped[number] = tied
-        eligible = sorted((load[u], u) for u in pool if u not in taken and (u, org) not in conflicts)
-        if len(eligible) < need:
-            short.append((number, need, len(eligible)))
-            continue
-        for _load, user_id in eligible[:need]:
-            new.append((pid, user_id))
-            load[user_id] += 1
-    if short:
+    pool = assignable(expert_pool(on=timezone.localdate(), user_ids=chosen), load=load)
+    active = Counter(a.proposal_id for a in existing if a.status in ACTIVE and a.pk not in stale_ids)
+    fields = _proposal_fields(list(applicant))
+    items: list[solver.Item[int]] = [solver.Item(key=pid, need=max(0, locked.reviewers_per_proposal - active[pid]), fields=fields[pid])
+             for pid, _n, _org in proposals]
+    excluded = {(a.proposal_id, a.reviewer_id) for a in existing}
+    excluded |= {(pid, e.key) for pid, org in applicant.items() for e in pool if (e.key, org) in conflicts}
+    plan = solver.assign(items, pool, excluded=excluded)
+    if not plan.complete:
+        number = {pid: n for pid, n, _org in proposals}
+        short = sorted((number[pid], need, eligible) for pid, (need, eligible) in plan.short.items())
         raise field_error("experts", "not_enough_reviewers", lazy_format(
             _("Not enough experts may review proposal No. %(numbers)s (needs %(need)s more, %(eligible)s eligible)."),
             {"numbers": "、".join(str(n) for n, _need, _e in short), "need": short[0][1], "eligible": short[0][2]}))
     for a in stale:
         _recuse(actor=actor, assignment=a, reason=_conflict_reason(conflicts[(a.reviewer_id, applicant[a.proposal_id])]))
-    Assignment.objects.bulk_create([Assignment(proposal_id=pid, reviewer_id=user_id) for pid, user_id in new])
+    Assignment.objects.bulk_create([Assignment(proposal_id=pid, reviewer_id=user_id) for pid, user_id in plan.pairs])
+    skipped = {str(n): sorted(u for u in chosen if (u, org) in conflicts) for _pid, n, org in proposals}
     audit_log(actor=actor, action="grants.reviews.assign", obj=locked, after={
-        "assigned": [[pid, user_id] for pid, user_id in new], "recused": sorted(stale_ids),
-        "skipped": {str(n): users for n, users in skipped.items()}})
+        "assigned": [[pid, user_id] for pid, user_id in plan.pairs], "recused": sorted(stale_ids),
+        "skipped": {n: users for n, users in skipped.items() if users}, "max_load": plan.max_load,
+        "field_matches": plan.field_matches})
     return list(Assignment.objects.filter(proposal__round=locked, proposal__status=ProposalStatus.FEASIBLE, status__in=ACTIVE)
                 .select_related("proposal", "reviewer").order_by("proposal__number", "id"))
 
