@@ -25,3 +25,34 @@ def require_framework_admin(actor: Any, region: Division) -> Scope:
     if not is_framework_admin(scope, region):
         raise PermissionDenied("not_framework_admin", _("Only the region's civil-affairs administrators manage its frameworks."))
     return scope
+
+
+ORG_ROLES = (Role.ORG_MANAGER, Role.AGENCY_MANAGER)
+
+
+def is_org_representative(scope: Scope, organization_id: int) -> bool:
+    """Who speaks for an organization in its evaluation: its managers."""
+    return scope.is_superuser or (scope.has(*ORG_ROLES) and organization_id in scope.organization_ids)
+
+
+def require_org_representative(actor: Any, organization_id: int) -> Scope:
+    scope = signed_in_scope(actor)
+    if not is_org_representative(scope, organization_id):
+        raise PermissionDenied("not_org_representative", _("Only the organization's managers assess it."))
+    return scope
+
+
+def require_committee(actor: Any, region: Division) -> Scope:
+    """A call is run, and its grades decided, by the region's civil-affairs administrators (the evaluation committee
+    acts through them)."""
+    scope = signed_in_scope(actor)
+    if not is_framework_admin(scope, region):
+        raise PermissionDenied("not_evaluation_committee", _("Only the region's civil-affairs administrators run its evaluations."))
+    return scope
+
+
+def require_expert(actor: Any) -> Scope:
+    scope = signed_in_scope(actor)
+    if not (scope.is_superuser or scope.has(Role.EXPERT)):
+        raise PermissionDenied("not_expert", _("Only experts review assessments."))
+    return scope

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -142,3 +143,49 @@ class DonationPoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StandingKind(models.TextChoices):
+    INSPECTION = "inspection", _("Annual inspection (年检)")
+    ABNORMAL = "abnormal", _("Abnormal-activity list (活动异常名录)")
+    PENALTY = "penalty", _("Administrative penalty (行政处罚)")
+
+
+class InspectionResult(models.TextChoices):
+    PASSED = "passed", _("Passed (合格)")
+    BASIC = "basic", _("Basically passed (基本合格)")
+    FAILED = "failed", _("Failed (不合格)")
+
+
+class StandingRecord(models.Model):
+    """What the registration authority records about an organization's standing: each year's annual inspection,
+    listings on (and removals from) the abnormal-activity list, administrative penalties. Evaluations read their
+    eligibility from these; records are corrected by a new record, never deleted."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("organization"), on_delete=models.PROTECT,
+                                     related_name="standing")
+    kind = models.CharField(_("kind"), max_length=12, choices=StandingKind.choices)
+    on = models.DateField(_("date"))  # the inspection's conclusion, the listing, the penalty decision
+    year = models.PositiveSmallIntegerField(_("inspection year"), null=True, blank=True)  # inspections: the year inspected
+    result = models.CharField(_("result"), max_length=8, choices=InspectionResult.choices, blank=True)
+    ended_on = models.DateField(_("removed from the list on"), null=True, blank=True)  # abnormal listings
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("standing record")
+        verbose_name_plural = _("standing records")
+        ordering = ["organization", "-on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="inspection") & Q(year__isnull=False) & ~Q(result="") & Q(ended_on__isnull=True))
+                | (Q(kind="abnormal") & Q(year__isnull=True) & Q(result="")
+                   & (Q(ended_on__isnull=True) | Q(ended_on__gte=F("on"))))
+                | (Q(kind="penalty") & Q(year__isnull=True) & Q(result="") & Q(ended_on__isnull=True)),
+                name="org_standing_shape"),
+        ]
+        indexes = [models.Index(fields=["organization", "kind", "on"], name="org_standing_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.kind} {self.on}"

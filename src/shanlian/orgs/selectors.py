@@ -6,13 +6,16 @@ stations and their donation points are visible to staff whose area covers the st
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 
 from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound
 from shanlian.core.scoping import Scope
 
-from .models import DonationPoint, Organization, Station
+from .models import DonationPoint, InspectionResult, Organization, StandingKind, StandingRecord, Station
 
 
 def _search_q(query: str) -> Q:
@@ -75,3 +78,32 @@ def stations_public(*, district_id: int | None = None, street_id: int | None = N
     elif district_id is not None:
         qs = qs.filter(street__parent_id=district_id)
     return qs
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An organization's standing on a day, as evaluations read it for eligibility."""
+
+    registered_on: dt.date
+    last_inspection: tuple[int, str] | None  # (year inspected, result) of the latest inspection recorded by then
+    abnormal_since: dt.date | None  # listed as abnormal that day
+    last_penalty: dt.date | None
+
+    def passed_inspection(self, year: int) -> bool:
+        """The inspection of `year` (or a later one) passed or basically passed."""
+        return self.last_inspection is not None and self.last_inspection[0] >= year \
+            and self.last_inspection[1] in (InspectionResult.PASSED, InspectionResult.BASIC)
+
+
+def organization_standing(*, organization: Organization, on: dt.date) -> Standing:
+    rows = list(StandingRecord.objects.filter(organization=organization, on__lte=on).order_by("-on", "-id")
+                .values_list("kind", "on", "year", "result", "ended_on"))
+    inspections = sorted(((y, r) for k, _on, y, r, _e in rows if k == StandingKind.INSPECTION and y is not None), reverse=True)
+    abnormal = [d for k, d, _y, _r, e in rows if k == StandingKind.ABNORMAL and (e is None or e > on)]
+    penalties = [d for k, d, _y, _r, _e in rows if k == StandingKind.PENALTY]
+    return Standing(registered_on=organization.registered_on, last_inspection=inspections[0] if inspections else None,
+                    abnormal_since=min(abnormal) if abnormal else None, last_penalty=max(penalties) if penalties else None)
+
+
+def organization_standing_records(*, organization: Organization) -> QuerySet[StandingRecord]:
+    return StandingRecord.objects.filter(organization=organization).order_by("-on", "-id")

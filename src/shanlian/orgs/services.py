@@ -6,16 +6,29 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log, snapshot
 from shanlian.core.conf import domain_setting
-from shanlian.core.errors import Conflict, ValidationFailed, field_error
+from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error
 from shanlian.core.identifiers import clean_credit_code
+from shanlian.core.inputs import Checks, date_window, int_in, model_text
+from shanlian.core.scoping import ADMIN_ROLES, Scope
 from shanlian.places.models import Division, Level
 from shanlian.places.services import pinyin_full, pinyin_initials
 
-from .models import DonationPoint, Grade, Organization, OrgKind, PartyBranch, Station
+from .models import (
+    DonationPoint,
+    Grade,
+    InspectionResult,
+    Organization,
+    OrgKind,
+    PartyBranch,
+    StandingKind,
+    StandingRecord,
+    Station,
+)
 
 ORG_AUDIT_FIELDS = [
     "name", "kind", "credit_code", "registered_on", "division", "grade", "grade_valid_from", "grade_valid_until",
@@ -194,3 +207,47 @@ def donation_point_create(
     point.save()
     audit_log(actor=actor, action="donation_point.create", obj=point, after=snapshot(point, ["station", "name"]))
     return point
+
+
+@transaction.atomic
+def standing_record(*, actor: Any, scope: Scope, organization: Organization, kind: str, on: dt.date,
+                    year: int | None = None, result: str = "", ended_on: dt.date | None = None,
+                    note: str = "") -> StandingRecord:
+    """Record an annual inspection, an abnormal listing or a penalty, as the registration authority (an administrator
+    whose area holds the organization) decided it. A removal from the abnormal list is recorded on the listing
+    itself (the same listing date again, with the day removed)."""
+    if not (scope.is_superuser or (scope.roles & ADMIN_ROLES and scope.covers_path(organization.division.path, scope.admin_paths))):
+        raise PermissionDenied("not_registration_authority",
+                               _("Only the civil-affairs administrators of the organization's area record its standing."))
+    checks = Checks()
+    if kind not in StandingKind.values:
+        raise field_error("kind", "invalid_standing_kind", _("Choose an annual inspection, an abnormal listing or a penalty."))
+    checks(date_window, on, field="on", latest=timezone.localdate())
+    note = checks(model_text, StandingRecord, "note", note)
+    if kind == StandingKind.INSPECTION:
+        year = checks(int_in, year, field="year", minimum=organization.registered_on.year, maximum=on.year)
+        if result not in InspectionResult.values:
+            checks.failed.append(field_error("result", "invalid_result", _("Choose the inspection's result.")))
+        ended_on = None
+    else:
+        year, result = None, ""
+        if ended_on is not None and (kind != StandingKind.ABNORMAL or ended_on < on):
+            checks.failed.append(field_error("ended_on", "invalid_removal",
+                                             _("Only an abnormal listing is removed, on or after its date.")))
+        if ended_on is not None:
+            checks(date_window, ended_on, field="ended_on", latest=timezone.localdate())
+    checks.done()
+    record = None
+    if kind == StandingKind.ABNORMAL:  # the removal of a listing updates that listing
+        record = StandingRecord.objects.select_for_update().filter(organization=organization, kind=kind, on=on).first()
+    elif kind == StandingKind.INSPECTION:  # a year's inspection is one record, corrected in place with a trace
+        record = StandingRecord.objects.select_for_update().filter(organization=organization, kind=kind, year=year).first()
+    fields = ["on", "year", "result", "ended_on", "note"]
+    before = snapshot(record, fields) if record else None
+    if record is None:
+        record = StandingRecord(organization=organization, kind=kind, recorded_by=actor)
+    record.on, record.year, record.result, record.ended_on, record.note = on, year, result, ended_on, note
+    record.save()
+    audit_log(actor=actor, action=f"organization.standing.{kind}", obj=organization, before=before,
+              after={"record": record.pk, **snapshot(record, fields)})
+    return record

@@ -1,0 +1,159 @@
+"""From the experts' marks to the grade: the committee's decision (never above what the score earns; 3A and above
+only after a site inspection), the public notice with its objections and answers, and the award, which writes the
+grade to the organization with its validity and numbers its certificate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core import crypto
+from shanlian.core.audit import audit_log
+from shanlian.core.conf import domain_setting
+from shanlian.core.errors import Conflict, field_error, lazy_format
+from shanlian.core.identifiers import clean_phone
+from shanlian.core.inputs import Checks, model_text
+from shanlian.core.transitions import transition
+from shanlian.orgs.models import Grade
+from shanlian.orgs.services import organization_grade_set
+
+from .. import scoring
+from ..access import require_committee
+from ..eligibility import require_eligible
+from ..models import Assessment, AssessmentStatus, GradeBand, Objection, RaterKind, Rating, Reviewer, ReviewerStatus
+from .assessments import leaves_of
+
+GRADE_ORDER = [g for g, _label in Grade.choices]  # 1A … 5A
+
+
+def grade_rank(grade: str) -> int:
+    return GRADE_ORDER.index(grade) + 1 if grade in GRADE_ORDER else 0
+
+
+def reviewed_total(assessment: Assessment) -> Any:
+    """The assessment's score: each indicator's mean over the experts and site inspectors who marked it."""
+    marks = scoring.mean_marks(Rating.objects.filter(assessment=assessment, kind__in=[RaterKind.EXPERT, RaterKind.SITE])
+                               .values_list("indicator_id", "points"))
+    return scoring.total(leaves_of(assessment.framework), marks)
+
+
+def _require_reviews_in(assessment: Assessment) -> None:
+    reviewers = list(Reviewer.objects.filter(assessment=assessment).exclude(status=ReviewerStatus.RECUSED))
+    experts = [r for r in reviewers if r.role == RaterKind.EXPERT]
+    pending = [r for r in reviewers if r.status != ReviewerStatus.SUBMITTED]
+    if len(experts) < assessment.call.reviewers or pending:
+        raise Conflict("reviews_pending", lazy_format(_("%(done)s of %(all)s reviews are in; decide when every expert has submitted."),
+                                                      {"done": sum(1 for r in reviewers if r.status == ReviewerStatus.SUBMITTED),
+                                                       "all": max(len(reviewers), assessment.call.reviewers)}))
+
+
+@transaction.atomic
+def assessment_decide(*, actor: Any, assessment: Assessment, grade: str, note: str = "") -> Assessment:
+    """The committee's decision after expert review: a grade up to the one the score earns (lower, or none, with a
+    reason), put on public notice for the call's days. A grade from EVALUATION_SITE_INSPECTION_FROM up needs a
+    submitted site inspection."""
+    require_committee(actor, assessment.call.region)
+    locked = Assessment.objects.select_for_update().select_related("call", "framework").get(pk=assessment.pk)
+    if locked.status != AssessmentStatus.REVIEW:
+        raise Conflict("not_in_review", _("The committee decides once expert review is done."))
+    _require_reviews_in(locked)
+    if grade not in ("", *GRADE_ORDER):
+        raise field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A, or none."))
+    note = model_text(Assessment, "decision_note", note, field="note")
+    score = reviewed_total(locked)
+    earned = scoring.grade_for(score, GradeBand.objects.filter(framework=locked.framework).values_list("grade", "minimum"))
+    if grade_rank(grade) > grade_rank(earned):
+        raise field_error("grade", "grade_above_score", lazy_format(
+            _("A score of %(score)s earns %(earned)s at most."), {"score": score, "earned": earned or _("no grade")}))
+    if grade != earned and not note:
+        raise field_error("note", "reason_required", _("Say why the grade differs from the one the score earns."))
+    site_from = domain_setting("EVALUATION_SITE_INSPECTION_FROM")
+    if grade_rank(grade) >= grade_rank(site_from) and not Reviewer.objects.filter(
+            assessment=locked, role=RaterKind.SITE, status=ReviewerStatus.SUBMITTED).exists():
+        raise Conflict("site_inspection_required", lazy_format(
+            _("A grade of %(grade)s or above needs a site inspection first."), {"grade": site_from}))
+    now = timezone.now()
+    until = now + dt.timedelta(days=locked.call.notice_days)
+    return transition(locked, to=AssessmentStatus.NOTICE, allowed_from=[AssessmentStatus.REVIEW], actor=actor,
+                      action="evaluation.assessment.decide",
+                      changes=lambda a: {"total": score, "grade": grade, "decision_note": note, "decided_at": now,
+                                         "decided_by": actor, "notice_until": until},
+                      audit={"total": str(score), "grade": grade, "earned": earned, "notice_until": until.isoformat()})
+
+
+@transaction.atomic
+def objection_lodge(*, assessment: Assessment, name: str, contact: str, text: str) -> Objection:
+    """Anyone may object while the notice runs, giving a name and a phone to be answered on (kept encrypted)."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.status != AssessmentStatus.NOTICE or locked.notice_until is None or timezone.now() >= locked.notice_until:
+        raise Conflict("notice_over", _("Objections are taken while the public notice runs."))
+    checks = Checks()
+    name = checks(model_text, Objection, "name", name, required=True)
+    phone = checks(clean_phone, contact) if contact else None
+    if not contact:
+        checks.failed.append(field_error("contact", "required", _("Give a phone number to be answered on.")))
+    text = checks(model_text, Objection, "text", text, required=True)
+    checks.done()
+    objection = Objection.objects.create(assessment=locked, name=name, contact_enc=crypto.encrypt(phone or ""), text=text)
+    audit_log(actor=None, action="evaluation.objection.lodge", obj=locked, after={"objection": objection.pk})
+    return objection
+
+
+@transaction.atomic
+def objection_answer(*, actor: Any, objection: Objection, answer: str, upheld: bool) -> Objection:
+    """The committee answers an objection. Upheld, the decision is withdrawn: the assessment returns to review for a
+    new decision and a new notice."""
+    assessment = objection.assessment
+    require_committee(actor, assessment.call.region)
+    locked = Objection.objects.select_for_update().get(pk=objection.pk)
+    if locked.answered_at is not None:
+        raise Conflict("objection_answered", _("This objection has been answered."))
+    answer = model_text(Objection, "answer", answer, required=True)
+    if not isinstance(upheld, bool):
+        raise field_error("upheld", "invalid_upheld", _("Say whether the objection is upheld."))
+    locked.answer, locked.upheld, locked.answered_by, locked.answered_at = answer, upheld, actor, timezone.now()
+    locked.save(update_fields=["answer", "upheld", "answered_by", "answered_at"])
+    audit_log(actor=actor, action="evaluation.objection.answer", obj=assessment, after={"objection": locked.pk, "upheld": upheld})
+    if upheld:
+        transition(assessment, to=AssessmentStatus.REVIEW, allowed_from=[AssessmentStatus.NOTICE], actor=actor,
+                   action="evaluation.assessment.reopen",
+                   changes=lambda a: {"grade": "", "total": None, "decided_at": None, "decided_by": None, "notice_until": None},
+                   audit={"objection": locked.pk})
+    return locked
+
+
+def _certificate_no(assessment: Assessment, on: dt.date) -> str:
+    prefix = f"{assessment.call.region.code[:6]}-{on.year}-{assessment.grade}-"
+    taken = Assessment.objects.filter(certificate_no__startswith=prefix).count()
+    return f"{prefix}{taken + 1:04d}"
+
+
+@transaction.atomic
+def assessment_award(*, actor: Any, assessment: Assessment) -> Assessment:
+    """After the notice ends with every objection answered: the grade is written to the organization (valid
+    GRADE_VALID_YEARS from today) with a numbered certificate; a decision of no grade closes the assessment."""
+    require_committee(actor, assessment.call.region)
+    locked = Assessment.objects.select_for_update().select_related("call__region", "organization").get(pk=assessment.pk)
+    if locked.status in (AssessmentStatus.AWARDED, AssessmentStatus.NOT_GRADED):
+        return locked
+    if locked.status != AssessmentStatus.NOTICE or locked.notice_until is None:
+        raise Conflict("not_on_notice", _("A grade is awarded after its public notice."))
+    if timezone.now() < locked.notice_until:
+        raise Conflict("notice_running", lazy_format(_("The public notice runs until %(until)s."),
+                                                     {"until": timezone.localtime(locked.notice_until).strftime("%Y-%m-%d %H:%M")}))
+    if Objection.objects.filter(assessment=locked, answered_at__isnull=True).exists():
+        raise Conflict("objections_open", _("Answer every objection first."))
+    today = timezone.localdate()
+    if not locked.grade:
+        return transition(locked, to=AssessmentStatus.NOT_GRADED, allowed_from=[AssessmentStatus.NOTICE], actor=actor,
+                          action="evaluation.assessment.not_graded")
+    require_eligible(locked.call.kind, locked.organization, today)
+    organization_grade_set(actor=actor, organization=locked.organization, grade=locked.grade, awarded_on=today)
+    number = _certificate_no(locked, today)
+    return transition(locked, to=AssessmentStatus.AWARDED, allowed_from=[AssessmentStatus.NOTICE], actor=actor,
+                      action="evaluation.assessment.award",
+                      changes=lambda a: {"awarded_on": today, "certificate_no": number}, audit={"certificate": number})
