@@ -85,7 +85,16 @@ from tests.charity import conftest as charity_conftest
 from tests.evaluation.conftest import BANDS_100, small_tree
 from tests.timebank import conftest as timebank_conftest
 from tests.timebank.test_services import _late
-from tests.web import route_walk_grants
+from tests.web import (
+    route_walk_capacity,
+    route_walk_grading,
+    route_walk_grants,
+    route_walk_satisfaction,
+    route_walk_supervision,
+)
+
+EVALUATION_PARTS = {"grading": route_walk_grading, "capacity": route_walk_capacity, "supervision": route_walk_supervision,
+                    "satisfaction": route_walk_satisfaction}
 
 # -- who walks -----------------------------------------------------------------------------------------
 
@@ -95,7 +104,8 @@ CITY_ROLES = ("city_admin", "district_admin", "street_officer", "agency_manager"
 # redemption is out of her scope. `root` is the superuser the fixtures' roles are granted by: in scope of
 # everything, and the admin user.
 # `group` manages a community group that proposes in the micro-venture round (tests/web/route_walk_grants.py).
-WALKERS = ("anonymous", *CITY_ROLES, "mum", "group", "root")
+WALKERS = ("anonymous", *CITY_ROLES, "mum", "group", *(w for p in EVALUATION_PARTS.values() for w in p.WALKERS),
+           "root")
 SIGNED_IN = frozenset(WALKERS) - {"anonymous"}
 
 # -- who may see what: a path parameter's name → the object it is filled with ------------------------------
@@ -255,6 +265,10 @@ BY_ROUTE: dict[tuple[str, str], Binding] = {
         lambda s, r: ContentType.objects.get_for_model(Division).pk, None, None, "a content type"),
     ("admin:view_on_site", "object_id"): Binding(lambda s, r: s.city.city.pk, None, None, "a division"),
 }
+for _part in EVALUATION_PARTS.values():  # the evaluation parts name their own objects (tests/web/route_walk_*.py)
+    BINDINGS.update(_part.BINDINGS)
+    BY_NAMESPACE.update(_part.BY_NAMESPACE)
+    BY_ROUTE.update(_part.BY_ROUTE)
 
 
 def binding(route: Route, name: str) -> Binding:
@@ -401,6 +415,10 @@ class Site:
     seal: Any = None
     question: Any = None
     grants: Any = None
+    grading: Any = None
+    capacity: Any = None
+    supervision: Any = None
+    satisfaction: Any = None
     clients: dict[str, Client] = field(default_factory=dict)
 
 
@@ -458,6 +476,8 @@ def build() -> Site:
     s.hours = _late(bank, city, "3", day_offset=3)
     s.grants = route_walk_grants.build(city, books, city.users["volunteer"])
     users["group"] = s.grants.group
+    for name, part in EVALUATION_PARTS.items():  # each evaluation part's objects, as s.<part>
+        setattr(s, name, part.build(city, users))
 
     for name, user in users.items():
         client = Client(raise_request_exception=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -16,6 +17,10 @@ from shanlian.evaluation.models import Framework, FrameworkKind
 from shanlian.places.models import Division, Level
 
 from . import evaluation_data as d
+from .evaluation_capacity import seed_capacity
+from .evaluation_grading import seed_grading
+from .evaluation_satisfaction import seed_satisfaction
+from .evaluation_supervision import seed_supervision
 
 
 def evaluation_totals() -> Counter[str]:
@@ -27,8 +32,17 @@ def seed_evaluation() -> tuple[Counter[str], Counter[str]]:
     before = evaluation_totals()
     city = Division.objects.filter(level=Level.CITY).order_by("code").first()
     admin = get_user_model().objects.filter(username="city_admin").first()
-    if city is None or admin is None or Framework.objects.filter(region=city).exists():
+    if city is None or admin is None:
         return Counter(), before
+    made = Counter({"evaluation_frameworks": _frameworks(admin, city)})
+    for part in (seed_grading, seed_capacity, seed_supervision, seed_satisfaction):  # each finds its own work done
+        made.update(part(admin=admin, city=city))
+    return +made, before
+
+
+def _frameworks(admin: Any, city: Division) -> int:
+    if Framework.objects.filter(region=city).exists():
+        return 0
     year = timezone.localdate().year
     made = 0
     for kind_year in (year - 1, year):
@@ -48,4 +62,4 @@ def seed_evaluation() -> tuple[Counter[str], Counter[str]]:
     es.framework_new_version(actor=admin, framework=current, year=year + 1,
                              title=f"{city.name}社会组织等级评估指标（社会服务机构，{year + 1}年征求意见稿）")
     made += 1
-    return Counter({"evaluation_frameworks": made}), before
+    return made

@@ -11,11 +11,13 @@ from ninja import Field, Query, Router, Schema, Status
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.people.selectors import actor_scope
 
-from . import services
+from . import api_capacity, api_grading, api_satisfaction, api_supervision, services
 from .models import Framework
 from .selectors import framework_get, framework_view, frameworks_visible
 
 router = Router(tags=["evaluation"])
+for part in (api_grading, api_capacity, api_supervision, api_satisfaction):
+    router.add_router("", part.router)
 
 
 class FrameworkItemOut(Schema):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_capacity, urls_grading, urls_satisfaction, urls_supervision, views
 
 app_name = "evaluation"
 
@@ -13,3 +13,4 @@ urlpatterns = [
     path("frameworks/<id:framework_id>/publish/", views.framework_publish, name="framework_publish"),
     path("frameworks/<id:framework_id>/copy/", views.framework_copy, name="framework_copy"),
 ]
+urlpatterns += urls_grading.urlpatterns + urls_capacity.urlpatterns + urls_supervision.urlpatterns + urls_satisfaction.urlpatterns

@@ -12,6 +12,23 @@ from .assessments import (
     Reviewer,
     ReviewerStatus,
 )
+from .capacity import (
+    ActionItem,
+    ActionStatus,
+    Advice,
+    Answer,
+    CoachingSession,
+    Diagnosis,
+    DiagnosisStatus,
+    Dimension,
+    Question,
+    Questionnaire,
+    QuestionnaireKind,
+    Respondent,
+    RespondentRole,
+    StaffAssessment,
+    StaffScore,
+)
 from .frameworks import (
     MAX_DEPTH,
     Framework,
@@ -22,9 +39,25 @@ from .frameworks import (
     IndicatorKind,
     Scoring,
 )
+from .satisfaction import Audience, Survey, SurveyResponse
+from .supervision import (
+    Finding,
+    Rectification,
+    Reminder,
+    Severity,
+    SupervisionGroup,
+    SupervisionSession,
+    SupervisionTask,
+    TaskKind,
+    TaskStatus,
+)
+from .supervision import Rating as CheckRating
 
 __all__ = [
-    "MAX_DEPTH", "Assessment", "AssessmentStatus", "Call", "CallStatus", "Evidence", "Framework", "FrameworkKind",
-    "FrameworkStatus", "GradeBand", "Indicator", "IndicatorKind", "Objection", "RaterKind", "Rating", "Reviewer",
-    "ReviewerStatus", "Scoring",
+    "MAX_DEPTH", "ActionItem", "ActionStatus", "Advice", "Answer", "Assessment", "AssessmentStatus", "Audience", "Call",
+    "CallStatus", "CheckRating", "CoachingSession", "Diagnosis", "DiagnosisStatus", "Dimension", "Evidence", "Finding",
+    "Framework", "FrameworkKind", "FrameworkStatus", "GradeBand", "Indicator", "IndicatorKind", "Objection", "Question",
+    "Questionnaire", "QuestionnaireKind", "RaterKind", "Rating", "Rectification", "Reminder", "Respondent",
+    "RespondentRole", "Reviewer", "ReviewerStatus", "Scoring", "Severity", "StaffAssessment", "StaffScore",
+    "SupervisionGroup", "SupervisionSession", "SupervisionTask", "Survey", "SurveyResponse", "TaskKind", "TaskStatus",
 ]

@@ -29,6 +29,8 @@ class Call(models.Model):
     closes_on = models.DateField(_("self-assessment due"))
     review_until = models.DateField(_("expert review until"))
     notice_days = models.PositiveSmallIntegerField(_("days of public notice"), default=7)
+    batch = models.PositiveSmallIntegerField(_("batch"), null=True, blank=True)  # brand calls: 第N批
+    pass_mark = models.DecimalField(_("least score to be named"), max_digits=7, decimal_places=2, null=True, blank=True)
     reviewers = models.PositiveSmallIntegerField(_("experts per assessment"), default=2)
     status = models.CharField(_("status"), max_length=8, choices=CallStatus.choices, default=CallStatus.OPEN)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
@@ -67,6 +69,7 @@ class Assessment(models.Model):
     self_total = models.DecimalField(_("self-assessed score"), max_digits=7, decimal_places=2, null=True, blank=True)
     total = models.DecimalField(_("score"), max_digits=7, decimal_places=2, null=True, blank=True)  # experts and site
     grade = models.CharField(_("grade"), max_length=2, blank=True)  # the committee's decision ('' = none)
+    named = models.BooleanField(_("named a brand organization"), default=False)  # brand calls' decision
     decision_note = models.CharField(_("committee's note"), max_length=500, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
@@ -86,7 +89,7 @@ class Assessment(models.Model):
                                     name="evaluation_certificate_once"),
             models.CheckConstraint(condition=~Q(status__in=["notice", "awarded", "not_graded"]) | Q(decided_at__isnull=False,
                                    notice_until__isnull=False), name="evaluation_assessment_decided"),
-            models.CheckConstraint(condition=~Q(status="awarded") | (~Q(grade="") & Q(awarded_on__isnull=False)
+            models.CheckConstraint(condition=~Q(status="awarded") | ((~Q(grade="") | Q(named=True)) & Q(awarded_on__isnull=False)
                                                                     & ~Q(certificate_no="")),
                                    name="evaluation_assessment_awarded"),
         ]

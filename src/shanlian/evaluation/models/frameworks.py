@@ -93,6 +93,8 @@ class Indicator(models.Model):
     levels = models.JSONField(_("levels"), default=list, blank=True)
     criteria = models.TextField(_("how it is scored"), blank=True)
     evidence_required = models.BooleanField(_("evidence required"), default=False)
+    # Where a leaf's mark comes from besides its raters: "satisfaction" (the subject's satisfaction surveys).
+    source = models.CharField(_("marked from"), max_length=16, blank=True, choices=[("satisfaction", _("Satisfaction surveys"))])
 
     class Meta:
         verbose_name = _("indicator")

@@ -1,0 +1,7 @@
+"""The satisfaction data for other systems and a mini-program, under the same scopes as the pages."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["evaluation"])
