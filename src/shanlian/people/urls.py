@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_experts
 
 app_name = "people"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("roles/", views.role_list, name="role_list"),
     path("roles/grant/", views.role_grant, name="role_grant"),
     path("roles/<id:grant_id>/revoke/", views.role_revoke, name="role_revoke"),
+    path("experts/", views_experts.pool, name="expert_pool"),
+    path("experts/me/", views_experts.entry, name="expert_me"),
+    path("experts/<id:user_id>/", views_experts.entry, name="expert"),
 ]

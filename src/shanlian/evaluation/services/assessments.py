@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import audit_log
 from shanlian.core.errors import Conflict, NotFound, field_error, lazy_format
-from shanlian.core.inputs import Checks, date_window, int_in, model_text
+from shanlian.core.inputs import Checks, date_window, decimal_in, int_in, model_text
 from shanlian.core.transitions import transition
 from shanlian.core.uploads import stored_name, upload_in
 from shanlian.orgs.models import Organization
@@ -42,9 +42,10 @@ EVIDENCE_PER_INDICATOR = 5
 COMMENT_MAX = 500
 
 
-def leaves_of(framework: Framework) -> list[scoring.Leaf]:
+def leaves_of(framework: Framework | int) -> list[scoring.Leaf]:
     """The framework's scored indicators (its leaves), in code order."""
-    rows = list(Indicator.objects.filter(framework=framework).only(
+    framework_id = framework if isinstance(framework, int) else framework.pk
+    rows = list(Indicator.objects.filter(framework_id=framework_id).only(
         "id", "code", "name", "points", "kind", "scoring", "levels", "evidence_required", "parent_id"))
     parents = {r.parent_id for r in rows}
     leaves = [scoring.Leaf.of(r) for r in rows if r.pk not in parents]
@@ -60,14 +61,22 @@ def codes(items: list[str], shown: int = 10) -> str:
 
 @transaction.atomic
 def call_create(*, actor: Any, region: Division, year: int, title: str, opens_on: dt.date, closes_on: dt.date,
-                review_until: dt.date, kind: str = FrameworkKind.GRADE, notice_days: int = 7, reviewers: int = 2) -> Call:
+                review_until: dt.date, kind: str = FrameworkKind.GRADE, notice_days: int = 7, reviewers: int = 2,
+                batch: int | None = None, pass_mark: Any = None) -> Call:
     """Open a call: organizations apply from `opens_on`; a published framework of the region, kind and year must
-    exist (each organization is assessed under the one for its kind)."""
+    exist (each organization is assessed under the one for its kind). A brand call is numbered (第N批) and may set the
+    least score to be named."""
     require_committee(actor, region)
     checks = Checks()
+    if kind == FrameworkKind.BRAND:
+        batch = checks(int_in, batch, field="batch", minimum=1, maximum=99) if batch is not None else None
+        pass_mark = checks(decimal_in, pass_mark, field="pass_mark", places=2, minimum="0.01", maximum=1000) \
+            if pass_mark not in (None, "") else None
+    else:
+        batch, pass_mark = None, None
     if region.level not in (Level.CITY, Level.DISTRICT):
         checks.failed.append(field_error("region", "invalid_region", _("A call is for a city or a district.")))
-    if kind not in FrameworkKind.values:
+    if kind not in (FrameworkKind.GRADE, FrameworkKind.BRAND):
         checks.failed.append(field_error("kind", "invalid_kind", _("Choose what the call evaluates.")))
     year = checks(int_in, year, field="year", minimum=2000, maximum=timezone.localdate().year + 1)
     title = checks(model_text, Call, "title", title, required=True)
@@ -86,7 +95,7 @@ def call_create(*, actor: Any, region: Division, year: int, title: str, opens_on
                                                    {"year": year, "region": region.name}))
     call = Call(region=region, kind=kind, year=year, title=title, opens_on=opens_on, closes_on=closes_on,
                 review_until=review_until, notice_days=notice_days, reviewers=reviewers, status=CallStatus.OPEN,
-                created_by=actor)
+                batch=batch, pass_mark=pass_mark, created_by=actor)
     call.full_clean()
     call.save()
     audit_log(actor=actor, action="evaluation.call.create", obj=call, after={

@@ -24,7 +24,7 @@ from shanlian.orgs.services import organization_grade_set
 from .. import scoring
 from ..access import require_committee
 from ..eligibility import require_eligible
-from ..models import Assessment, AssessmentStatus, GradeBand, Objection, RaterKind, Rating, Reviewer, ReviewerStatus
+from ..models import Assessment, AssessmentStatus, FrameworkKind, GradeBand, Objection, RaterKind, Rating, Reviewer, ReviewerStatus
 from .assessments import leaves_of
 
 GRADE_ORDER = [g for g, _label in Grade.choices]  # 1A … 5A
@@ -52,37 +52,49 @@ def _require_reviews_in(assessment: Assessment) -> None:
 
 
 @transaction.atomic
-def assessment_decide(*, actor: Any, assessment: Assessment, grade: str, note: str = "") -> Assessment:
-    """The committee's decision after expert review: a grade up to the one the score earns (lower, or none, with a
-    reason), put on public notice for the call's days. A grade from EVALUATION_SITE_INSPECTION_FROM up needs a
-    submitted site inspection."""
+def assessment_decide(*, actor: Any, assessment: Assessment, grade: str = "", named: bool = False, note: str = "") -> Assessment:
+    """The committee's decision after expert review, put on public notice for the call's days. A grade call: a grade
+    up to the one the score earns (lower, or none, with a reason); from EVALUATION_SITE_INSPECTION_FROM up only after
+    a submitted site inspection. A brand call: named a brand organization or not (named only at or above the call's
+    pass mark; not naming one that reaches it needs a reason)."""
     require_committee(actor, assessment.call.region)
     locked = Assessment.objects.select_for_update().select_related("call", "framework").get(pk=assessment.pk)
     if locked.status != AssessmentStatus.REVIEW:
         raise Conflict("not_in_review", _("The committee decides once expert review is done."))
     _require_reviews_in(locked)
-    if grade not in ("", *GRADE_ORDER):
-        raise field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A, or none."))
     note = model_text(Assessment, "decision_note", note, field="note")
     score = reviewed_total(locked)
-    earned = scoring.grade_for(score, GradeBand.objects.filter(framework=locked.framework).values_list("grade", "minimum"))
-    if grade_rank(grade) > grade_rank(earned):
-        raise field_error("grade", "grade_above_score", lazy_format(
-            _("A score of %(score)s earns %(earned)s at most."), {"score": score, "earned": earned or _("no grade")}))
-    if grade != earned and not note:
-        raise field_error("note", "reason_required", _("Say why the grade differs from the one the score earns."))
-    site_from = domain_setting("EVALUATION_SITE_INSPECTION_FROM")
-    if grade_rank(grade) >= grade_rank(site_from) and not Reviewer.objects.filter(
-            assessment=locked, role=RaterKind.SITE, status=ReviewerStatus.SUBMITTED).exists():
-        raise Conflict("site_inspection_required", lazy_format(
-            _("A grade of %(grade)s or above needs a site inspection first."), {"grade": site_from}))
+    if locked.call.kind == FrameworkKind.BRAND:
+        grade, earned = "", ""
+        reaches = locked.call.pass_mark is None or score >= locked.call.pass_mark
+        if named and not reaches:
+            raise field_error("named", "below_pass_mark", lazy_format(
+                _("A score of %(score)s is below this batch's %(mark)s."), {"score": score, "mark": locked.call.pass_mark}))
+        if not named and reaches and not note:
+            raise field_error("note", "reason_required", _("Say why an organization reaching the pass mark is not named."))
+    else:
+        named = False
+        if grade not in ("", *GRADE_ORDER):
+            raise field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A, or none."))
+        earned = scoring.grade_for(score, GradeBand.objects.filter(framework=locked.framework).values_list("grade", "minimum"))
+        if grade_rank(grade) > grade_rank(earned):
+            raise field_error("grade", "grade_above_score", lazy_format(
+                _("A score of %(score)s earns %(earned)s at most."), {"score": score, "earned": earned or _("no grade")}))
+        if grade != earned and not note:
+            raise field_error("note", "reason_required", _("Say why the grade differs from the one the score earns."))
+        site_from = domain_setting("EVALUATION_SITE_INSPECTION_FROM")
+        if grade_rank(grade) >= grade_rank(site_from) and not Reviewer.objects.filter(
+                assessment=locked, role=RaterKind.SITE, status=ReviewerStatus.SUBMITTED).exists():
+            raise Conflict("site_inspection_required", lazy_format(
+                _("A grade of %(grade)s or above needs a site inspection first."), {"grade": site_from}))
     now = timezone.now()
     until = now + dt.timedelta(days=locked.call.notice_days)
     return transition(locked, to=AssessmentStatus.NOTICE, allowed_from=[AssessmentStatus.REVIEW], actor=actor,
                       action="evaluation.assessment.decide",
-                      changes=lambda a: {"total": score, "grade": grade, "decision_note": note, "decided_at": now,
-                                         "decided_by": actor, "notice_until": until},
-                      audit={"total": str(score), "grade": grade, "earned": earned, "notice_until": until.isoformat()})
+                      changes=lambda a: {"total": score, "grade": grade, "named": named, "decision_note": note,
+                                         "decided_at": now, "decided_by": actor, "notice_until": until},
+                      audit={"total": str(score), "grade": grade, "named": named, "earned": earned,
+                             "notice_until": until.isoformat()})
 
 
 @transaction.atomic
@@ -121,13 +133,14 @@ def objection_answer(*, actor: Any, objection: Objection, answer: str, upheld: b
     if upheld:
         transition(assessment, to=AssessmentStatus.REVIEW, allowed_from=[AssessmentStatus.NOTICE], actor=actor,
                    action="evaluation.assessment.reopen",
-                   changes=lambda a: {"grade": "", "total": None, "decided_at": None, "decided_by": None, "notice_until": None},
+                   changes=lambda a: {"grade": "", "named": False, "total": None, "decided_at": None, "decided_by": None,
+                                      "notice_until": None},
                    audit={"objection": locked.pk})
     return locked
 
 
 def _certificate_no(assessment: Assessment, on: dt.date) -> str:
-    prefix = f"{assessment.call.region.code[:6]}-{on.year}-{assessment.grade}-"
+    prefix = f"{assessment.call.region.code[:6]}-{on.year}-{assessment.grade or 'PP'}-"
     taken = Assessment.objects.filter(certificate_no__startswith=prefix).count()
     return f"{prefix}{taken + 1:04d}"
 
@@ -135,7 +148,8 @@ def _certificate_no(assessment: Assessment, on: dt.date) -> str:
 @transaction.atomic
 def assessment_award(*, actor: Any, assessment: Assessment) -> Assessment:
     """After the notice ends with every objection answered: the grade is written to the organization (valid
-    GRADE_VALID_YEARS from today) with a numbered certificate; a decision of no grade closes the assessment."""
+    GRADE_VALID_YEARS from today), or the organization is named a brand organization, with a numbered certificate;
+    a decision of no grade (not named) closes the assessment."""
     require_committee(actor, assessment.call.region)
     locked = Assessment.objects.select_for_update().select_related("call__region", "organization").get(pk=assessment.pk)
     if locked.status in (AssessmentStatus.AWARDED, AssessmentStatus.NOT_GRADED):
@@ -148,11 +162,12 @@ def assessment_award(*, actor: Any, assessment: Assessment) -> Assessment:
     if Objection.objects.filter(assessment=locked, answered_at__isnull=True).exists():
         raise Conflict("objections_open", _("Answer every objection first."))
     today = timezone.localdate()
-    if not locked.grade:
+    if not (locked.grade or locked.named):
         return transition(locked, to=AssessmentStatus.NOT_GRADED, allowed_from=[AssessmentStatus.NOTICE], actor=actor,
                           action="evaluation.assessment.not_graded")
     require_eligible(locked.call.kind, locked.organization, today)
-    organization_grade_set(actor=actor, organization=locked.organization, grade=locked.grade, awarded_on=today)
+    if locked.grade:
+        organization_grade_set(actor=actor, organization=locked.organization, grade=locked.grade, awarded_on=today)
     number = _certificate_no(locked, today)
     return transition(locked, to=AssessmentStatus.AWARDED, allowed_from=[AssessmentStatus.NOTICE], actor=actor,
                       action="evaluation.assessment.award",
