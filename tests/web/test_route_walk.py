@@ -266,6 +266,8 @@ BY_ROUTE: dict[tuple[str, str], Binding] = {
     ("admin:view_on_site", "object_id"): Binding(lambda s, r: s.city.city.pk, None, None, "a division"),
 }
 for _part in EVALUATION_PARTS.values():  # the evaluation parts name their own objects (tests/web/route_walk_*.py)
+    if hasattr(_part, "bindings"):
+        _part.bindings(Binding, staff, NO_ID)
     BINDINGS.update(_part.BINDINGS)
     BY_NAMESPACE.update(_part.BY_NAMESPACE)
     BY_ROUTE.update(_part.BY_ROUTE)

@@ -35,4 +35,6 @@ public_urlpatterns: list[Any] = [
     path("certificates/<str:number>/", pub.certificate, name="certificate"),
     path("certificates/<str:number>/pdf/", pub.certificate_download, name="certificate_download"),
     path("organizations/<id:organization_id>/", pub.organization_grade, name="organization"),
+    path("brands/", pub.brands, name="brands"),
+    path("brands/<id:organization_id>/", pub.brand, name="brand"),
 ]

@@ -46,6 +46,13 @@ from .services import decisions as sd
 from .services import reviews as sr
 
 
+def _refused(request: HttpRequest, exc: DomainError) -> None:
+    """A refusal shown on the next page; who may not act at all is refused outright."""
+    if isinstance(exc, PermissionDenied | NotFound):
+        raise exc
+    flash_error(request, exc)
+
+
 def _pool() -> list[Any]:
     return expert_pool(on=timezone.localdate())
 
@@ -139,7 +146,7 @@ def call_close(request: HttpRequest, call_id: int) -> HttpResponse:
     try:
         sa.call_close(actor=request.user, call=c)
     except DomainError as exc:
-        flash_error(request, exc)
+        _refused(request, exc)
     return redirect("evaluation:call", call_id=c.pk)
 
 
@@ -226,7 +233,7 @@ def assessment_evidence(request: HttpRequest, assessment_id: int) -> HttpRespons
         sa.evidence_add(actor=request.user, assessment=a, indicator=indicator, upload=form.cleaned_data["file"])
         messages.success(request, _("The file is attached."))
     except DomainError as exc:
-        flash_error(request, exc)
+        _refused(request, exc)
     return redirect(reverse("evaluation:assessment", args=[a.pk]) + f"#i{form.cleaned_data['indicator']}")
 
 
@@ -239,7 +246,7 @@ def assessment_submit(request: HttpRequest, assessment_id: int) -> HttpResponse:
         sa.assessment_submit(actor=request.user, assessment=a)
         messages.success(request, _("The self-assessment is submitted."))
     except DomainError as exc:
-        flash_error(request, exc)
+        _refused(request, exc)
     return redirect("evaluation:assessment", assessment_id=a.pk)
 
 
@@ -311,7 +318,7 @@ def assessment_award(request: HttpRequest, assessment_id: int) -> HttpResponse:
         sd.assessment_award(actor=request.user, assessment=a)
         messages.success(request, _("The result is written to the organization."))
     except DomainError as exc:
-        flash_error(request, exc)
+        _refused(request, exc)
     return redirect("evaluation:assessment", assessment_id=a.pk)
 
 
@@ -332,7 +339,7 @@ def objection_answer(request: HttpRequest, objection_id: int) -> HttpResponse:
             sd.objection_answer(actor=request.user, objection=objection, answer=form.cleaned_data["answer"],
                                 upheld=form.cleaned_data["upheld"])
         except DomainError as exc:
-            flash_error(request, exc)
+            _refused(request, exc)
     else:
         messages.error(request, _("Write the answer and say whether the objection is upheld."))
     return redirect("evaluation:assessment", assessment_id=a.pk)

@@ -17,6 +17,7 @@ from shanlian.orgs.models import Organization
 from . import selectors_grading as sel
 from .certificates import certificate_pdf
 from .forms_grading import ObjectionForm
+from .selectors_brand import brand_named, showcase
 from .services import decisions as sd
 
 
@@ -57,3 +58,11 @@ def organization_grade(request: HttpRequest, organization_id: int) -> HttpRespon
         raise NotFound()
     return render(request, "evaluation/public/organization.html", {
         "org": org, "award": sel.latest_award(org.pk), "brand": sel.latest_award(org.pk, brand=True)})
+
+
+def brands(request: HttpRequest) -> HttpResponse:
+    return render(request, "evaluation/public/brands.html", {"rows": list(brand_named()[:300])})
+
+
+def brand(request: HttpRequest, organization_id: int) -> HttpResponse:
+    return render(request, "evaluation/public/brand.html", {"s": showcase(organization_id)})

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.addresses import public_url
 from shanlian.core.errors import NotFound
+from shanlian.core.money import Money
 from shanlian.places.selectors import places_named
 
 from ..models import (
@@ -24,9 +25,12 @@ from ..models import (
     CommunityFund,
     DisclosureReport,
     Donation,
+    DonationStatus,
     FeeCharge,
     GoodsMovement,
+    Payout,
     PayoutDraw,
+    PayoutStatus,
     Project,
     Receipt,
 )
@@ -183,3 +187,13 @@ def public_lines(lines: list[StatementLine]) -> list[PublicLine]:
             text[g.entry_id] = f"{g.item} × {(-g.quantity).normalize():f}{g.unit}"
     return [PublicLine(line=line, description=text.get(line.entry_id, str(LINE_KINDS.get(line.kind, line.kind))))
             for line in lines]
+
+
+def stations_money(*, station_ids: list[int], year: int) -> tuple[Money, Money]:
+    """What the funds of these stations raised in a year (gifts of money received, refunds left out) and paid out
+    (payouts paid): public figures of their disclosure, summed exactly in fen."""
+    raised = Donation.objects.filter(fund__station_id__in=station_ids, status=DonationStatus.CONFIRMED, goods_item="",
+                                     received_at__year=year).aggregate(s=Sum(_fen("amount")))["s"] or 0
+    paid = Payout.objects.filter(fund__station_id__in=station_ids, status=PayoutStatus.PAID,
+                                 paid_at__year=year).aggregate(s=Sum(_fen("amount")))["s"] or 0
+    return Money.from_fen(int(raised)), Money.from_fen(int(paid))
