@@ -40,6 +40,27 @@ def _through_review(g: Grading, org: Any, manager: Any, share: str, experts: lis
     return sd.assessment_decide(actor=g.admin, assessment=a, grade="1A")
 
 
+def _brand(city: Any, admin: Any, experts: list[Any]) -> Any:
+    """启明 (4A) named in the city's brand batch: its showcase is public."""
+    framework = es.framework_publish(actor=admin, framework=es.framework_save(
+        actor=admin, region=city.city, kind="brand", year=2026, title="品牌社会组织评价指标", total="100", tree=small_tree()))
+    today = timezone.localdate()
+    call = sa.call_create(actor=admin, region=city.city, kind="brand", year=2026, title="第九批品牌社会组织评价", batch=9,
+                          opens_on=today - dt.timedelta(days=3), closes_on=today + dt.timedelta(days=30),
+                          review_until=today + dt.timedelta(days=60))
+    g = Grading(admin=admin, region=city.city, framework=framework, call=call, org=city.orgs["启明"], manager=None)
+    a = sa.assessment_apply(actor=city.users["agency_manager"], call=call, organization=g.org)
+    sa.self_rate(actor=city.users["agency_manager"], assessment=a, marks=marks(g, "0.95"))
+    leaf = next(x for x in g.leaves() if x.evidence_required)
+    sa.evidence_add(actor=city.users["agency_manager"], assessment=a, indicator=leaf, upload=evidence())
+    sa.assessment_submit(actor=city.users["agency_manager"], assessment=a)
+    for r in sr.reviewers_assign(actor=admin, call=call, experts=experts):
+        sr.evaluation_review_submit(actor=r.user, reviewer=r, marks=marks(g, "0.95"))
+    a = sd.assessment_decide(actor=admin, assessment=a, named=True)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=8), tick=False):
+        return sd.assessment_award(actor=admin, assessment=a)
+
+
 def build(city: Any, users: dict[str, Any]) -> Any:
     admin = city.users["city_admin"]
     framework = es.framework_publish(actor=admin, framework=es.framework_save(
@@ -55,12 +76,13 @@ def build(city: Any, users: dict[str, Any]) -> Any:
     g = Grading(admin=admin, region=city.city, framework=framework, call=call, org=city.orgs["同心"], manager=tongxin)
     for org in (city.orgs["启明"], city.orgs["同心"]):
         passed_inspection(admin, org)
+    named = _brand(city, admin, [second, city.users["expert"]])
     awarded = _through_review(g, city.orgs["启明"], city.users["agency_manager"], "0.5", [second, city.users["expert"]])
     with time_machine.travel(timezone.now() + dt.timedelta(days=8), tick=False):
         awarded = sd.assessment_award(actor=admin, assessment=awarded)
     on_notice = _through_review(g, city.orgs["同心"], tongxin, "0.5", [second, city.users["expert"]])
     objection = sd.objection_lodge(assessment=on_notice, name="李先生", contact="13800138000", text="服务记录不实")
-    return SimpleNamespace(call=call, awarded=awarded, on_notice=on_notice, objection=objection,
+    return SimpleNamespace(call=call, awarded=awarded, named=named, on_notice=on_notice, objection=objection,
                            evidence=on_notice.evidence.get(), expert=city.users["expert"])
 
 
@@ -86,6 +108,8 @@ def bindings(Binding: Any, staff: Any, NO_ID: int) -> None:
                                                           "an organization's grade and certificate (public)"),
     })
     BY_ROUTE.update({
+        ("evaluation_public:brand", "organization_id"): Binding(lambda s, r: s.grading.named.organization_id, None, NO_ID,
+                                                                "启明, named a brand organization: its showcase (public)"),
         ("POST /api/evaluation/notices/{assessment_id}/objections", "assessment_id"): public_notice,
         ("evaluation:assessment_certificate", "assessment_id"): Binding(
             lambda s, r: s.grading.awarded.pk, staff("city_admin", "agency_manager", "expert"), NO_ID,
