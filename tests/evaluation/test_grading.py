@@ -279,3 +279,19 @@ def test_standing_is_recorded_only_by_the_area_s_administrators(city, g):
     with pytest.raises(ValidationFailed) as refused:
         passed_inspection(g.admin, g.org, year=2030)
     assert refused.value.code in {"date_out_of_range", "out_of_range"} or "year" in refused.value.fields
+
+
+def test_managers_are_reminded_once_at_each_threshold_before_a_grade_expires(city):
+    from shanlian.evaluation.models import Reminder
+    from shanlian.evaluation.services.grade_reminders import grade_reminders_send
+
+    qiming = city.orgs["启明"]  # 4A, 2022-05-01 to 2027-05-01; managed by agency_manager
+    until = qiming.grade_valid_until
+    assert grade_reminders_send(on=until - dt.timedelta(days=200)) == 0
+    assert grade_reminders_send(on=until - dt.timedelta(days=170)) == 1
+    assert grade_reminders_send(on=until - dt.timedelta(days=169)) == 0  # once per threshold
+    assert grade_reminders_send(on=until - dt.timedelta(days=85)) == 1
+    assert grade_reminders_send(on=until - dt.timedelta(days=10)) == 1
+    assert grade_reminders_send(on=until) == 0  # expired: nothing more
+    texts = list(Reminder.objects.filter(user=city.users["agency_manager"]).values_list("text", flat=True))
+    assert len(texts) == 3 and all("2027-05-01" in t for t in texts)

@@ -46,10 +46,10 @@ PROFILES = {
 }
 # Each participant: how good it is (share of each leaf's points), and how far its story goes.
 AWARDED, NOTICE, NOT_GRADED, REVIEWING, AWAIT_SITE = "awarded", "notice", "not_graded", "reviewing", "await_site"
-STORIES = ((OrgKind.FOUNDATION, 0.975, AWARDED), (OrgKind.SERVICE_INSTITUTION, 0.935, AWARDED),
-           (OrgKind.ASSOCIATION, 0.83, AWARDED), (OrgKind.SERVICE_INSTITUTION, 0.89, NOTICE),
-           (OrgKind.SERVICE_INSTITUTION, 0.70, NOT_GRADED), (OrgKind.FOUNDATION, 0.91, REVIEWING),
-           (OrgKind.ASSOCIATION, 0.88, AWAIT_SITE))
+STORIES = ((OrgKind.FOUNDATION, 0.945, AWARDED), (OrgKind.SERVICE_INSTITUTION, 0.91, AWARDED),
+           (OrgKind.ASSOCIATION, 0.80, AWARDED), (OrgKind.SERVICE_INSTITUTION, 0.865, NOTICE),
+           (OrgKind.SERVICE_INSTITUTION, 0.66, NOT_GRADED), (OrgKind.FOUNDATION, 0.90, REVIEWING),
+           (OrgKind.ASSOCIATION, 0.87, AWAIT_SITE))
 MANAGERS = ("谭晓雯", "区志强", "麦淑芬", "冼嘉伟", "黎文杰", "钟美玲", "苏永康", "关晓琳")
 OBJECTIONS = (
     ("陈先生", "13926083412", "该机构去年承接的长者饭堂项目服务人次统计与街道台账不一致，请核实。",
@@ -74,8 +74,8 @@ def _marks(leaves: list[scoring.Leaf], share: float, rng: random.Random, *, spre
         if leaf.kind == "deduction":
             out[leaf.id] = {"points": "0" if rng.random() < 0.85 else str(min(leaf.points, Decimal(2)))}
             continue
-        if leaf.kind == "bonus":
-            out[leaf.id] = {"points": str((leaf.points * Decimal(str(round(rng.random() * share, 2)))).quantize(Decimal("0.01")))}
+        if leaf.kind == "bonus":  # a commendation or two, seldom the whole item
+            out[leaf.id] = {"points": str((leaf.points * Decimal(str(round(rng.random() * 0.3, 2)))).quantize(Decimal("1")))}
             continue
         s = max(0.0, min(1.0, share + lift + rng.gauss(0, spread)))
         if leaf.scoring == Scoring.YES_NO:
@@ -215,7 +215,8 @@ class _Grading:
             if story in site and sd.grade_rank(earned) >= sd.grade_rank("3A"):
                 self.day(-30 + n, 9)
                 busy = set(a.reviewers.values_list("user_id", flat=True))
-                inspector = next(e for e in experts[::-1] if e.pk not in busy and e.first_name != "梁志刚")
+                load = Counter(Reviewer.objects.filter(assessment__call=call).values_list("user_id", flat=True))
+                inspector = min((e for e in experts if e.pk not in busy and e.first_name != "梁志刚"), key=lambda e: (load[e.pk], e.pk))
                 r = sr.site_inspector_assign(actor=self.admin, assessment=a, expert=inspector)
                 if story != AWAIT_SITE:
                     self.day(-27 + n, 15)
@@ -270,8 +271,8 @@ class _Grading:
                               review_until=self.today - dt.timedelta(days=12), reviewers=2)
         self.counts["evaluation_calls"] += 1
         on = self.today - dt.timedelta(days=60)
-        graded = [o for o in Organization.objects.filter(grade__in=[Grade.A4, Grade.A5]).order_by("name")
-                  if not brand_ineligibility(o, on)][:3]
+        graded = [o for o in Organization.objects.filter(grade__in=[Grade.A4, Grade.A5], is_charity_federation=False)
+                  .order_by("name") if not brand_ineligibility(o, on)][:3]
         shares = (0.93, 0.9, 0.8)
         for n, org in enumerate(graded):
             self.day(-60 + n)
