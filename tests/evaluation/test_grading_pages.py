@@ -165,3 +165,37 @@ def test_the_expert_pool_pages(client, city):
     assert client.get(reverse("people:expert", args=[expert.pk])).status_code == 200
     client.force_login(city.users["station_worker"])
     assert client.get(reverse("people:expert", args=[expert.pk])).status_code == 404
+
+
+def test_the_dashboard_counts_valid_grades_by_district_and_assessments_by_year(client, city, g, django_assert_max_num_queries):
+    sd.assessment_decide(actor=g.admin, assessment=reviewed(g, "0.5"), grade="1A")
+    client.force_login(g.admin)
+    with django_assert_max_num_queries(25):
+        page = client.get(reverse("evaluation:dashboard"))
+    assert page.status_code == 200
+    d = page.context["d"]
+    assert d.total.organizations == 4 and d.total.by_grade == {"4A": 1}  # 启明's 4A (2022-2027)
+    assert [(r.division.name, r.organizations, r.graded) for r in d.rows if r.division] == [("越秀区", 2, 1), ("天河区", 1, 0)]
+    assert [(y.year, y.applied, y.graded) for y in d.years] == [(2026, 1, 0)]
+    district = client.get(reverse("evaluation:dashboard"), {"region": city.districts["越秀"].pk})
+    assert district.status_code == 200 and district.context["d"].total.organizations == 2
+    client.force_login(city.users["district_admin"])  # 越秀 only
+    assert client.get(reverse("evaluation:dashboard"), {"region": city.districts["天河"].pk}).status_code == 404
+    assert client.get(reverse("evaluation:dashboard")).context["d"].region == city.districts["越秀"]
+    for name in ("street_officer", "agency_manager", "expert"):
+        client.force_login(city.users[name])
+        assert client.get(reverse("evaluation:dashboard")).status_code == 404
+
+
+def test_the_evaluation_home_lists_what_each_may_open(client, city):
+    from shanlian.evaluation.models import Reminder
+
+    Reminder.objects.create(user=city.users["agency_manager"], key="grade:x", text="启明的4A等级将于2027-05-01到期")
+    for name, sees in (("city_admin", 4), ("agency_manager", 1), ("expert", 1)):
+        client.force_login(city.users[name])
+        page = client.get(reverse("evaluation:home"))
+        assert page.status_code == 200 and page.content.count(b'data-testid="section"') >= sees
+    client.force_login(city.users["agency_manager"])
+    assert "2027-05-01".encode() in client.get(reverse("evaluation:home")).content
+    client.force_login(city.users["volunteer"])
+    assert client.get(reverse("evaluation:home")).status_code == 403

@@ -95,7 +95,7 @@ def bindings(Binding: Any, staff: Any, NO_ID: int) -> None:
         "assessment_id": Binding(lambda s, r: s.grading.on_notice.pk, reviewers, NO_ID,
                                  "同心's assessment: the committee, 同心's manager, its reviewers"),
         "objection_id": Binding(lambda s, r: s.grading.objection.pk, staff("city_admin"), NO_ID, "an objection: the committee"),
-        "evidence_id": Binding(lambda s, r: s.grading.evidence.pk, reviewers, NO_ID, "同心's evidence: as its assessment"),
+        "assessment_evidence_id": Binding(lambda s, r: s.grading.evidence.pk, reviewers, NO_ID, "同心's evidence: as its assessment"),
         "number": Binding(lambda s, r: s.grading.awarded.certificate_no, None, "440100-2099-1A-0001",
                           "启明's certificate: anyone may check it"),
         "user_id": Binding(lambda s, r: s.grading.expert.pk, staff("city_admin", "district_admin", "expert"), NO_ID,

@@ -236,8 +236,8 @@ BY_ROUTE: dict[tuple[str, str], Binding] = {
         "grants:proposal", "grants:proposal_edit", "grants:proposal_submit", "grants:proposal_withdraw",
         "PUT /api/grants/proposals/{proposal_id}", "POST /api/grants/proposals/{proposal_id}/submit",
         "POST /api/grants/proposals/{proposal_id}/withdraw")},
-    **{(name, "round_id"): Binding(lambda s, r: s.grants.round.pk, staff("group", "agency_manager"), NO_ID,
-                                   "a round the group (and 启明, an agency its manager proposes for) may propose in")
+    **{(name, "round_id"): Binding(lambda s, r: s.grants.round.pk, staff("group", "agency_manager", "tongxin"), NO_ID,
+                                   "a round any organization's manager may propose in (the group; 启明; 同心)")
        for name in ("grants:proposal_new", "POST /api/grants/rounds/{round_id}/proposals")},
     # The public API of rounds and projects, as the public pages.
     **{(name, "round_id"): Binding(lambda s, r: s.grants.round.pk, None, NO_ID, "the round's public data")
@@ -268,6 +268,8 @@ BY_ROUTE: dict[tuple[str, str], Binding] = {
 for _part in EVALUATION_PARTS.values():  # the evaluation parts name their own objects (tests/web/route_walk_*.py)
     if hasattr(_part, "bindings"):
         _part.bindings(Binding, staff, NO_ID)
+    _taken = set(BINDINGS) & set(_part.BINDINGS) - {k for k, v in _part.BINDINGS.items() if BINDINGS.get(k) is v}
+    assert not _taken, f"{_part.__name__} rebinds {_taken}: name its path parameters apart"
     BINDINGS.update(_part.BINDINGS)
     BY_NAMESPACE.update(_part.BY_NAMESPACE)
     BY_ROUTE.update(_part.BY_ROUTE)

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from shanlian.core import crypto
 from shanlian.core.scoping import Role
 from shanlian.evaluation import scoring
 from shanlian.evaluation.eligibility import brand_ineligibility, grade_ineligibility
@@ -27,12 +28,12 @@ from shanlian.evaluation.services import reviews as sr
 from shanlian.orgs.models import Grade, Organization, OrgKind
 from shanlian.orgs.services import standing_record
 from shanlian.people import services as people_services
-from shanlian.people.models import RoleGrant
+from shanlian.people.models import Person, RoleGrant
 from shanlian.people.selectors import actor_scope
 from shanlian.people.services_experts import expert_profile_save, expert_tie_declare
 from shanlian.places.models import Division, Level
 
-from .plan import unique_username
+from .plan import _Planner, unique_username
 from .timebank_clock import TZ, SimulatedClock
 
 SEED = 20261204
@@ -97,6 +98,7 @@ class _Grading:
     def __init__(self, admin: Any, city: Any) -> None:
         self.admin, self.city = admin, city
         self.rng = _rng()
+        self.planner = _Planner(SEED)
         self.clock = SimulatedClock()
         self.today = timezone.localdate()
         self.counts: Counter[str] = Counter()
@@ -151,8 +153,14 @@ class _Grading:
         home = Division.objects.filter(level=Level.COMMUNITY, path__startswith=org.division.path).order_by("code").first() \
             or Division.objects.filter(level=Level.COMMUNITY).order_by("code").first()
         assert home is not None  # the demo city has communities
-        name = MANAGERS[n % len(MANAGERS)]
-        person = people_services.person_create(actor=self.admin, real_name=name, division=home, gender="F" if n % 2 else "M")
+        name, gender = MANAGERS[n % len(MANAGERS)], "F" if n % 2 else "M"
+        birth = dt.date(1972 + n * 2, 1 + n % 12, 3 + n)
+        while True:  # a resident ID no one on record has
+            rid = self.planner.resident_id((home.code[:6],), birth, gender)
+            if not Person.objects.filter(resident_id_hash=crypto.blind_index(rid, purpose="resident_id")).exists():
+                break
+        person = people_services.person_create(actor=self.admin, real_name=name, division=home, gender=gender,
+                                               resident_id=rid, phone=self.planner.mobile())
         user = people_services.account_create(actor=None, person=person, password=demo_password(),
                                               username=unique_username(name, self.rng, self.taken, f"org{n}"))
         people_services.role_grant(actor=self.admin, scope=actor_scope(self.admin), user=user, role=Role.ORG_MANAGER, target=org)

@@ -1,23 +1,61 @@
-"""Who may open the evaluation pages: one predicate per menu entry. Each view checks the object in hand (`access`,
-`selectors`): published frameworks are read by anyone signed in, drafts by their region's administrators."""
+"""Who may open the evaluation pages: one predicate per entry. The menu has one entry, the evaluation home, which
+lists the sections the actor may open (`SECTIONS`); each view checks the object in hand (`access`, `selectors`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.navigation import Page
-from shanlian.core.scoping import Scope
+from shanlian.core.scoping import Role, Scope
 
-from .access import ADMIN_ROLES
+from .access import ADMIN_ROLES, ORG_ROLES
 
 
 def manages_frameworks(scope: Scope) -> bool:
     return scope.is_superuser or scope.has(*ADMIN_ROLES)
 
 
+def takes_part(scope: Scope) -> bool:
+    """Administrators, organizations' managers, experts: those grade and brand evaluation involves."""
+    return scope.is_superuser or scope.has(*ADMIN_ROLES, *ORG_ROLES, Role.EXPERT)
+
+
 def nobody_signed_in(scope: Scope) -> bool:
     return scope.user_id is None
 
 
+@dataclass(frozen=True)
+class Section:
+    url_name: str
+    label: Any
+    about: Any
+    may_open: Any
+
+
+SECTIONS: list[Section] = [
+    Section("evaluation:dashboard", _("Evaluation dashboard"), _("Valid grades by area, assessments by year, brand organizations."),
+            manages_frameworks),
+    Section("evaluation:calls", _("Grade assessment and brand evaluation"),
+            _("Calls, self-assessments with evidence, expert reviews, decisions on notice, certificates."), takes_part),
+    Section("evaluation:frameworks", _("Indicator frameworks"), _("The indicator trees assessments are scored by, as data."),
+            manages_frameworks),
+    Section("people:expert_pool", _("Expert pool"), _("Experts' fields, ceilings, time away and ties."), manages_frameworks),
+]
+
+
+def sections_for(scope: Scope) -> list[Section]:
+    return [s for s in SECTIONS if s.may_open(scope)]
+
+
+def opens_evaluation(scope: Scope) -> bool:
+    return bool(sections_for(scope))
+
+
 PAGES = [
-    Page("evaluation:frameworks", _("Evaluation"), manages_frameworks, "evaluation:", 75),
-    Page("evaluation_public:frameworks", _("Evaluation standards"), nobody_signed_in, "evaluation_public:", 87, public=True),
+    Page("evaluation:home", _("Evaluation"), opens_evaluation, "evaluation:", 75),
+    Page("evaluation_public:notices", _("Evaluation notices"), nobody_signed_in, "evaluation_public:notice", 86, public=True),
+    Page("evaluation_public:frameworks", _("Evaluation standards"), nobody_signed_in, "evaluation_public:framework", 87, public=True),
 ]

@@ -32,6 +32,7 @@ from .models import (
     Objection,
     RaterKind,
     Rating,
+    Reminder,
     Reviewer,
     ReviewerStatus,
 )
@@ -261,3 +262,8 @@ def latest_award(organization_id: int, *, brand: bool = False) -> Assessment | N
     """The organization's latest grade certificate (or, `brand`, its naming as a brand organization)."""
     return (Assessment.objects.filter(organization_id=organization_id, status=AssessmentStatus.AWARDED, named=brand)
             .select_related("organization", "call__region").order_by("-awarded_on", "-id").first())
+
+
+def reminders_for(user: Any, limit: int = 20) -> list[Reminder]:
+    """The actor's reminders not yet read, newest first."""
+    return list(Reminder.objects.filter(user=user, read_at__isnull=True).order_by("-created_at", "-id")[:limit])

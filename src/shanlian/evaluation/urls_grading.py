@@ -10,6 +10,8 @@ from . import views_grading as v
 from . import views_public_grading as pub
 
 urlpatterns: list[Any] = [
+    path("", v.home, name="home"),
+    path("dashboard/", v.dashboard, name="dashboard"),
     path("calls/", v.calls, name="calls"),
     path("calls/new/", v.call_new, name="call_new"),
     path("calls/<id:call_id>/", v.call, name="call"),
@@ -27,7 +29,7 @@ urlpatterns: list[Any] = [
     path("assessments/<id:assessment_id>/award/", v.assessment_award, name="assessment_award"),
     path("assessments/<id:assessment_id>/certificate/", v.assessment_certificate, name="assessment_certificate"),
     path("objections/<id:objection_id>/answer/", v.objection_answer, name="objection_answer"),
-    path("evidence/<id:evidence_id>/", v.evidence_file, name="evidence_file"),
+    path("evidence/<id:assessment_evidence_id>/", v.evidence_file, name="evidence_file"),
 ]
 public_urlpatterns: list[Any] = [
     path("notices/", pub.notices, name="notices"),

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shanlian.core.errors import DomainError, NotFound, PermissionDenied
+from shanlian.core.inputs import id_param
 from shanlian.core.pages import flash_error, submit
 from shanlian.orgs.models import Organization
 from shanlian.people.selectors import actor_scope
@@ -40,7 +41,11 @@ from .forms_grading import (
     marks_from_post,
 )
 from .models import Assessment, Evidence, FrameworkKind, Indicator, Objection
+from .permissions import sections_for
 from .selectors import regions_administered
+from .selectors_dashboard import GRADES, dashboard_region
+from .selectors_dashboard import dashboard as sel_dashboard
+from .selectors_grading import reminders_for
 from .services import assessments as sa
 from .services import decisions as sd
 from .services import reviews as sr
@@ -347,9 +352,9 @@ def objection_answer(request: HttpRequest, objection_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
-def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
+def evidence_file(request: HttpRequest, assessment_evidence_id: int) -> FileResponse:
     """A file of the evidence, to those who may open its assessment; never to the public."""
-    e = Evidence.objects.filter(pk=evidence_id).first()
+    e = Evidence.objects.filter(pk=assessment_evidence_id).first()
     if e is None:
         raise NotFound()
     sel.assessment_get(actor_scope(request.user), e.assessment_id)
@@ -367,3 +372,26 @@ def assessment_certificate(request: HttpRequest, assessment_id: int) -> HttpResp
     if not a.certificate_no:
         raise NotFound()
     return certificate_pdf(a, request)
+
+
+@never_cache
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Grades, assessments and brand organizations of an area the actor administers, drilled from the city down."""
+    scope = actor_scope(request.user)
+    region = dashboard_region(scope, id_param(request.GET.get("region")))
+    d = sel_dashboard(region, on=timezone.localdate())
+    chart = {"labels": [r.division.name if r.division else _("City-registered") for r in d.rows], "grades": GRADES,
+             "series": [[r.by_grade.get(g, 0) for r in d.rows] for g in GRADES]}
+    return render(request, "evaluation/grading/dashboard.html", {"d": d, "chart": chart, "grades": GRADES})
+
+
+@never_cache
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The evaluation home: the sections the actor may open, and their unread reminders."""
+    scope = actor_scope(request.user)
+    sections = sections_for(scope)
+    if not sections:
+        raise PermissionDenied("evaluation_not_allowed", _("Evaluation is for administrators, organizations and experts."))
+    return render(request, "evaluation/home.html", {"sections": sections, "reminders": reminders_for(request.user)})

@@ -1,0 +1,130 @@
+"""The evaluation dashboard of an area, drilled from the city to a district: how many organizations hold a valid
+grade and which, by child area; the assessments of each year (applied, graded, the mean score); every figure from a
+handful of grouped queries, whatever the number of organizations and years. Administrators see their own area."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, Q
+
+from shanlian.core.errors import NotFound
+from shanlian.core.scoping import Scope
+from shanlian.orgs.models import Grade, Organization
+from shanlian.places.models import Division, Level
+
+from .access import is_framework_admin
+from .models import Assessment, AssessmentStatus, FrameworkKind
+
+GRADES = list(reversed(Grade.values))  # 5A first
+
+
+@dataclass
+class AreaRow:
+    division: Division | None  # None: registered at the area's own level (e.g. city-registered foundations)
+    organizations: int = 0
+    by_grade: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def graded(self) -> int:
+        return sum(self.by_grade.values())
+
+    @property
+    def grade_counts(self) -> list[int]:
+        return [self.by_grade.get(g, 0) for g in GRADES]
+
+    @property
+    def top(self) -> int:
+        """4A and 5A: those a brand batch may name."""
+        return self.by_grade.get(Grade.A4, 0) + self.by_grade.get(Grade.A5, 0)
+
+    @property
+    def graded_share(self) -> Decimal | None:
+        return (Decimal(self.graded) / Decimal(self.organizations)).quantize(Decimal("0.001")) if self.organizations else None
+
+
+@dataclass
+class YearRow:
+    year: int
+    applied: int
+    graded: int
+    not_graded: int
+    mean_total: Decimal | None
+    by_grade: dict[str, int]
+
+    @property
+    def grade_counts(self) -> list[int]:
+        return [self.by_grade.get(g, 0) for g in GRADES]
+
+
+@dataclass
+class Dashboard:
+    region: Division
+    on: dt.date
+    rows: list[AreaRow]
+    total: AreaRow
+    years: list[YearRow]
+    brand_named: int
+    parents: list[Division]  # the way up, for the breadcrumb
+
+
+def dashboard_region(scope: Scope, region_id: int | None) -> Division:
+    """The area asked for, if the actor administers it; by default the widest they administer."""
+    if region_id is not None:
+        region = Division.objects.filter(pk=region_id, level__in=[Level.CITY, Level.DISTRICT]).first()
+        if region is None or not is_framework_admin(scope, region):
+            raise NotFound()
+        return region
+    for region in Division.objects.filter(level__in=[Level.CITY, Level.DISTRICT]).order_by("level", "code"):
+        if is_framework_admin(scope, region):  # the city (level "city" sorts before "district")
+            return region
+    raise NotFound()
+
+
+def dashboard(region: Division, *, on: dt.date) -> Dashboard:
+    children = list(Division.objects.filter(parent=region, level=Level.DISTRICT).order_by("code")) \
+        if region.level == Level.CITY else []
+    by_path = sorted(((c.path, c) for c in children), key=lambda x: -len(x[0]))
+
+    def child_of(path: str) -> Division | None:
+        return next((c for p, c in by_path if path.startswith(p)), None)
+
+    within = Q(division__path__startswith=region.path)
+    rows: dict[int | None, AreaRow] = {c.pk: AreaRow(division=c) for c in children}
+    rows[None] = AreaRow(division=None)
+    for path, n in (Organization.objects.filter(within).values_list("division__path").annotate(n=Count("id")).order_by()):
+        rows[getattr(child_of(path), "pk", None)].organizations += n
+    valid = Organization.objects.filter(within, grade__gt="", grade_valid_from__lte=on, grade_valid_until__gt=on)
+    for path, grade, n in valid.values_list("division__path", "grade").annotate(n=Count("id")).order_by():
+        row = rows[getattr(child_of(path), "pk", None)]
+        row.by_grade[grade] = row.by_grade.get(grade, 0) + n
+    total = AreaRow(division=region, organizations=sum(r.organizations for r in rows.values()))
+    for r in rows.values():
+        for g, n in r.by_grade.items():
+            total.by_grade[g] = total.by_grade.get(g, 0) + n
+    grade_calls = Assessment.objects.filter(organization__division__path__startswith=region.path, call__kind=FrameworkKind.GRADE)
+    years: dict[int, dict[str, Any]] = defaultdict(lambda: {"applied": 0, "graded": 0, "not_graded": 0, "by_grade": {}})
+    for year, status, grade, n in grade_calls.values_list("call__year", "status", "grade").annotate(n=Count("id")).order_by():
+        y = years[year]
+        y["applied"] += n
+        if status == AssessmentStatus.AWARDED:
+            y["graded"] += n
+            y["by_grade"][grade] = y["by_grade"].get(grade, 0) + n
+        elif status == AssessmentStatus.NOT_GRADED:
+            y["not_graded"] += n
+    means = dict(grade_calls.filter(total__isnull=False).values_list("call__year").annotate(m=Avg("total")).order_by())
+    year_rows = [YearRow(year=y, mean_total=Decimal(str(means[y])).quantize(Decimal("0.1")) if means.get(y) is not None else None,
+                         **v) for y, v in sorted(years.items(), reverse=True)]
+    named = Assessment.objects.filter(organization__division__path__startswith=region.path, named=True,
+                                      status=AssessmentStatus.AWARDED).values("organization").distinct().count()
+    out_rows = [rows[c.pk] for c in children] + ([rows[None]] if rows[None].organizations else [])
+    parents: list[Division] = []
+    up = region.parent
+    while up is not None:
+        parents.insert(0, up)
+        up = up.parent
+    return Dashboard(region=region, on=on, rows=out_rows, total=total, years=year_rows, brand_named=named, parents=parents)
