@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q, Sum
 
 from shanlian.core.errors import NotFound
 from shanlian.core.scoping import Scope
@@ -108,7 +108,10 @@ def dashboard(region: Division, *, on: dt.date) -> Dashboard:
             total.by_grade[g] = total.by_grade.get(g, 0) + n
     grade_calls = Assessment.objects.filter(organization__division__path__startswith=region.path, call__kind=FrameworkKind.GRADE)
     years: dict[int, dict[str, Any]] = defaultdict(lambda: {"applied": 0, "graded": 0, "not_graded": 0, "by_grade": {}})
-    for year, status, grade, n in grade_calls.values_list("call__year", "status", "grade").annotate(n=Count("id")).order_by():
+    scored: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])  # year → [sum of scores, how many]
+    for year, status, grade, n, total_sum, scored_n in (
+            grade_calls.values_list("call__year", "status", "grade")
+            .annotate(n=Count("id"), s=Sum("total"), k=Count("total")).order_by()):
         y = years[year]
         y["applied"] += n
         if status == AssessmentStatus.AWARDED:
@@ -116,9 +119,11 @@ def dashboard(region: Division, *, on: dt.date) -> Dashboard:
             y["by_grade"][grade] = y["by_grade"].get(grade, 0) + n
         elif status == AssessmentStatus.NOT_GRADED:
             y["not_graded"] += n
-    means = dict(grade_calls.filter(total__isnull=False).values_list("call__year").annotate(m=Avg("total")).order_by())
-    year_rows = [YearRow(year=y, mean_total=Decimal(str(means[y])).quantize(Decimal("0.1")) if means.get(y) is not None else None,
-                         **v) for y, v in sorted(years.items(), reverse=True)]
+        if scored_n:
+            scored[year][0] += Decimal(str(total_sum))
+            scored[year][1] += scored_n
+    year_rows = [YearRow(year=y, mean_total=(scored[y][0] / scored[y][1]).quantize(Decimal("0.1")) if scored[y][1] else None, **v)
+                 for y, v in sorted(years.items(), reverse=True)]
     named = Assessment.objects.filter(organization__division__path__startswith=region.path, named=True,
                                       status=AssessmentStatus.AWARDED).values("organization").distinct().count()
     out_rows = [rows[c.pk] for c in children] + ([rows[None]] if rows[None].organizations else [])
