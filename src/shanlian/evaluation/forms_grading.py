@@ -65,7 +65,7 @@ class CallForm(forms.Form):
 
 
 class ApplyForm(forms.Form):
-    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none(),
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none(), empty_label=None,
                                           widget=forms.Select(attrs=SELECT))
 
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:

@@ -43,6 +43,8 @@ SECTIONS: list[Section] = [
     Section("evaluation:frameworks", _("Indicator frameworks"), _("The indicator trees assessments are scored by, as data."),
             manages_frameworks),
     Section("people:expert_pool", _("Expert pool"), _("Experts' fields, ceilings, time away and ties."), manages_frameworks),
+    Section("people:expert_me", _("My expert profile"), _("What you know, how much you take on, when you are away, your ties."),
+            lambda scope: scope.has(Role.EXPERT)),
 ]
 
 

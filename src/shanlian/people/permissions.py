@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.navigation import Page
-from shanlian.core.scoping import ADMIN_ROLES, PEOPLE_ROLES, Role, Scope
+from shanlian.core.scoping import ADMIN_ROLES, PEOPLE_ROLES, Scope
 
 
 def may_open_people(scope: Scope) -> bool:
@@ -18,13 +18,7 @@ def may_keep_pool(scope: Scope) -> bool:
     return scope.is_superuser or bool(scope.roles & ADMIN_ROLES)
 
 
-def is_expert(scope: Scope) -> bool:
-    return scope.has(Role.EXPERT)
-
-
 PAGES = [
     Page("people:person_list", _("People"), may_open_people, "people:person", 40),
     Page("people:role_list", _("Roles"), may_manage_roles, "people:role", 50),
-    Page("people:expert_pool", _("Expert pool"), may_keep_pool, "people:expert", 55),
-    Page("people:expert_me", _("My expert profile"), is_expert, "people:expert_me", 56),
 ]
