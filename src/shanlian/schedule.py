@@ -23,6 +23,9 @@ SCHEDULE: tuple[Job, ...] = (
     Job("charity-reports", "shanlian.charity.tasks.reports_make", daily_at=dt.time(0, 30)),
     # Shift reminders: every hour, for confirmed sign-ups starting within a day (each reminded once).
     Job("timebank-reminders", "shanlian.timebank.tasks.reminders", every=dt.timedelta(hours=1)),
+    # The supervision calendar's tasks of the month, quarter and half year, and their reminders; grades about to expire.
+    Job("evaluation-supervision", "shanlian.evaluation.tasks.supervision_calendar", daily_at=dt.time(1, 0)),
+    Job("evaluation-grade-reminders", "shanlian.evaluation.tasks.grade_reminders", daily_at=dt.time(1, 15)),
 )
 
 

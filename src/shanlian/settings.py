@@ -218,6 +218,8 @@ SHANLIAN: dict[str, Any] = {
     "BRAND_PENALTY_YEARS": int(os.environ.get("SHANLIAN_BRAND_PENALTY_YEARS", "3")),
     "EVALUATION_SITE_INSPECTION_FROM": os.environ.get("SHANLIAN_EVALUATION_SITE_INSPECTION_FROM", "3A"),
     "EVALUATION_DIVERGENCE": Decimal(os.environ.get("SHANLIAN_EVALUATION_DIVERGENCE", "0.30")),
+    # Fewer survey responses than this in a year and a satisfaction rate does not mark an evaluation.
+    "EVALUATION_SATISFACTION_MIN_RESPONSES": int(os.environ.get("SHANLIAN_EVALUATION_SATISFACTION_MIN_RESPONSES", "10")),
     "EVALUATION_REMIND_DAYS": tuple(int(x) for x in os.environ.get("SHANLIAN_EVALUATION_REMIND_DAYS", "180,90,30").split(",")),
     # An expert's ended tie to an organization still bars them from its reviews for this many years.
     "EXPERT_TIE_COOLING_YEARS": int(os.environ.get("SHANLIAN_EXPERT_TIE_COOLING_YEARS", "3")),

@@ -13,11 +13,11 @@ from shanlian.evaluation import services as es
 from shanlian.evaluation.framework_sheet import sheet_read, sheet_write
 from shanlian.evaluation.services.frameworks import framework_tree
 
-from .conftest import BANDS_100, save
+from .conftest import BANDS_100, save, small_tree
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["一级指标", "二级指标", "三级指标", "四级指标", "分值", "评分方式", "评分标准", "需佐证", "类型"]
+HEADER = ["一级指标", "二级指标", "三级指标", "四级指标", "分值", "评分方式", "评分标准", "需佐证", "类型", "评分来源"]
 
 
 def book(*rows) -> bytes:
@@ -33,11 +33,13 @@ def book(*rows) -> bytes:
 
 def shape(nodes):
     return [(n.name, str(n.points), n.kind, n.scoring, [(t, str(p)) for t, p in n.levels], n.criteria, n.evidence_required,
-             shape(n.children)) for n in nodes]
+             n.source, shape(n.children)) for n in nodes]
 
 
 def test_a_framework_written_out_reads_back_to_the_same_tree(admin, region):
-    f = save(admin, region)
+    tree = small_tree()
+    tree[0].children[1].source = "satisfaction"  # marked from satisfaction surveys: the sheet says so, and reads it back
+    f = save(admin, region, tree=tree)
     data = sheet_write(f)
     sheet = load_workbook(io.BytesIO(data)).active
     assert [c.value for c in sheet[1]] == HEADER

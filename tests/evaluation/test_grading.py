@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed
 from shanlian.core.scoping import Role
-from shanlian.evaluation.models import Assessment, AssessmentStatus, Evidence, Objection, RaterKind, Rating, Reviewer
+from shanlian.evaluation import services as es
+from shanlian.evaluation.models import Assessment, AssessmentStatus, Evidence, Indicator, Objection, RaterKind, Rating, Reviewer
 from shanlian.evaluation.services import assessments as sa
 from shanlian.evaluation.services import decisions as sd
 from shanlian.evaluation.services import reviews as sr
@@ -22,6 +23,7 @@ from shanlian.people.selectors import actor_scope
 from shanlian.people.services_experts import expert_tie_declare
 from tests import factories as f
 
+from .conftest import save
 from .grading import evidence, grading, marks, passed_inspection, reviewed, submitted
 
 
@@ -295,3 +297,44 @@ def test_managers_are_reminded_once_at_each_threshold_before_a_grade_expires(cit
     assert grade_reminders_send(on=until) == 0  # expired: nothing more
     texts = list(Reminder.objects.filter(user=city.users["agency_manager"]).values_list("text", flat=True))
     assert len(texts) == 3 and all("2027-05-01" in t for t in texts)
+
+
+def test_a_leaf_marked_from_satisfaction_surveys_takes_the_organization_s_rate(city, settings):
+    """启明 runs the 北京街 and 人民街 stations: their residents' answers mark the framework's satisfaction leaf; the
+    experts may leave it unmarked, and the committee's score counts the surveys' mark."""
+    from shanlian.evaluation.services import satisfaction as ss
+    from shanlian.evaluation.services.frameworks import Node
+
+    from .conftest import small_tree  # noqa: PLC0415 - beside the one test that builds its own tree
+
+    settings.SHANLIAN = {**settings.SHANLIAN, "EVALUATION_SATISFACTION_MIN_RESPONSES": 4}
+    tree = small_tree()
+    tree[0].children[1] = Node(name="服务对象满意度", points="20", scoring="points", source="satisfaction")
+    admin = city.users["city_admin"]
+    framework = es.framework_publish(actor=admin, framework=save(admin, city.city, tree=tree))
+    today = timezone.localdate()
+    call = sa.call_create(actor=admin, region=city.city, year=today.year, title="满意度测试", opens_on=today - dt.timedelta(days=1),
+                          closes_on=today + dt.timedelta(days=20), review_until=today + dt.timedelta(days=40))
+    survey = ss.survey_create(actor=city.users["station_worker"], title="北京街社工站服务满意度", audience="beneficiary",
+                              anonymous=True, questions=["服务态度", "服务及时性", "总体满意度"], opens_on=today - dt.timedelta(days=5),
+                              closes_on=today + dt.timedelta(days=5), station=city.stations["北京街"])
+    for n, answers in enumerate(([5, 5, 5], [4, 5, 4], [5, 4, 5], [2, 3, 2])):  # 9 of 12 answers satisfied: 75%
+        ss.response_submit(survey=survey, answers=answers, device=ss.new_device_id())
+    org, manager = city.orgs["启明"], city.users["agency_manager"]
+    passed_inspection(admin, org)
+    a = sa.assessment_apply(actor=manager, call=call, organization=org)
+    leaves = sa.leaves_of(framework)
+    surveyed = next(leaf for leaf in leaves if leaf.source == "satisfaction")
+    full = {leaf.id: ({"answer": "yes"} if leaf.scoring == "yes_no" else {"level": 4} if leaf.scoring == "levels" else
+                      {"points": "0" if leaf.kind == "deduction" else str(leaf.points)}) for leaf in leaves}
+    sa.self_rate(actor=manager, assessment=a, marks=full)
+    for leaf in leaves:
+        if leaf.evidence_required:
+            sa.evidence_add(actor=manager, assessment=a, indicator=Indicator.objects.get(pk=leaf.id), upload=evidence())
+    sa.assessment_submit(actor=manager, assessment=a)
+    experts = [f.user_with_role(f"sx{n}", Role.EXPERT, None) for n in range(2)]
+    without = {k: v for k, v in full.items() if k != surveyed.id}
+    for r in sr.reviewers_assign(actor=admin, call=call, experts=experts):
+        sr.evaluation_review_submit(actor=r.user, reviewer=r, marks=without)  # the surveys mark the leaf
+    assert sd.survey_marks(a) == {surveyed.id: Decimal("15.00")}
+    assert sd.reviewed_total(a) == Decimal("80") + Decimal("15.00") + Decimal("5")  # the other leaves, the surveys, the bonus

@@ -61,7 +61,9 @@ KINDS = ("divisions", "organizations", "stations", "donation_points", "people", 
          "charity_funds", "charity_projects", "charity_campaigns", "charity_gifts", "charity_payouts", "charity_receipts",
          "timebank_questions", "timebank_volunteers", "timebank_activities", "timebank_hours", "timebank_items",
          "timebank_redemptions", "grants_rounds", "grants_proposals", "grants_ballots", "grants_results", "grants_agreements",
-         "evaluation_frameworks")
+         "evaluation_frameworks", "evaluation_calls", "evaluation_assessments", "evaluation_reviews", "evaluation_awards",
+         "evaluation_supervision_tasks", "evaluation_supervision_done", "evaluation_supervision_groups",
+         "evaluation_supervision_sessions", "evaluation_surveys", "evaluation_survey_responses")
 
 
 def demo_password() -> str:

@@ -115,7 +115,7 @@ class ObjectionForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answer = fields.TextField(label=_("Answer"), max_length=2000, widget=forms.Textarea(attrs={**TEXT, "rows": 2}))
+    answer = fields.TextField(label=_("The committee's answer"), max_length=2000, widget=forms.Textarea(attrs={**TEXT, "rows": 2}))
     upheld = forms.TypedChoiceField(label=_("Upheld?"), coerce=lambda v: v == "yes", widget=forms.Select(attrs=SELECT),
                                     choices=[("no", _("Not upheld")), ("yes", _("Upheld: decide again"))])
 

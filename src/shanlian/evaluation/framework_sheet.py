@@ -31,7 +31,9 @@ HEADERS: dict[str, set[str]] = {
     "criteria": {"评分标准", "criteria", "评分细则"},
     "evidence": {"需佐证", "佐证材料", "evidence", "需要佐证"},
     "type": {"类型", "type", "加扣分"},
+    "source": {"评分来源", "source", "数据来源"},
 }
+SOURCE_WORDS = {"满意度调查", "满意度", "satisfaction"}
 SCORING_WORDS: dict[str, set[str]] = {
     Scoring.POINTS: {"分值", "打分", "points", ""}, Scoring.LEVELS: {"等级", "levels", "分级"},
     Scoring.YES_NO: {"是否", "yes/no", "yesno", "有无"}}
@@ -159,6 +161,7 @@ def _leaf(text: str, cell: Any, row: int) -> Node:
     return Node(name=name, points=cell("points") or (found["points"] if found else ""), scoring=scoring,
                 levels=_levels(criteria, row) if scoring == Scoring.LEVELS else [],
                 criteria="" if scoring == Scoring.LEVELS else criteria, evidence_required=_key(cell("evidence")) in YES,
+                source="satisfaction" if _key(cell("source")) in {_key(w) for w in SOURCE_WORDS} else "",
                 where=lazy_format(_("row %(row)s"), {"row": row}))
 
 
@@ -180,7 +183,7 @@ def sheet_write(framework: Framework) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _g("Indicators")[:31]
-    sheet.append([*LEVEL_NAMES, "分值", "评分方式", "评分标准", "需佐证", "类型"])
+    sheet.append([*LEVEL_NAMES, "分值", "评分方式", "评分标准", "需佐证", "类型", "评分来源"])
     scoring_word: dict[str, str] = {Scoring.POINTS: "分值", Scoring.LEVELS: "等级", Scoring.YES_NO: "是否"}
     kind_word: dict[str, str] = {IndicatorKind.NORMAL: "", IndicatorKind.BONUS: "加分项", IndicatorKind.DEDUCTION: "扣分项"}
     merges: list[tuple[int, int, int]] = []  # (column, first row, last row)
@@ -205,14 +208,15 @@ def sheet_write(framework: Framework) -> bytes:
         root = path[0] if path else node
         starts_root = not path or sheet.max_row + 1 == starts[root.pk]
         sheet.append([*line, _number(node.points), scoring_word.get(node.scoring, ""), criteria,
-                      "是" if node.evidence_required else "", kind_word.get(root.kind, "") if starts_root else ""])
+                      "是" if node.evidence_required else "", kind_word.get(root.kind, "") if starts_root else "",
+                      "满意度调查" if node.source == "satisfaction" else ""])
 
     for root in by_parent.get(None, []):
         walk(root, [])
     for column, first, last in merges:
         if last > first:
             sheet.merge_cells(start_row=first, start_column=column, end_row=last, end_column=column)
-    for letter, width in zip("ABCDEFGHI", (18, 20, 24, 28, 8, 10, 60, 8, 8), strict=True):
+    for letter, width in zip("ABCDEFGHIJ", (18, 20, 24, 28, 8, 10, 60, 8, 8, 12), strict=True):
         sheet.column_dimensions[letter].width = width
     for line in sheet.iter_rows(min_row=2):
         for c in line:

@@ -12,6 +12,8 @@ from shanlian.core.navigation import Page
 from shanlian.core.scoping import Role, Scope
 
 from .access import ADMIN_ROLES, ORG_ROLES
+from .selectors_satisfaction import may_open_satisfaction
+from .selectors_supervision import may_open_supervision
 
 
 def manages_frameworks(scope: Scope) -> bool:
@@ -40,6 +42,11 @@ SECTIONS: list[Section] = [
             manages_frameworks),
     Section("evaluation:calls", _("Grade assessment and brand evaluation"),
             _("Calls, self-assessments with evidence, expert reviews, decisions on notice, certificates."), takes_part),
+    Section("evaluation:supervision_tasks", _("Supervision calendar"),
+            _("Monthly self-checks, quarterly spot-checks, half-yearly self-assessments, rectifications, 1+N groups."),
+            may_open_supervision),
+    Section("evaluation:satisfaction_surveys", _("Satisfaction surveys"),
+            _("Beneficiaries' and residents' surveys on a phone; rates by station and project."), may_open_satisfaction),
     Section("evaluation:frameworks", _("Indicator frameworks"), _("The indicator trees assessments are scored by, as data."),
             manages_frameworks),
     Section("people:expert_pool", _("Expert pool"), _("Experts' fields, ceilings, time away and ties."), manages_frameworks),

@@ -39,11 +39,12 @@ class Leaf:
     scoring: str
     levels: tuple[Decimal, ...]  # points of levels 1–4 (level scoring)
     evidence_required: bool
+    source: str = ""  # "satisfaction": marked from the subject's satisfaction surveys when they are enough
 
     @classmethod
     def of(cls, indicator: Any) -> Leaf:
         return cls(id=indicator.pk, code=indicator.code, name=indicator.name, points=indicator.points, kind=indicator.kind,
-                   scoring=indicator.scoring, evidence_required=indicator.evidence_required,
+                   scoring=indicator.scoring, evidence_required=indicator.evidence_required, source=indicator.source,
                    levels=tuple(Decimal(str(lv["points"])) for lv in indicator.levels or ()))
 
 

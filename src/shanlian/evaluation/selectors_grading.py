@@ -37,6 +37,7 @@ from .models import (
     ReviewerStatus,
 )
 from .services.assessments import leaves_of
+from .services.decisions import survey_marks
 
 PUBLIC_STATUSES = (AssessmentStatus.NOTICE, AssessmentStatus.AWARDED)
 
@@ -104,7 +105,10 @@ def call_board(call: Call) -> list[BoardRow]:
     for a in rows:
         leaves = leaves_by_framework[a.framework_id]
         given = marks.get(a.pk, {})
-        total = scoring.total(leaves, {i: sum(v, Decimal(0)) / len(v) for i, v in given.items()}) if given else None
+        means = {i: sum(v, Decimal(0)) / len(v) for i, v in given.items()}
+        if any(leaf.source for leaf in leaves):  # marked from surveys: a few more queries, only for such frameworks
+            means.update(survey_marks(a, leaves))
+        total = scoring.total(leaves, means) if given else None
         by_id = {leaf.id: leaf for leaf in leaves}
         divergent = sum(1 for i, v in given.items() if i in by_id and scoring.divergent(v, by_id[i].points, threshold))
         mine = reviewers.get(a.pk, [])
@@ -135,6 +139,7 @@ class LeafRow:
     marks: list[Any] = field(default_factory=list)  # the other raters' Ratings the viewer may see
     mine: Any = None  # the viewer's own Rating as a reviewer
     mean: Decimal | None = None
+    surveyed: Decimal | None = None  # the mark satisfaction surveys give this leaf, when they do
     divergent: bool = False
     evidence: list[Evidence] = field(default_factory=list)
 
@@ -191,6 +196,11 @@ def assessment_view(scope: Scope, assessment: Assessment) -> AssessmentView:
                 row.divergent = scoring.divergent(values, ind.points, threshold) if (committee or own and decided) else False
         rows.append(row)
     leaves = [scoring.Leaf.of(r.indicator) for r in rows if r.leaf]
+    surveyed = survey_marks(a, leaves)
+    for row in rows:
+        if row.indicator.pk in surveyed:
+            row.surveyed = row.mean = surveyed[row.indicator.pk]
+    reviewed_marks.update(surveyed)
     self_marks = {r.indicator.pk: r.self_mark.points for r in rows if r.leaf and r.self_mark is not None}
     bands = [(b.grade, b.minimum) for b in GradeBand.objects.filter(framework=a.framework).order_by("-minimum")]
     reviewed = scoring.total(leaves, reviewed_marks) if reviewed_marks and (committee or decided) else None

@@ -46,7 +46,7 @@ def leaves_of(framework: Framework | int) -> list[scoring.Leaf]:
     """The framework's scored indicators (its leaves), in code order."""
     framework_id = framework if isinstance(framework, int) else framework.pk
     rows = list(Indicator.objects.filter(framework_id=framework_id).only(
-        "id", "code", "name", "points", "kind", "scoring", "levels", "evidence_required", "parent_id"))
+        "id", "code", "name", "points", "kind", "scoring", "levels", "evidence_required", "source", "parent_id"))
     parents = {r.parent_id for r in rows}
     leaves = [scoring.Leaf.of(r) for r in rows if r.pk not in parents]
     return sorted(leaves, key=lambda leaf: [int(p) for p in leaf.code.split(".")])
@@ -152,9 +152,11 @@ def _require_self_assessing(assessment: Assessment) -> Assessment:
     return locked
 
 
-def marks_in(leaves: list[scoring.Leaf], marks: Any, *, complete: bool) -> dict[int, tuple[Decimal, int | None, str]]:
+def marks_in(leaves: list[scoring.Leaf], marks: Any, *, complete: bool,
+             surveyed: frozenset[int] = frozenset()) -> dict[int, tuple[Decimal, int | None, str]]:
     """Marks as given ({indicator id: {"level"|"points"|"answer": ..., "comment": ...}}), each checked against its
-    leaf's scale: indicator id → (points, level, comment). `complete`: every leaf must be marked."""
+    leaf's scale: indicator id → (points, level, comment). `complete`: every leaf must be marked, but those in
+    `surveyed` (marked from satisfaction surveys)."""
     if not isinstance(marks, dict):
         raise field_error("marks", "invalid_marks", _("Give the marks by indicator."))
     by_id = {leaf.id: leaf for leaf in leaves}
@@ -174,7 +176,7 @@ def marks_in(leaves: list[scoring.Leaf], marks: Any, *, complete: bool) -> dict[
             out[leaf.id] = (value[0], value[1], comment or "")
     checks.done()
     if complete:
-        missing = [leaf.code for leaf in leaves if leaf.id not in out]
+        missing = [leaf.code for leaf in leaves if leaf.id not in out and leaf.id not in surveyed]
         if missing:
             raise field_error("marks", "marks_incomplete", lazy_format(
                 _("Mark every indicator: %(codes)s not yet marked."), {"codes": codes(missing)}))

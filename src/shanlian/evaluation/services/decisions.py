@@ -5,6 +5,7 @@ grade to the organization with its validity and numbers its certificate."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -18,13 +19,15 @@ from shanlian.core.errors import Conflict, field_error, lazy_format
 from shanlian.core.identifiers import clean_phone
 from shanlian.core.inputs import Checks, model_text
 from shanlian.core.transitions import transition
-from shanlian.orgs.models import Grade
+from shanlian.grants.models import ServiceProject
+from shanlian.orgs.models import Grade, Station
 from shanlian.orgs.services import organization_grade_set
 
 from .. import scoring
 from ..access import require_committee
 from ..eligibility import require_eligible
 from ..models import Assessment, AssessmentStatus, FrameworkKind, GradeBand, Objection, RaterKind, Rating, Reviewer, ReviewerStatus
+from ..selectors_satisfaction import Pool, project_pools, station_pools
 from .assessments import leaves_of
 
 GRADE_ORDER = [g for g, _label in Grade.choices]  # 1A … 5A
@@ -34,11 +37,40 @@ def grade_rank(grade: str) -> int:
     return GRADE_ORDER.index(grade) + 1 if grade in GRADE_ORDER else 0
 
 
-def reviewed_total(assessment: Assessment) -> Any:
-    """The assessment's score: each indicator's mean over the experts and site inspectors who marked it."""
+def survey_marks(assessment: Assessment, leaves: list[scoring.Leaf] | None = None) -> dict[int, Decimal]:
+    """The leaves marked from satisfaction surveys (`Indicator.source`): each leaf's points × the organization's
+    satisfaction rate in the call's year, pooled over the stations it runs and the projects it leads; nothing when
+    the framework has no such leaf or the surveys are too few (then the raters' marks count)."""
+    leaves = leaves if leaves is not None else leaves_of(assessment.framework_id)
+    surveyed = [leaf for leaf in leaves if leaf.source == "satisfaction"]
+    if not surveyed:
+        return {}
+    year = assessment.call.year
+    stations = list(Station.objects.filter(agency_id=assessment.organization_id).values_list("pk", flat=True))
+    projects = list(ServiceProject.objects.filter(lead_id=assessment.organization_id).exclude(station_id__in=stations)
+                    .values_list("pk", flat=True))
+    pool = Pool()
+    for part in [*station_pools(station_ids=stations, year=year).values(), *project_pools(project_ids=projects, year=year).values()]:
+        pool.surveys, pool.responses = pool.surveys + part.surveys, pool.responses + part.responses
+        pool.answers, pool.good = pool.answers + part.answers, pool.good + part.good
+    rate = pool.rate
+    if rate is None or not pool.enough:
+        return {}
+    return {leaf.id: scoring.q2(leaf.points * rate) for leaf in surveyed}
+
+
+def reviewed_marks(assessment: Assessment, leaves: list[scoring.Leaf] | None = None) -> dict[int, Decimal]:
+    """Each indicator's mark as the committee reads it: the mean over the experts and site inspectors who marked it,
+    or, for a leaf marked from satisfaction surveys, the surveys' mark."""
     marks = scoring.mean_marks(Rating.objects.filter(assessment=assessment, kind__in=[RaterKind.EXPERT, RaterKind.SITE])
                                .values_list("indicator_id", "points"))
-    return scoring.total(leaves_of(assessment.framework), marks)
+    return {**marks, **survey_marks(assessment, leaves)}
+
+
+def reviewed_total(assessment: Assessment) -> Any:
+    """The assessment's score (see `reviewed_marks`)."""
+    leaves = leaves_of(assessment.framework_id)
+    return scoring.total(leaves, reviewed_marks(assessment, leaves))
 
 
 def _require_reviews_in(assessment: Assessment) -> None:

@@ -43,6 +43,7 @@ class Node:
     levels: list[tuple[str, Any]] = field(default_factory=list)
     criteria: str = ""
     evidence_required: bool = False
+    source: str = ""  # "satisfaction": marked from the subject's satisfaction surveys (a normal leaf only)
     children: list[Node] = field(default_factory=list)
     where: str = ""
 
@@ -102,6 +103,8 @@ def _check(nodes: list[Node], *, depth: int, prefix: str, count: list[int]) -> l
 def _leaf(node: Node, where: str, points: Decimal) -> None:
     if node.scoring not in Scoring.values:
         raise _refuse(where, "scoring_required", _("say how it is scored: points, levels 1–4, or yes/no"))
+    if node.source not in ("", "satisfaction") or (node.source and node.kind != IndicatorKind.NORMAL):
+        raise _refuse(where, "indicator_source", _("only an indicator (not a bonus or deduction item) is marked from satisfaction surveys"))
     if node.scoring != Scoring.LEVELS:
         if node.levels:
             raise _refuse(where, "levels_unused", _("only an indicator scored by levels has level descriptors"))
@@ -168,6 +171,7 @@ def _write_tree(framework: Framework, checked: Checked) -> None:
             position=int(code.rsplit(".", 1)[-1]), name=node.name.strip(), points=points, kind=node.kind,
             scoring="" if node.children else node.scoring, criteria=(node.criteria or "").strip(),
             evidence_required=bool(node.evidence_required) and not node.children,
+            source="" if node.children else node.source,
             levels=[{"level": n, "text": t, "points": f"{v:.2f}"} for n, (t, v) in enumerate(node.levels, start=1)]
             if not node.children else [])
     GradeBand.objects.bulk_create([GradeBand(framework=framework, grade=g, minimum=m) for g, m in checked.bands])
@@ -229,7 +233,8 @@ def framework_tree(framework: Framework) -> tuple[list[Node], list[tuple[str, De
     roots: list[Node] = []
     for row in sorted(rows, key=lambda r: [int(p) for p in r.code.split(".")]):
         node = Node(name=row.name, points=row.points, kind=row.kind, scoring=row.scoring, criteria=row.criteria,
-                    evidence_required=row.evidence_required, levels=[(lv["text"], lv["points"]) for lv in row.levels],
+                    evidence_required=row.evidence_required, source=row.source,
+                    levels=[(lv["text"], lv["points"]) for lv in row.levels],
                     where=row.code)
         nodes[row.pk] = node
         (nodes[row.parent_id].children if row.parent_id else roots).append(node)

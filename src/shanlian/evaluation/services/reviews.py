@@ -24,6 +24,7 @@ from shanlian.people.selectors_experts import WORKS_FOR, Recusal, assignable, ex
 from ..access import require_committee, require_expert
 from ..models import Assessment, AssessmentStatus, Call, CallStatus, RaterKind, Reviewer, ReviewerStatus
 from .assessments import leaves_of, marks_in, ratings_write
+from .decisions import survey_marks
 
 ACTIVE = (ReviewerStatus.ASSIGNED, ReviewerStatus.SUBMITTED)
 EXPERTS_MAX = 300
@@ -162,7 +163,9 @@ def evaluation_review_submit(*, actor: Any, reviewer: Reviewer, marks: Any, comm
         raise Conflict("not_in_review", _("This assessment is no longer under review."))
     if expert_conflicts(user_ids=[actor.pk], organization_ids=[assessment.organization_id], on=timezone.localdate()):
         raise Conflict("reviewer_tied", _("You are tied to this organization: step back from this review."))
-    given = marks_in(leaves_of(assessment.framework), marks, complete=True)
+    leaves = leaves_of(assessment.framework)
+    surveyed = frozenset(survey_marks(assessment, leaves))  # the surveys mark these: a rater may leave them
+    given = marks_in(leaves, marks, complete=True, surveyed=surveyed)
     note = model_text(Reviewer, "comment", comment, field="comment")
     ratings_write(assessment=assessment, kind=locked.role, rater=actor, marks=given)
     return transition(locked, to=ReviewerStatus.SUBMITTED, allowed_from=[ReviewerStatus.ASSIGNED], actor=actor,

@@ -39,6 +39,16 @@ KIND_LABELS = {
     "grants_results": "评选结果 Results",
     "grants_agreements": "资助协议 Grant agreements",
     "evaluation_frameworks": "评估指标体系 Indicator frameworks",
+    "evaluation_calls": "评估通知 Evaluation calls",
+    "evaluation_assessments": "等级与品牌评估 Assessments",
+    "evaluation_reviews": "专家评审 Expert reviews",
+    "evaluation_awards": "评定结果 Decisions awarded",
+    "evaluation_supervision_tasks": "督导任务 Supervision tasks",
+    "evaluation_supervision_done": "已完成督导 Checks done",
+    "evaluation_supervision_groups": "1+N督导小组 1+N groups",
+    "evaluation_supervision_sessions": "督导场次 Supervision sessions",
+    "evaluation_surveys": "满意度调查 Satisfaction surveys",
+    "evaluation_survey_responses": "满意度答卷 Survey responses",
 }
 
 
