@@ -220,6 +220,10 @@ SHANLIAN: dict[str, Any] = {
     "EVALUATION_DIVERGENCE": Decimal(os.environ.get("SHANLIAN_EVALUATION_DIVERGENCE", "0.30")),
     # Fewer survey responses than this in a year and a satisfaction rate does not mark an evaluation.
     "EVALUATION_SATISFACTION_MIN_RESPONSES": int(os.environ.get("SHANLIAN_EVALUATION_SATISFACTION_MIN_RESPONSES", "10")),
+    # Capacity diagnosis: roles further apart than this (levels) flagged; peers needed for a median; weak below this.
+    "CAPACITY_DIVERGENCE": Decimal(os.environ.get("SHANLIAN_CAPACITY_DIVERGENCE", "1.0")),
+    "CAPACITY_PEERS_MIN": int(os.environ.get("SHANLIAN_CAPACITY_PEERS_MIN", "3")),
+    "CAPACITY_WEAK_BELOW": Decimal(os.environ.get("SHANLIAN_CAPACITY_WEAK_BELOW", "2.5")),
     "EVALUATION_REMIND_DAYS": tuple(int(x) for x in os.environ.get("SHANLIAN_EVALUATION_REMIND_DAYS", "180,90,30").split(",")),
     # An expert's ended tie to an organization still bars them from its reviews for this many years.
     "EXPERT_TIE_COOLING_YEARS": int(os.environ.get("SHANLIAN_EXPERT_TIE_COOLING_YEARS", "3")),

@@ -318,7 +318,7 @@ def test_a_leaf_marked_from_satisfaction_surveys_takes_the_organization_s_rate(c
     survey = ss.survey_create(actor=city.users["station_worker"], title="北京街社工站服务满意度", audience="beneficiary",
                               anonymous=True, questions=["服务态度", "服务及时性", "总体满意度"], opens_on=today - dt.timedelta(days=5),
                               closes_on=today + dt.timedelta(days=5), station=city.stations["北京街"])
-    for n, answers in enumerate(([5, 5, 5], [4, 5, 4], [5, 4, 5], [2, 3, 2])):  # 9 of 12 answers satisfied: 75%
+    for answers in ([5, 5, 5], [4, 5, 4], [5, 4, 5], [2, 3, 2]):  # 9 of 12 answers satisfied: 75%
         ss.response_submit(survey=survey, answers=answers, device=ss.new_device_id())
     org, manager = city.orgs["启明"], city.users["agency_manager"]
     passed_inspection(admin, org)

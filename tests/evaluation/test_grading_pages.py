@@ -137,7 +137,7 @@ def test_the_api_runs_the_same_flow_under_the_same_scopes(client, city, g):
     r = client.put(f"/api/evaluation/assessments/{aid}/marks", {"marks": {g.leaves()[1].pk: {"points": "99"}}},
                    content_type="application/json")
     assert r.status_code == 400 and r.json()["code"] == "points_out_of_scale"
-    body = {"marks": {k: v for k, v in marks(g).items()}}
+    body = {"marks": dict(marks(g))}
     r = client.put(f"/api/evaluation/assessments/{aid}/marks", body, content_type="application/json")
     assert r.status_code == 200 and r.json()["self_total"] == "97.75"
     client.force_login(city.users["expert"])
@@ -196,6 +196,6 @@ def test_the_evaluation_home_lists_what_each_may_open(client, city):
         page = client.get(reverse("evaluation:home"))
         assert page.status_code == 200 and page.content.count(b'data-testid="section"') >= sees
     client.force_login(city.users["agency_manager"])
-    assert "2027-05-01".encode() in client.get(reverse("evaluation:home")).content
+    assert b"2027-05-01" in client.get(reverse("evaluation:home")).content
     client.force_login(city.users["volunteer"])
     assert client.get(reverse("evaluation:home")).status_code == 403

@@ -63,7 +63,8 @@ KINDS = ("divisions", "organizations", "stations", "donation_points", "people", 
          "timebank_redemptions", "grants_rounds", "grants_proposals", "grants_ballots", "grants_results", "grants_agreements",
          "evaluation_frameworks", "evaluation_calls", "evaluation_assessments", "evaluation_reviews", "evaluation_awards",
          "evaluation_supervision_tasks", "evaluation_supervision_done", "evaluation_supervision_groups",
-         "evaluation_supervision_sessions", "evaluation_surveys", "evaluation_survey_responses")
+         "evaluation_supervision_sessions", "evaluation_surveys", "evaluation_survey_responses",
+         "capacity_diagnoses", "capacity_respondents", "capacity_actions", "competency_assessments", "coaching_sessions")
 
 
 def demo_password() -> str:

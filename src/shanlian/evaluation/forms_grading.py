@@ -74,7 +74,7 @@ class ApplyForm(forms.Form):
 
 
 class ExpertsForm(forms.Form):
-    experts = forms.MultipleChoiceField(label=_("Experts"), widget=forms.CheckboxSelectMultiple)
+    experts = forms.MultipleChoiceField(label=_("Experts"), widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
 
     def __init__(self, *args: Any, pool: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from shanlian.core.navigation import Page
 from shanlian.core.scoping import Role, Scope
 
 from .access import ADMIN_ROLES, ORG_ROLES
+from .selectors_capacity import may_open_capacity
 from .selectors_satisfaction import may_open_satisfaction
 from .selectors_supervision import may_open_supervision
 
@@ -42,6 +43,11 @@ SECTIONS: list[Section] = [
             manages_frameworks),
     Section("evaluation:calls", _("Grade assessment and brand evaluation"),
             _("Calls, self-assessments with evidence, expert reviews, decisions on notice, certificates."), takes_part),
+    Section("evaluation:capacity", _("Capacity diagnosis"),
+            _("Organizations diagnosed by dimension: radar beside peers, advice, action plans, PDF reports."), may_open_capacity),
+    Section("evaluation:competency", _("Core-staff competency"),
+            _("Staff assessed against the competency framework, individual trends, coaching sessions and person-times."),
+            may_open_capacity),
     Section("evaluation:supervision_tasks", _("Supervision calendar"),
             _("Monthly self-checks, quarterly spot-checks, half-yearly self-assessments, rectifications, 1+N groups."),
             may_open_supervision),

@@ -49,6 +49,11 @@ KIND_LABELS = {
     "evaluation_supervision_sessions": "督导场次 Supervision sessions",
     "evaluation_surveys": "满意度调查 Satisfaction surveys",
     "evaluation_survey_responses": "满意度答卷 Survey responses",
+    "capacity_diagnoses": "组织力诊断 Capacity diagnoses",
+    "capacity_respondents": "诊断填答人 Diagnosis respondents",
+    "capacity_actions": "改进措施 Improvement actions",
+    "competency_assessments": "胜任力评估 Competency assessments",
+    "coaching_sessions": "带教场次 Coaching sessions",
 }
 
 
