@@ -246,10 +246,15 @@ def assessment_evidence(request: HttpRequest, assessment_id: int) -> HttpRespons
 @login_required
 @require_POST
 def assessment_submit(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    return _act(request, assessment_id, sa.assessment_submit, _("The self-assessment is submitted."))
+
+
+def _act(request: HttpRequest, assessment_id: int, service: Any, done: str) -> HttpResponse:
+    """A button on the assessment's page: the service run, its refusal shown there."""
     a = sel.assessment_get(actor_scope(request.user), assessment_id)
     try:
-        sa.assessment_submit(actor=request.user, assessment=a)
-        messages.success(request, _("The self-assessment is submitted."))
+        service(actor=request.user, assessment=a)
+        messages.success(request, done)
     except DomainError as exc:
         _refused(request, exc)
     return redirect("evaluation:assessment", assessment_id=a.pk)
@@ -318,13 +323,7 @@ def assessment_decide(request: HttpRequest, assessment_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def assessment_award(request: HttpRequest, assessment_id: int) -> HttpResponse:
-    a = sel.assessment_get(actor_scope(request.user), assessment_id)
-    try:
-        sd.assessment_award(actor=request.user, assessment=a)
-        messages.success(request, _("The result is written to the organization."))
-    except DomainError as exc:
-        _refused(request, exc)
-    return redirect("evaluation:assessment", assessment_id=a.pk)
+    return _act(request, assessment_id, sd.assessment_award, _("The result is written to the organization."))
 
 
 @never_cache
