@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -28,24 +27,12 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer sl_...`: a machine's token, looked up by its SHA-256."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from shanlian.people.services import token_user  # people's models: loaded once the apps are
+
         user = token_user(token)
         if user is not None:
             request.user = user
         return user
-
-
-def token_user(token: str) -> Any:
-    """The active user whose unrevoked API token this is, or None; notes the token's use (at most once a minute)."""
-    from shanlian.people.models import ApiToken
-    from shanlian.people.services import token_hash
-
-    row = ApiToken.objects.select_related("user").filter(key_hash=token_hash(token), revoked_at__isnull=True).first()
-    if row is None or not row.user.is_active:
-        return None
-    now = timezone.now()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user
 
 
 class SessionAuth(NinjaSessionAuth):

@@ -175,8 +175,11 @@ def test_openapi_lists_every_path_with_summaries_and_error_schemas(client, db):
             codes = set(op["responses"])
             if op.get("security") is not None:  # an operation that needs a login says what not having one gets
                 assert "401" in codes, (method, path)
-            else:  # the public ones: signing in, and the micro-venture rounds' and projects' public data
-                assert path == "/api/auth/token" or path.startswith(("/api/grants/rounds", "/api/grants/projects")), (method, path)
+            else:  # the public ones: signing in, the micro-venture rounds' and projects' public data, evaluation notices
+                # and certificates, and answering a survey or a diagnosis by its link
+                assert path == "/api/auth/token" or path.startswith((
+                    "/api/grants/rounds", "/api/grants/projects", "/api/evaluation/notices", "/api/evaluation/certificates",
+                    "/api/evaluation/satisfaction/answer", "/api/evaluation/capacity/answer")), (method, path)
             assert codes & {"200", "201"}, (method, path)
             for code in codes - {"200", "201"}:
                 schema = op["responses"][code]["content"]["application/json"]["schema"]

@@ -11,6 +11,7 @@ phone number.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 # Birth years and ages are counted from this year, not from today, so the demo is the same every run.
@@ -174,3 +175,8 @@ LOGINS: tuple[LoginRef, ...] = (
     LoginRef("group_manager", "邓嘉怡", "F", "org_manager", "社会组织负责人", "org:广州市越秀区志愿者协会", ("北京街道", 1),
              dt.date(1988, 4, 22)),
 )
+
+
+def demo_password() -> str:
+    """Every demo login's password: SHANLIAN_DEMO_PASSWORD, or the documented default."""
+    return os.environ.get(PASSWORD_ENV) or DEFAULT_PASSWORD

@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from shanlian.core import crypto
 from shanlian.core.scoping import Role
 from shanlian.evaluation.models import (
     Advice,
@@ -32,11 +33,12 @@ from shanlian.evaluation.services import capacity as cs
 from shanlian.evaluation.services import competency as ks
 from shanlian.orgs.models import Organization, OrgKind, Station
 from shanlian.people import services as people_services
-from shanlian.people.models import RoleGrant
+from shanlian.people.models import Person, RoleGrant
 from shanlian.places.models import Division, Level
 
 from . import data
 from . import evaluation_capacity_data as d
+from .plan import _Planner
 from .timebank_clock import TZ, SimulatedClock
 
 SEED = 2026_0310
@@ -213,6 +215,8 @@ class CapacityDemo:
         of a street one of their agency's stations serves."""
         names = list(d.STAFF)
         out: list[tuple[Organization, Any]] = []
+        planner = _Planner(20261205)  # resident IDs and phones that check, as every resident on record has
+        taken = set(Person.objects.exclude(resident_id_hash="").values_list("resident_id_hash", flat=True))
         for n, org in enumerate(orgs):
             streets = list(Station.objects.filter(agency=org).values_list("street_id", flat=True))
             communities = list(Division.objects.filter(parent_id__in=streets, level=Level.COMMUNITY).order_by("code")) or \
@@ -221,7 +225,15 @@ class CapacityDemo:
                 if not names or not communities:
                     break
                 name, gender = names.pop(0)
-                person = people_services.person_create(actor=None, real_name=name, division=self.rng.choice(communities), gender=gender)
+                home = self.rng.choice(communities)
+                birth = dt.date(self.rng.randint(1985, 1998), self.rng.randint(1, 12), self.rng.randint(1, 28))
+                while True:
+                    rid = planner.resident_id((home.code[:6],), birth, gender)
+                    if crypto.blind_index(rid, purpose="resident_id") not in taken:
+                        taken.add(crypto.blind_index(rid, purpose="resident_id"))
+                        break
+                person = people_services.person_create(actor=None, real_name=name, division=home, gender=gender,
+                                                       resident_id=rid, phone=planner.mobile())
                 out.append((org, person))
                 self.made["competency_staff"] += 1
         return out

@@ -25,7 +25,7 @@ from shanlian.evaluation.models import Call, FrameworkKind, Indicator, Reviewer,
 from shanlian.evaluation.services import assessments as sa
 from shanlian.evaluation.services import decisions as sd
 from shanlian.evaluation.services import reviews as sr
-from shanlian.orgs.models import Grade, Organization, OrgKind
+from shanlian.orgs.models import Grade, Organization, OrgKind, StandingRecord
 from shanlian.orgs.services import standing_record
 from shanlian.people import services as people_services
 from shanlian.people.models import Person, RoleGrant
@@ -33,6 +33,7 @@ from shanlian.people.selectors import actor_scope
 from shanlian.people.services_experts import expert_profile_save, expert_tie_declare
 from shanlian.places.models import Division, Level
 
+from .data import demo_password
 from .plan import _Planner, unique_username
 from .timebank_clock import TZ, SimulatedClock
 
@@ -148,8 +149,6 @@ class _Grading:
                                             revoked_at__isnull=True).select_related("user").first()
         if existing is not None:
             return existing.user
-        from .seed import demo_password  # the seed imports this module when it runs
-
         home = Division.objects.filter(level=Level.COMMUNITY, path__startswith=org.division.path).order_by("code").first() \
             or Division.objects.filter(level=Level.COMMUNITY).order_by("code").first()
         assert home is not None  # the demo city has communities
@@ -318,7 +317,7 @@ def _indicator(pk: int) -> Indicator:
 
 def seed_grading(*, admin: Any, city: Any) -> Counter[str]:
     """What it made, by kind; a second run finds the calls there and makes nothing."""
-    if Call.objects.exists():
+    if Call.objects.exists() or StandingRecord.objects.exists():
         return Counter()
     g = _Grading(admin, city)
     with g.clock.installed():

@@ -35,6 +35,7 @@ from shanlian.places.models import Division, Level
 
 from . import data
 from .charity import Timeline, _on
+from .data import demo_password
 from .plan import _Planner, unique_username
 from .timebank_clock import SimulatedClock
 
@@ -291,8 +292,6 @@ class SupervisionDemo:
 
 def seed_supervision(*, admin: Any, city: Any) -> Counter[str]:
     """What it made, by kind; a second run finds it there and makes nothing."""
-    from .seed import demo_password
-
     if SupervisionGroup.objects.exists() or SupervisionTask.objects.filter(status=TaskStatus.DONE).exists():
         return Counter()
     if not Station.objects.exists():

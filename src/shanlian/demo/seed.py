@@ -7,7 +7,6 @@ an account that existed before is never changed (no new password, superuser flag
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from shanlian.places import services as place_services
 from shanlian.places.models import Division, Level
 
 from . import data
+from .data import demo_password
 from .plan import LoginSpec, PersonSpec, Plan, build_plan
 
 
@@ -65,10 +65,6 @@ KINDS = ("divisions", "organizations", "stations", "donation_points", "people", 
          "evaluation_supervision_tasks", "evaluation_supervision_done", "evaluation_supervision_groups",
          "evaluation_supervision_sessions", "evaluation_surveys", "evaluation_survey_responses",
          "capacity_diagnoses", "capacity_respondents", "capacity_actions", "competency_assessments", "coaching_sessions")
-
-
-def demo_password() -> str:
-    return os.environ.get(data.PASSWORD_ENV) or data.DEFAULT_PASSWORD
 
 
 class _Writer:

@@ -62,7 +62,7 @@ class CallIn(Schema):
     pass_mark: Decimal | None = Field(None, ge=0, le=1000)
 
 
-class BoardRowOut(Schema):
+class CallBoardRowOut(Schema):
     assessment_id: int
     organization: str
     status: str
@@ -77,7 +77,7 @@ class BoardRowOut(Schema):
 
 
 class CallDetailOut(CallOut):
-    board: list[BoardRowOut] = Field(..., description="Every assessment (the committee only; empty for others).")
+    board: list[CallBoardRowOut] = Field(..., description="Every assessment (the committee only; empty for others).")
 
 
 class ExpertsIn(Schema):
@@ -103,7 +103,7 @@ class ReviewIn(MarksIn):
     comment: str = Field("", max_length=2000)
 
 
-class DecisionIn(Schema):
+class AssessmentDecisionIn(Schema):
     grade: str = Field("", max_length=2, description="1A–5A or empty (grade calls).")
     named: bool = Field(False, description="Named a brand organization (brand calls).")
     note: str = Field("", max_length=500)
@@ -214,7 +214,7 @@ class TieOut(Schema):
     ended_on: dt.date | None
 
 
-class ProfileOut(Schema):
+class ExpertProfileOut(Schema):
     fields: list[str]
     title: str
     employer: str
@@ -360,7 +360,7 @@ def assessment_site(request: ApiRequest, assessment_id: int, payload: SiteIn) ->
 
 @router.post("/assessments/{id:assessment_id}/decide", response={200: AssessmentOut, **errors(400, 401, 403, 404, 409)},
              summary="The committee's decision, put on public notice")
-def assessment_decide(request: ApiRequest, assessment_id: int, payload: DecisionIn) -> Any:
+def assessment_decide(request: ApiRequest, assessment_id: int, payload: AssessmentDecisionIn) -> Any:
     a = sel.assessment_get(actor_scope(request.auth), assessment_id)
     sd.assessment_decide(actor=request.auth, assessment=a, grade=payload.grade, named=payload.named, note=payload.note)
     return _assessment(request, assessment_id)
@@ -393,19 +393,19 @@ def _profile(user: Any) -> dict[str, Any]:
                       "note": t.note, "ended_on": t.ended_on} for t in expert_ties(user_id=user.pk)]}
 
 
-@router.get("/experts/me", response={200: ProfileOut, **errors(401, 403)}, summary="My entry in the expert pool")
+@router.get("/experts/me", response={200: ExpertProfileOut, **errors(401, 403)}, summary="My entry in the expert pool")
 def expert_me(request: ApiRequest) -> Any:
     require_expert(request.auth)
     return _profile(request.auth)
 
 
-@router.put("/experts/me", response={200: ProfileOut, **errors(400, 401, 403)}, summary="Change my entry in the expert pool")
+@router.put("/experts/me", response={200: ExpertProfileOut, **errors(400, 401, 403)}, summary="Change my entry in the expert pool")
 def expert_me_save(request: ApiRequest, payload: ProfileIn) -> Any:
     expert_profile_save(actor=request.auth, user=request.auth, **payload.dict())
     return _profile(request.auth)
 
 
-@router.post("/experts/me/ties", response={200: ProfileOut, **errors(400, 401, 403, 404)}, summary="Declare a tie to an organization")
+@router.post("/experts/me/ties", response={200: ExpertProfileOut, **errors(400, 401, 403, 404)}, summary="Declare a tie to an organization")
 def expert_me_tie(request: ApiRequest, payload: TieIn) -> Any:
     org = Organization.objects.filter(pk=payload.organization_id).first()
     if org is None:

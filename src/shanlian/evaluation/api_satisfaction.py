@@ -21,6 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from shanlian.core.errors import field_error
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
+from shanlian.people.services import token_user
 
 from . import selectors_satisfaction as sel
 from .models import Survey
@@ -56,7 +57,7 @@ class SurveyOut(SurveyItemOut):
     link: str = Field(..., description="The public link people answer at (its QR code is on the survey's page).")
 
 
-class QuestionOut(Schema):
+class SurveyQuestionOut(Schema):
     n: int
     text: str
     counts: list[int] = Field(..., description="How many answered 1, 2, 3, 4 and 5.")
@@ -64,13 +65,13 @@ class QuestionOut(Schema):
     rate: Decimal | None
 
 
-class ResultsOut(Schema):
+class SurveyResultsOut(Schema):
     id: int
     responses: int
     answers: int
     rate: Decimal | None
     mean: Decimal | None
-    questions: list[QuestionOut]
+    questions: list[SurveyQuestionOut]
 
 
 class CommentOut(Schema):
@@ -189,7 +190,7 @@ def survey_detail(request: ApiRequest, survey_id: int) -> Any:
     return _full(request, sel.survey_get(actor=request.auth, survey_id=survey_id))
 
 
-@router.get("/satisfaction/surveys/{id:survey_id}/results", response={200: ResultsOut, **errors(401, 403, 404)},
+@router.get("/satisfaction/surveys/{id:survey_id}/results", response={200: SurveyResultsOut, **errors(401, 403, 404)},
             summary="A satisfaction survey's results")
 def survey_results(request: ApiRequest, survey_id: int) -> Any:
     """Per question: how many answered 1–5, the mean and the rate; over all: the responses, the rate and the mean."""
@@ -238,8 +239,6 @@ def public_survey(request: HttpRequest, survey_token: str) -> Any:
 
 def _bearer_user(request: HttpRequest) -> Any:
     """The resident a bearer token signs in (a named survey), or None."""
-    from shanlian.api import token_user  # (the API module imports this router)
-
     header = request.META.get("HTTP_AUTHORIZATION", "")
     return token_user(header[7:].strip()) if header.startswith("Bearer ") and len(header) < 200 else None
 

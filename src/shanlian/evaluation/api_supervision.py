@@ -35,7 +35,7 @@ def local_iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(timezone.get_default_timezone()).isoformat() if value is not None else None
 
 
-class Ref(Schema):
+class SupervisionRef(Schema):
     id: int
     name: str
 
@@ -50,9 +50,9 @@ class TaskOut(Schema):
     overdue: bool = Field(..., description="Open and past its due day.")
     rating: str = Field(..., description="excellent, good, fair or poor once done; empty before.")
     note: str
-    project: Ref | None = Field(..., description="The project checked (none for an agency's self-assessment).")
-    organization: Ref
-    region: Ref = Field(..., description="The district.")
+    project: SupervisionRef | None = Field(..., description="The project checked (none for an agency's self-assessment).")
+    organization: SupervisionRef
+    region: SupervisionRef = Field(..., description="The district.")
     done_at: str | None
     done_by: str | None
     finding_count: int
@@ -121,7 +121,7 @@ class RectificationItemOut(RectificationOut):
     task_kind: str
     task_period: str
     subject: str
-    organization: Ref
+    organization: SupervisionRef
 
 
 class RectificationPage(PageOut):
@@ -132,7 +132,7 @@ class RectificationFilter(PageIn):
     status: Literal["open", "overdue", "closed", "all"] = "open"
 
 
-class CloseIn(Schema):
+class RectificationCloseIn(Schema):
     note: str = Field(..., max_length=500, description="What was done.")
     closed_on: dt.date | None = Field(None, description="Today if not given.")
 
@@ -140,9 +140,9 @@ class CloseIn(Schema):
 class GroupOut(Schema):
     id: int
     name: str
-    organization: Ref
-    supervisor: Ref
-    members: list[Ref]
+    organization: SupervisionRef
+    supervisor: SupervisionRef
+    members: list[SupervisionRef]
     started_on: dt.date
     ended_on: dt.date | None
     sessions: int = Field(..., description="Sessions in the year asked for.")
@@ -321,7 +321,7 @@ def supervision_rectifications_index(request: ApiRequest, filters: Query[Rectifi
 
 @router.post("/supervision/rectifications/{id:rectification_id}/close", response={200: RectificationItemOut, **errors(400, 401, 403, 404)},
              summary="Close a rectification")
-def supervision_rectification_close(request: ApiRequest, rectification_id: int, payload: CloseIn) -> Any:
+def supervision_rectification_close(request: ApiRequest, rectification_id: int, payload: RectificationCloseIn) -> Any:
     """By the organization's managers or the district's administrators, with what was done; closed once."""
     found = sel.rectification_get(actor=request.auth, rectification_id=rectification_id)
     services.rectification_close(actor=request.auth, rectification=found, note=payload.note, closed_on=payload.closed_on)

@@ -323,3 +323,14 @@ def reveal_permission_grant(*, actor: Any, user: Any) -> Any:
     user.user_permissions.add(Permission.objects.get(content_type__app_label="people", codename="reveal_sensitive"))
     audit_log(actor=actor, action="permission.grant", obj=user, after={"permission": "people.reveal_sensitive"})
     return user
+
+
+def token_user(token: str) -> Any:
+    """The active user whose unrevoked API token this is, or None; notes the token's use (at most once a minute)."""
+    row = ApiToken.objects.select_related("user").filter(key_hash=token_hash(token), revoked_at__isnull=True).first()
+    if row is None or not row.user.is_active:
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user

@@ -240,7 +240,7 @@ def _settle(done: asyncio.Future[bool], woken: bool) -> None:
 
 
 def _token_user(token: str) -> Any:
-    from shanlian.api import token_user
+    from shanlian.people.services import token_user
 
     close_old_connections()
     return token_user(token)
