@@ -199,3 +199,9 @@ def test_the_evaluation_home_lists_what_each_may_open(client, city):
     assert b"2027-05-01" in client.get(reverse("evaluation:home")).content
     client.force_login(city.users["volunteer"])
     assert client.get(reverse("evaluation:home")).status_code == 403
+
+
+def test_a_certificate_or_survey_link_with_a_control_character_is_not_found(client, db):
+    assert client.get("/api/evaluation/certificates/%00ZY2026").status_code == 404
+    assert client.get("/public/evaluation/certificates/%00ZY2026/").status_code == 404
+    assert client.get("/api/evaluation/satisfaction/answer/%00family_link").status_code == 404

@@ -261,6 +261,8 @@ def notice_public_get(assessment_id: int) -> Assessment:
 
 
 def certificate_public_get(number: str) -> Assessment:
+    if not number.isprintable():  # a NUL or a control character names no certificate (and PostgreSQL refuses NUL)
+        raise NotFound()
     found = Assessment.objects.filter(status=AssessmentStatus.AWARDED, certificate_no=number) \
         .select_related("organization", "call__region").first()
     if found is None:

@@ -217,7 +217,7 @@ def survey_get(*, actor: Any, survey_id: int) -> Survey:
 
 def survey_public_get(token: str) -> Survey:
     """A survey by the token of its link (anyone holding the link answers it)."""
-    if not isinstance(token, str) or not 0 < len(token) <= TOKEN_MAX:
+    if not isinstance(token, str) or not 0 < len(token) <= TOKEN_MAX or not token.isprintable():  # PostgreSQL refuses NUL
         raise NotFound("survey_not_found", _("No such survey: check the link or scan the code again."))
     found = _listed(Survey.objects.filter(token=token)).first()
     if found is None:
