@@ -16,8 +16,9 @@ from django.utils import timezone
 from shanlian.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shanlian.core.models import AuditLog
 from shanlian.demo.evaluation_capacity_data import CAPACITY
+from shanlian.evaluation.capacity_pdf import diagnosis_pdf, radar_svg
 from shanlian.evaluation.models import ActionItem, Advice, Answer, Diagnosis, Dimension, Question, Questionnaire, Respondent
-from shanlian.evaluation.selectors_capacity import diagnosis_pdf, diagnosis_report, peer_median, radar_svg
+from shanlian.evaluation.selectors_capacity import diagnosis_report, peer_median
 from shanlian.evaluation.services import capacity as cs
 from shanlian.orgs.models import OrgKind
 from shanlian.people.selectors import actor_scope

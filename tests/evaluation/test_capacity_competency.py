@@ -12,7 +12,7 @@ import pytest
 from shanlian.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shanlian.core.scoping import Role
 from shanlian.evaluation.models import CoachingSession, StaffAssessment, StaffScore
-from shanlian.evaluation.selectors_capacity import coaching_totals, staff_choices, staff_person_report
+from shanlian.evaluation.selectors_competency import coaching_totals, staff_choices, staff_person_report
 from shanlian.evaluation.services import competency as ks
 from shanlian.people.selectors import actor_scope
 from tests import factories as f

@@ -23,6 +23,7 @@ from shanlian.people.selectors import actor_scope
 from shanlian.places.models import Division
 
 from . import selectors_capacity as sel
+from . import selectors_competency as csel
 from .models import ActionItem, CoachingSession, Diagnosis, DiagnosisStatus, Questionnaire, StaffAssessment
 from .services import capacity as services
 from .services import competency as competency_services
@@ -491,7 +492,7 @@ def questionnaires_create(request: ApiRequest, payload: QuestionnaireIn) -> Any:
 @router.get("/competency/assessments", response={200: StaffAssessmentPage, **errors(400, 401, 403)}, summary="Staff assessments")
 def assessments_index(request: ApiRequest, filters: Query[StaffAssessmentFilter]) -> Any:
     scope = sel.require_open(request.auth)
-    page = paginate(sel.assessments_list(scope, organization_id=filters.organization_id), filters)
+    page = paginate(csel.assessments_list(scope, organization_id=filters.organization_id), filters)
     page["results"] = [_assessment(a) for a in page["results"]]
     return page
 
@@ -507,14 +508,14 @@ def assessments_create(request: ApiRequest, payload: StaffAssessIn) -> Any:
     made = competency_services.staff_assess(actor=request.auth, organization=_organization(scope, payload.organization_id),
                                             person=person, questionnaire=_questionnaire_of(payload.questionnaire_id),
                                             assessed_on=payload.assessed_on, levels=payload.levels, note=payload.note)
-    return Status(201, _assessment(sel.assessments_visible(scope).get(pk=made.pk)))
+    return Status(201, _assessment(csel.assessments_visible(scope).get(pk=made.pk)))
 
 
 @router.get("/competency/people/{id:staff_person_id}", response={200: CompetencyPersonOut, **errors(401, 404)},
             summary="A staff member's competency trend")
 def person_detail(request: ApiRequest, staff_person_id: int) -> Any:
     """Their assessments in order and each competency's scores over them (the trend)."""
-    report = sel.staff_person_report(actor_scope(request.auth), staff_person_id)
+    report = csel.staff_person_report(actor_scope(request.auth), staff_person_id)
     rows = list(reversed(report.assessments))
     return {"person": {"id": report.person.pk, "name": report.person.real_name}, "dates": [a.assessed_on for a in rows],
             "competencies": [{"code": line.code, "name": line.name, "scores": line.scores} for line in report.lines],
@@ -524,7 +525,7 @@ def person_detail(request: ApiRequest, staff_person_id: int) -> Any:
 @router.get("/competency/coaching", response={200: CoachingSessionPage, **errors(400, 401, 403)}, summary="Coaching sessions")
 def coaching_index(request: ApiRequest, filters: Query[CoachingSessionFilter]) -> Any:
     scope = sel.require_open(request.auth)
-    page = paginate(sel.coaching_list(scope, organization_id=filters.organization_id, year=filters.year).prefetch_related("people"),
+    page = paginate(csel.coaching_list(scope, organization_id=filters.organization_id, year=filters.year).prefetch_related("people"),
                     filters)
     page["results"] = [_coaching(s) for s in page["results"]]
     return page
@@ -534,7 +535,7 @@ def coaching_index(request: ApiRequest, filters: Query[CoachingSessionFilter]) -
             summary="Coaching sessions and person-times by organization and year")
 def coaching_totals(request: ApiRequest, filters: Query[CoachingSessionFilter]) -> Any:
     scope = sel.require_open(request.auth)
-    totals = sel.coaching_totals(scope, organization_id=filters.organization_id, year=filters.year)
+    totals = csel.coaching_totals(scope, organization_id=filters.organization_id, year=filters.year)
     return [{"organization": {"id": t.organization_id, "name": t.organization}, "year": t.year, "sessions": t.sessions,
              "person_times": t.person_times} for t in totals]
 
@@ -548,4 +549,4 @@ def coaching_create(request: ApiRequest, payload: CoachingSessionIn) -> Any:
     made = competency_services.coaching_log(actor=request.auth, organization=_organization(scope, payload.organization_id),
                                             held_on=payload.held_on, topic=payload.topic, people=people,
                                             person_times=payload.person_times, note=payload.note)
-    return Status(201, _coaching(sel.coaching_visible(scope).prefetch_related("people").get(pk=made.pk)))
+    return Status(201, _coaching(csel.coaching_visible(scope).prefetch_related("people").get(pk=made.pk)))

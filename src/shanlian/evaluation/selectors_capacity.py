@@ -8,7 +8,6 @@ closed diagnosis of each other organization of the same kind, under a questionna
 from __future__ import annotations
 
 import datetime as dt
-import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,20 +17,15 @@ from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import ExtractYear
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound, PermissionDenied
 from shanlian.core.scoping import Scope
-from shanlian.orgs.models import Organization, Station
-from shanlian.people.models import Person, RoleGrant
-from shanlian.people.selectors import actor_scope, people_list
+from shanlian.orgs.models import Organization
+from shanlian.people.selectors import actor_scope
 from shanlian.places.models import Division
 
 from .access import ADMIN_ROLES, ORG_ROLES, is_framework_admin, is_org_representative
@@ -40,7 +34,6 @@ from .models import (
     ActionStatus,
     Advice,
     Answer,
-    CoachingSession,
     Diagnosis,
     DiagnosisStatus,
     Dimension,
@@ -48,8 +41,6 @@ from .models import (
     Questionnaire,
     Respondent,
     RespondentRole,
-    StaffAssessment,
-    StaffScore,
 )
 
 LEVELS = 4
@@ -507,7 +498,7 @@ def diagnosis_report(scope: Scope | None, diagnosis: Diagnosis) -> DiagnosisRepo
     return report
 
 
-def _number(value: Decimal | None) -> float | None:
+def chart_number(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
@@ -515,205 +506,14 @@ def radar_data(report: DiagnosisReport) -> dict[str, Any]:
     """The radar chart's data (ECharts): this diagnosis, the peer median and the previous diagnosis."""
     d = report.diagnosis
     series = [{"key": "this", "name": str(_("This diagnosis (%(day)s)") % {"day": d.started_on.isoformat()}),
-               "value": [_number(r.score) for r in report.rows]}]
+               "value": [chart_number(r.score) for r in report.rows]}]
     if report.peers.median:
         series.append({"key": "peers", "name": str(_("Peer median (%(n)s organizations)") % {"n": report.peers.count}),
-                       "value": [_number(r.peer) for r in report.rows]})
+                       "value": [chart_number(r.peer) for r in report.rows]})
     if report.previous is not None:
         series.append({"key": "previous", "name": str(_("Previous (%(day)s)") % {"day": report.previous.started_on.isoformat()}),
-                       "value": [_number(r.previous) for r in report.rows]})
+                       "value": [chart_number(r.previous) for r in report.rows]})
     return {"indicators": [{"name": r.name, "max": LEVELS, "min": 0} for r in report.rows], "series": series}
-
-
-# --- the PDF report ------------------------------------------------------------------------------------------------------
-
-RADAR_COLORS = {"this": "#c8302b", "peers": "#2b6cb0", "previous": "#9ca3af"}
-
-
-def radar_svg(chart: dict[str, Any], size: int = 360) -> SafeString:
-    """The radar chart drawn as inline SVG from the numbers (ECharts does not run in WeasyPrint): rings at levels 1 to
-    4, one axis a dimension, one polygon a series. Only numbers and escaped names go in."""
-    names = [str(i["name"]) for i in chart.get("indicators", [])]
-    n = len(names)
-    if n < 3:
-        return mark_safe("")  # noqa: S308 - nothing from input
-    c, radius = size / 2, size / 2 - 70
-
-    def point(axis: int, value: float) -> tuple[float, float]:
-        angle = -math.pi / 2 + 2 * math.pi * axis / n
-        r = radius * max(0.0, min(float(value), LEVELS)) / LEVELS
-        return c + r * math.cos(angle), c + r * math.sin(angle)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}">']
-    for level in range(1, LEVELS + 1):
-        ring = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(a, level) for a in range(n)))
-        parts.append(f'<polygon points="{ring}" fill="none" stroke="#d1d5db" stroke-width="0.8"/>')
-    for a, name in enumerate(names):
-        x, y = point(a, LEVELS)
-        parts.append(f'<line x1="{c:.1f}" y1="{c:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#d1d5db" stroke-width="0.8"/>')
-        lx, ly = point(a, LEVELS + 0.55)
-        anchor = "middle" if abs(lx - c) < 8 else ("start" if lx > c else "end")
-        parts.append(f'<text x="{lx:.1f}" y="{ly + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="#1f2933">{escape(name)}</text>')
-    for series in reversed(chart.get("series", [])):
-        color = RADAR_COLORS.get(series.get("key", ""), "#6b7280")
-        values = [v if isinstance(v, int | float) else 0 for v in series.get("value", [])][:n]
-        if len(values) < n:
-            continue
-        shape = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(a, v) for a, v in enumerate(values)))
-        dash = ' stroke-dasharray="4 3"' if series.get("key") != "this" else ""
-        opacity = "0.18" if series.get("key") == "this" else "0"
-        parts.append(f'<polygon points="{shape}" fill="{color}" fill-opacity="{opacity}" stroke="{color}" stroke-width="1.6"{dash}/>')
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - numbers and escaped names only
-
-
-def diagnosis_pdf(report: DiagnosisReport) -> bytes:
-    """The report as an A4 PDF, in the project's language (a document an organization files and shows)."""
-    from shanlian.core.documents import pdf_from_html
-
-    with translation.override(settings.LANGUAGE_CODE):
-        report.chart = radar_data(report)
-        html = render_to_string("evaluation/capacity/report_pdf.html", {
-            "r": report, "d": report.diagnosis, "svg": radar_svg(report.chart), "today": timezone.localdate(),
-            "colors": RADAR_COLORS})
-    return pdf_from_html(html)
-
-
-# --- competency assessments ------------------------------------------------------------------------------------------
-
-def _assessment_scope_q(scope: Scope) -> Q:
-    q = org_scope_q(scope)
-    if scope.person_id is not None and not scope.is_superuser:
-        q |= Q(person_id=scope.person_id)
-    return q
-
-
-def assessments_visible(scope: Scope) -> QuerySet[StaffAssessment]:
-    """Assessments of staff of the organizations the actor evaluates, and the actor's own."""
-    if scope.user_id is None:
-        return StaffAssessment.objects.none()
-    return StaffAssessment.objects.filter(_assessment_scope_q(scope)).select_related("person", "organization", "questionnaire")
-
-
-def assessments_list(scope: Scope, *, organization_id: int | None = None, query: str = "") -> QuerySet[StaffAssessment]:
-    rows = assessments_visible(scope)
-    if organization_id is not None:
-        rows = rows.filter(organization_id=organization_id)
-    if query:
-        rows = rows.filter(person__real_name__contains=query)
-    return rows.select_related("assessor").order_by("-assessed_on", "-id")
-
-
-def staff_of(organization: Organization) -> QuerySet[Person]:
-    """The organization's people: whoever holds a role over it or its stations, and whoever it has assessed or coached."""
-    stations = Station.objects.filter(agency=organization).values("pk")
-    grants = RoleGrant.objects.filter(Q(organization=organization) | Q(station__in=stations), revoked_at__isnull=True)
-    users = grants.values("user_id")
-    assessed = StaffAssessment.objects.filter(organization=organization).values("person_id")
-    coached = CoachingSession.people.through.objects.filter(coachingsession__organization=organization).values("person_id")
-    return Person.objects.filter(Q(user_id__in=users) | Q(pk__in=assessed) | Q(pk__in=coached))
-
-
-def staff_choices(scope: Scope, organization: Organization, query: str = "") -> QuerySet[Person]:
-    """Whom the actor may assess or coach for the organization: its people, and (found by `query`) people of the
-    actor's area."""
-    ids = list(staff_of(organization).order_by("real_name", "pk").values_list("pk", flat=True)[:CHOICES_MAX])
-    if query:
-        ids += list(people_list(scope=scope, query=query).values_list("pk", flat=True)[:20])
-    return Person.objects.filter(pk__in=ids).select_related("division").order_by("real_name", "pk")
-
-
-def may_name_staff(scope: Scope, organization: Organization, person: Person) -> bool:
-    """A staff member named for an organization: one of its people, or someone in the actor's area."""
-    return (staff_of(organization).filter(pk=person.pk).exists()
-            or people_list(scope=scope).filter(pk=person.pk).exists())
-
-
-@dataclass
-class CompetencyLine:
-    code: str
-    name: str
-    scores: list[Decimal | None]
-
-
-@dataclass
-class PersonReport:
-    person: Person
-    assessments: list[StaffAssessment]
-    lines: list[CompetencyLine]
-    latest: list[tuple[Dimension, list[tuple[Question, int | None, str]]]]
-    sessions: list[CoachingSession]
-    chart: dict[str, Any]
-
-
-def staff_person_report(scope: Scope, person_id: int) -> PersonReport:
-    """One staff member's individual report: their assessments in order, each competency's scores over time (the
-    trend), the latest assessment item by item with the descriptor of the level reached, and the coaching they had."""
-    rows = list(assessments_visible(scope).filter(person_id=person_id).order_by("assessed_on", "id"))
-    if not rows:
-        if Person.objects.filter(pk=person_id).exists():
-            access_denied(user_id=scope.user_id, object_type="people.person", object_id=person_id)
-        raise NotFound()
-    latest_row = rows[-1]
-    names: dict[str, str] = {}
-    for d in Dimension.objects.filter(questionnaire_id__in={r.questionnaire_id for r in rows}).order_by("position"):
-        names.setdefault(d.code, d.name)
-    view = questionnaire_view(None, latest_row.questionnaire)
-    for d, _qs in view.dimensions:
-        names[d.code] = d.name
-    order = [d.code for d, _qs in view.dimensions] + sorted(set(names) - {d.code for d, _qs in view.dimensions})
-    lines = [CompetencyLine(code=c, name=names[c], scores=[as_decimal((r.scores or {}).get(c)) for r in rows]) for c in order]
-    given = dict(StaffScore.objects.filter(assessment=latest_row).values_list("question_id", "level"))
-    latest = [(d, [(q, given.get(q.pk), _descriptor(q, given.get(q.pk))) for q in qs]) for d, qs in view.dimensions]
-    own = scope.person_id == person_id
-    sessions = list((CoachingSession.objects.select_related("organization", "coach") if own else coaching_visible(scope))
-                    .filter(people__pk=person_id).order_by("-held_on", "-id")[:100])
-    chart = {"dates": [r.assessed_on.isoformat() for r in rows],
-             "series": [{"name": line.name, "data": [_number(s) for s in line.scores]} for line in lines]}
-    return PersonReport(person=latest_row.person, assessments=list(reversed(rows)), lines=lines, latest=latest,
-                        sessions=sessions, chart=chart)
-
-
-def _descriptor(question: Question, level: int | None) -> str:
-    texts = question.descriptors if isinstance(question.descriptors, list) else []
-    return str(texts[level - 1]) if level is not None and 1 <= level <= len(texts) else ""
-
-
-def coaching_visible(scope: Scope) -> QuerySet[CoachingSession]:
-    if scope.user_id is None or not may_open_capacity(scope):
-        return CoachingSession.objects.none()
-    return CoachingSession.objects.filter(org_scope_q(scope)).select_related("organization", "coach")
-
-
-def coaching_list(scope: Scope, *, organization_id: int | None = None, year: int | None = None) -> QuerySet[CoachingSession]:
-    rows = coaching_visible(scope)
-    if organization_id is not None:
-        rows = rows.filter(organization_id=organization_id)
-    if year is not None:
-        rows = rows.filter(held_on__year=year)
-    return rows.annotate(coached=Count("people", distinct=True)).order_by("-held_on", "-id")
-
-
-@dataclass
-class CoachingTotal:
-    organization_id: int
-    organization: str
-    year: int
-    sessions: int
-    person_times: int
-
-
-def coaching_totals(scope: Scope, *, organization_id: int | None = None, year: int | None = None) -> list[CoachingTotal]:
-    """Sessions (场次) and person-times (人次) per organization and year, in one query."""
-    rows = coaching_visible(scope)
-    if organization_id is not None:
-        rows = rows.filter(organization_id=organization_id)
-    if year is not None:
-        rows = rows.filter(held_on__year=year)
-    grouped = (rows.annotate(year=ExtractYear("held_on")).values("organization_id", "organization__name", "year")
-               .annotate(sessions=Count("id"), person_times=Sum("person_times")).order_by("-year", "organization__name"))
-    return [CoachingTotal(organization_id=g["organization_id"], organization=g["organization__name"], year=g["year"],
-                          sessions=g["sessions"], person_times=g["person_times"] or 0) for g in grouped[:CHOICES_MAX]]
 
 
 def today() -> dt.date:

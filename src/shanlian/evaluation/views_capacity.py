@@ -22,7 +22,9 @@ from shanlian.core.pages import flash_error, paginate, submit
 from shanlian.people.selectors import actor_scope
 from shanlian.places.models import Division
 
+from . import capacity_pdf
 from . import selectors_capacity as sel
+from . import selectors_competency as csel
 from .forms_capacity import (
     ActionForm,
     AdviceForm,
@@ -176,7 +178,7 @@ def action_follow_up(request: HttpRequest, capacity_action_id: int) -> HttpRespo
 def diagnosis_pdf(request: HttpRequest, diagnosis_id: int) -> HttpResponse:
     scope = sel.require_open(request.user)
     report = sel.diagnosis_report(scope, sel.diagnosis_get(scope, diagnosis_id))
-    response = HttpResponse(sel.diagnosis_pdf(report), content_type="application/pdf")
+    response = HttpResponse(capacity_pdf.diagnosis_pdf(report), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="diagnosis-{report.diagnosis.pk}.pdf"'
     return response
 
@@ -282,7 +284,7 @@ def competency(request: HttpRequest) -> HttpResponse:
     organizations = sel.organization_choices(scope)
     form = CompetencyFilterForm(request.GET or None, organizations=organizations)
     values = form.values()
-    page = paginate(request, sel.assessments_list(scope, organization_id=values.get("organization_id"), query=values.get("query", "")))
+    page = paginate(request, csel.assessments_list(scope, organization_id=values.get("organization_id"), query=values.get("query", "")))
     for a in page.object_list:
         a.overall = sel.overall(a.scores)
     return render(request, "evaluation/capacity/competency.html", {
@@ -321,7 +323,7 @@ def assess(request: HttpRequest) -> HttpResponse:
     status = 200
     if org is not None and chosen is not None:
         view = sel.questionnaire_view(None, chosen)
-        form = AssessForm(request.POST or None, questions=view.questions, people=sel.staff_choices(scope, org, _query(request)))
+        form = AssessForm(request.POST or None, questions=view.questions, people=csel.staff_choices(scope, org, _query(request)))
         if request.method == "POST":
             done = submit(form, lambda d: competency_services.staff_assess(
                 actor=request.user, organization=org, person=d["person"], questionnaire=chosen, assessed_on=d["assessed_on"],
@@ -340,7 +342,7 @@ def assess(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def person(request: HttpRequest, staff_person_id: int) -> HttpResponse:
-    report = sel.staff_person_report(actor_scope(request.user), staff_person_id)
+    report = csel.staff_person_report(actor_scope(request.user), staff_person_id)
     return render(request, "evaluation/capacity/person.html", {"p": report})
 
 
@@ -351,8 +353,8 @@ def coaching(request: HttpRequest) -> HttpResponse:
     organizations = sel.organization_choices(scope)
     form = CompetencyFilterForm(request.GET or None, organizations=organizations)
     values = form.values()
-    page = paginate(request, sel.coaching_list(scope, organization_id=values.get("organization_id"), year=values.get("year")))
-    totals = sel.coaching_totals(scope, organization_id=values.get("organization_id"), year=values.get("year"))
+    page = paginate(request, csel.coaching_list(scope, organization_id=values.get("organization_id"), year=values.get("year")))
+    totals = csel.coaching_totals(scope, organization_id=values.get("organization_id"), year=values.get("year"))
     return render(request, "evaluation/capacity/coaching.html", {
         "form": form, "page_obj": page, "totals": totals, "may_log": organizations.exists(),
         "all_sessions": sum(t.sessions for t in totals), "all_person_times": sum(t.person_times for t in totals)})
@@ -365,7 +367,7 @@ def coaching_new(request: HttpRequest) -> HttpResponse:
     form = None
     status = 200
     if org is not None:
-        form = CoachingForm(request.POST or None, people=sel.staff_choices(scope, org, _query(request)))
+        form = CoachingForm(request.POST or None, people=csel.staff_choices(scope, org, _query(request)))
         if request.method == "POST":
             done = submit(form, lambda d: competency_services.coaching_log(
                 actor=request.user, organization=org, held_on=d["held_on"], topic=d["topic"], people=list(d["people"]),

@@ -18,7 +18,8 @@ from shanlian.people.models import Person
 
 from ..models import CoachingSession, QuestionnaireKind, StaffAssessment, StaffScore
 from ..models import Questionnaire as QuestionnaireModel
-from ..selectors_capacity import may_name_staff, mean, questionnaire_view, rounded
+from ..selectors_capacity import mean, questionnaire_view, rounded
+from ..selectors_competency import may_name_staff
 from .capacity import _covers, _not_future, levels_in, require_evaluator
 
 COACHED_MAX = 200
