@@ -19,6 +19,7 @@ from shanlian.core.context import RequestMeta, current
 from shanlian.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shanlian.core.models import AuditLog
 from shanlian.core.scoping import Role
+from shanlian.evaluation import satisfaction_counts as counts
 from shanlian.evaluation import selectors_satisfaction as sel
 from shanlian.evaluation.models import Survey, SurveyResponse
 from shanlian.evaluation.services import satisfaction as ss
@@ -251,7 +252,7 @@ def test_a_named_survey_takes_one_answer_per_resident_on_record_not_from_its_sta
 def test_results_count_each_answer_and_the_rate_is_the_share_of_fours_and_fives(sat):
     for n, values in enumerate(([5, 4, 3, 2, 1], [5, 5, 4, 4, 3], [4, 4, 4, 1, 5], [2, 3, 5, 5, 5])):
         answer(sat.survey, values, n, comment="环境可以再改善" if n == 0 else "")
-    r = sel.survey_results(sat.survey)
+    r = counts.survey_results(sat.survey)
     assert (r.responses, r.answers) == (4, 20)
     assert [q.counts for q in r.questions] == [[0, 1, 0, 1, 2], [0, 0, 1, 2, 1], [0, 0, 1, 2, 1], [1, 1, 0, 1, 1], [1, 0, 1, 0, 2]]
     assert [q.rate for q in r.questions] == [Decimal("0.7500"), Decimal("0.7500"), Decimal("0.7500"), Decimal("0.5000"), Decimal("0.5000")]
@@ -260,18 +261,18 @@ def test_results_count_each_answer_and_the_rate_is_the_share_of_fours_and_fives(
     chart = r.chart()
     assert chart["questions"] == ["Q1", "Q2", "Q3", "Q4", "Q5"] and chart["shares"][0] == [0.0, 25.0, 0.0, 25.0, 50.0]
     assert len(chart["labels"]) == 5
-    comments = list(sel.survey_comments(sat.survey))
-    assert [c.comment for c in comments] == ["环境可以再改善"] and sel.respondent_name(sat.survey, comments[0]) == ""
+    comments = list(counts.survey_comments(sat.survey))
+    assert [c.comment for c in comments] == ["环境可以再改善"] and counts.respondent_name(sat.survey, comments[0]) == ""
 
 
 def test_a_named_survey_s_comments_show_a_masked_name(sat):
     answer(sat.named, [4, 5, 3], actor=sat.resident, comment="希望多办亲子活动")
-    (c,) = sel.survey_comments(sat.named)
-    assert sel.respondent_name(sat.named, c) == "李**"
+    (c,) = counts.survey_comments(sat.named)
+    assert counts.respondent_name(sat.named, c) == "李**"
 
 
 def test_no_answer_no_rate(sat):
-    r = sel.survey_results(sat.survey)
+    r = counts.survey_results(sat.survey)
     assert (r.responses, r.rate, r.mean, r.percent) == (0, None, None, None)
     assert all(q.rate is None and q.shares == [0] * 5 for q in r.questions)
 
@@ -290,29 +291,29 @@ def test_a_station_s_rate_pools_its_surveys_and_its_projects_of_the_year(city, f
     own = make_survey(city.users["other_worker"], station=shipai, questions=["服务态度", "服务效果", "总体满意度"])
     of_project = make_survey(city.users["other_worker"], project=project, questions=["服务态度", "服务效果", "总体满意度", "环境"])
     year = TODAY().year
-    assert sel.satisfaction_rate(station=shipai, year=year) is None
+    assert counts.satisfaction_rate(station=shipai, year=year) is None
     answer(own, [5, 5, 5], 1)
     answer(own, [4, 2, 1], 2)
-    assert sel.satisfaction_rate(station=shipai, year=year) is None  # 2 responses: too few to mark (3 here)
+    assert counts.satisfaction_rate(station=shipai, year=year) is None  # 2 responses: too few to mark (3 here)
     answer(of_project, [5, 4, 3, 3], 3)
     # own: 5,5,5,4 good of 6; project: 5,4 good of 4 → 6 of 10
-    assert sel.satisfaction_rate(station=shipai, year=year) == Decimal("0.6000")
-    assert sel.satisfaction_pool(station=shipai, year=year).responses == 3
-    assert sel.satisfaction_rate(project=project, year=year) is None  # one response
+    assert counts.satisfaction_rate(station=shipai, year=year) == Decimal("0.6000")
+    assert counts.satisfaction_pool(station=shipai, year=year).responses == 3
+    assert counts.satisfaction_rate(project=project, year=year) is None  # one response
     answer(of_project, [5, 5, 5, 5], 4)
     answer(of_project, [1, 1, 1, 1], 5)
-    assert sel.satisfaction_rate(project=project, year=year) == Decimal("0.5000")  # 2 + 4 + 0 good of 12
-    assert sel.satisfaction_rate(station=shipai, year=year - 1) is None
-    assert sel.satisfaction_rate(station=city.stations["北京街"], year=year) is None
+    assert counts.satisfaction_rate(project=project, year=year) == Decimal("0.5000")  # 2 + 4 + 0 good of 12
+    assert counts.satisfaction_rate(station=shipai, year=year - 1) is None
+    assert counts.satisfaction_rate(station=city.stations["北京街"], year=year) is None
     leaf = SimpleNamespace(code="3.2.1", points=Decimal("50.00"), source="satisfaction")
-    rate = sel.satisfaction_rate(station=shipai, year=year)  # 4 + 6 good of 6 + 12 answers
+    rate = counts.satisfaction_rate(station=shipai, year=year)  # 4 + 6 good of 6 + 12 answers
     assert rate == Decimal("0.5556")
-    assert sel.satisfaction_points(leaf=leaf, station=shipai, year=year) == Decimal("27.78")
-    assert sel.satisfaction_points(leaf=leaf, station=city.stations["北京街"], year=year) is None
+    assert counts.satisfaction_points(leaf=leaf, station=shipai, year=year) == Decimal("27.78")
+    assert counts.satisfaction_points(leaf=leaf, station=city.stations["北京街"], year=year) is None
     with pytest.raises(ValueError):
-        sel.satisfaction_points(leaf=SimpleNamespace(code="1.1", points=Decimal(10), source=""), station=shipai, year=year)
+        counts.satisfaction_points(leaf=SimpleNamespace(code="1.1", points=Decimal(10), source=""), station=shipai, year=year)
     with pytest.raises(ValueError):
-        sel.satisfaction_rate(station=shipai, project=project, year=year)
+        counts.satisfaction_rate(station=shipai, project=project, year=year)
 
 
 def test_a_survey_counts_in_the_year_it_opens(city, few):
@@ -323,8 +324,8 @@ def test_a_survey_counts_in_the_year_it_opens(city, few):
         for n in range(3):
             answer(old, [5, 4, 1], n)
     year = TODAY().year
-    assert sel.satisfaction_rate(station=shipai, year=year - 1) == Decimal("0.6667")
-    assert sel.satisfaction_rate(station=shipai, year=year) is None
+    assert counts.satisfaction_rate(station=shipai, year=year - 1) == Decimal("0.6667")
+    assert counts.satisfaction_rate(station=shipai, year=year) is None
 
 
 def test_the_rate_needs_ten_responses_by_default(city):
@@ -332,9 +333,9 @@ def test_the_rate_needs_ten_responses_by_default(city):
     for n in range(9):
         answer(s, [5, 5, 4], n)
     year = TODAY().year
-    assert sel.satisfaction_rate(station=city.stations["石牌街"], year=year) is None
+    assert counts.satisfaction_rate(station=city.stations["石牌街"], year=year) is None
     answer(s, [1, 1, 1], 9)
-    assert sel.satisfaction_rate(station=city.stations["石牌街"], year=year) == Decimal("0.9000")
+    assert counts.satisfaction_rate(station=city.stations["石牌街"], year=year) == Decimal("0.9000")
 
 
 # --- who reads what ----------------------------------------------------------------------------------------------------
@@ -432,8 +433,8 @@ def test_the_demo_surveys_the_city_s_stations_and_a_second_run_makes_nothing(cit
     assert made["evaluation_survey_responses"] == SurveyResponse.objects.count()
     year = TODAY().year
     for street in ("北京街", "人民街", "石牌街"):
-        pool = sel.satisfaction_pool(station=city.stations[street], year=year)
+        pool = counts.satisfaction_pool(station=city.stations[street], year=year)
         assert pool.responses >= 20 and Decimal("0.7") <= pool.rate <= Decimal("0.99")
-    assert sel.satisfaction_pool(station=city.stations["北京街"], year=year - 1).responses > 0  # last year's, for a trend
+    assert counts.satisfaction_pool(station=city.stations["北京街"], year=year - 1).responses > 0  # last year's, for a trend
     assert SurveyResponse.objects.exclude(comment="").exists()
     assert seed_satisfaction(admin=city.users["city_admin"], city=city.city) == Counter()

@@ -23,6 +23,7 @@ from shanlian.core.errors import field_error
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.people.services import token_user
 
+from . import satisfaction_counts as counts
 from . import selectors_satisfaction as sel
 from .models import Survey
 from .services import satisfaction as services
@@ -149,7 +150,7 @@ class AnswerOut(Schema):
 
 # --- staff -----------------------------------------------------------------------------------------------------------
 
-def _item(s: Survey, tally: sel.Tally | None) -> dict[str, Any]:
+def _item(s: Survey, tally: counts.Tally | None) -> dict[str, Any]:
     return {"id": s.pk, "title": s.title, "subject": sel.subject_name(s), "station_id": s.station_id,
             "service_project_id": s.project_id, "audience": s.audience, "anonymous": s.anonymous, "opens_on": s.opens_on,
             "closes_on": s.closes_on, "state": sel.survey_state(s), "responses": tally.responses if tally else 0,
@@ -157,7 +158,7 @@ def _item(s: Survey, tally: sel.Tally | None) -> dict[str, Any]:
 
 
 def _full(request: HttpRequest, s: Survey) -> dict[str, Any]:
-    return {**_item(s, sel.tallies([s])[s.pk]), "questions": list(s.questions or []), "link": sel.survey_link(s, request)}
+    return {**_item(s, counts.tallies([s])[s.pk]), "questions": list(s.questions or []), "link": sel.survey_link(s, request)}
 
 
 @router.get("/satisfaction/surveys", response={200: SurveyPage, **errors(400, 401, 403)}, summary="Satisfaction surveys")
@@ -165,7 +166,7 @@ def surveys_index(request: ApiRequest, filters: Query[SurveyFilter]) -> Any:
     """The surveys the caller reads (its stations', its projects', its area's), newest first, with responses and rate."""
     rows = sel.surveys_list(actor=request.auth, year=filters.year, audience=filters.audience or "", query=(filters.q or "").strip())
     page = paginate(rows, filters)
-    counted = sel.tallies(page["results"])
+    counted = counts.tallies(page["results"])
     page["results"] = [_item(s, counted[s.pk]) for s in page["results"]]
     return page
 
@@ -194,7 +195,7 @@ def survey_detail(request: ApiRequest, survey_id: int) -> Any:
             summary="A satisfaction survey's results")
 def survey_results(request: ApiRequest, survey_id: int) -> Any:
     """Per question: how many answered 1–5, the mean and the rate; over all: the responses, the rate and the mean."""
-    results = sel.survey_results(sel.survey_get(actor=request.auth, survey_id=survey_id))
+    results = counts.survey_results(sel.survey_get(actor=request.auth, survey_id=survey_id))
     return {"id": survey_id, "responses": results.responses, "answers": results.answers, "rate": results.rate, "mean": results.mean,
             "questions": [{"n": q.n, "text": q.text, "counts": q.counts, "mean": q.mean, "rate": q.rate} for q in results.questions]}
 
@@ -204,8 +205,8 @@ def survey_results(request: ApiRequest, survey_id: int) -> Any:
 def survey_comments(request: ApiRequest, survey_id: int, filters: Query[PageIn]) -> Any:
     """Latest first; an anonymous survey's never say who, a named survey's give the masked name."""
     found = sel.survey_get(actor=request.auth, survey_id=survey_id)
-    page = paginate(sel.survey_comments(found), filters)
-    page["results"] = [{"id": r.pk, "comment": r.comment, "submitted_at": r.submitted_at, "respondent": sel.respondent_name(found, r)}
+    page = paginate(counts.survey_comments(found), filters)
+    page["results"] = [{"id": r.pk, "comment": r.comment, "submitted_at": r.submitted_at, "respondent": counts.respondent_name(found, r)}
                        for r in page["results"]]
     return page
 
@@ -234,7 +235,7 @@ def public_survey(request: HttpRequest, survey_token: str) -> Any:
     s = sel.survey_public_get(survey_token)
     return {"title": s.title, "subject": sel.subject_name(s), "audience": s.audience, "anonymous": s.anonymous, "opens_on": s.opens_on,
             "closes_on": s.closes_on, "state": sel.survey_state(s), "questions": list(s.questions or []),
-            "scale": [str(label) for label in sel.SCALE_LABELS]}
+            "scale": [str(label) for label in counts.SCALE_LABELS]}
 
 
 def _bearer_user(request: HttpRequest) -> Any:

@@ -14,7 +14,8 @@ from django.utils.translation import pgettext_lazy
 from shanlian.core import fields
 
 from .models import Audience, Survey, SurveyResponse
-from .selectors_satisfaction import SCALE, SCALE_LABELS, survey_years
+from .satisfaction_counts import SCALE, SCALE_LABELS
+from .selectors_satisfaction import survey_years
 from .services.satisfaction import QUESTION_MAX_LENGTH, QUESTIONS_MAX, default_questions
 
 # The audience in these pages' words ("Beneficiaries" alone is already translated as a number of beneficiaries).

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from shanlian.core.pages import submit
 from shanlian.people.selectors import actor_scope
 
+from . import satisfaction_counts as counts
 from . import selectors_satisfaction as sel
 from .forms_satisfaction import AnswerForm
 from .models import Survey
@@ -74,7 +75,7 @@ def answer(request: HttpRequest, survey_token: str) -> HttpResponse:
     elif request.method == "POST":
         status = 409 if blocked.startswith(("survey_", "already")) else 403
     context: dict[str, Any] = {"s": survey, "form": form, "blocked": blocked, "subject": sel.subject_name(survey),
-                               "scale": sel.SCALE_LABELS, "login_url": f"{reverse('login')}?next={request.path}"}
+                               "scale": counts.SCALE_LABELS, "login_url": f"{reverse('login')}?next={request.path}"}
     return _keep_device(request, render(request, "evaluation/satisfaction/answer.html", context, status=status), survey, device)
 
 

@@ -27,7 +27,7 @@ from .. import scoring
 from ..access import require_committee
 from ..eligibility import require_eligible
 from ..models import Assessment, AssessmentStatus, FrameworkKind, GradeBand, Objection, RaterKind, Rating, Reviewer, ReviewerStatus
-from ..selectors_satisfaction import Pool, project_pools, station_pools
+from ..satisfaction_counts import Pool, project_pools, station_pools
 from .assessments import leaves_of
 
 GRADE_ORDER = [g for g, _label in Grade.choices]  # 1A … 5A
@@ -51,8 +51,7 @@ def survey_marks(assessment: Assessment, leaves: list[scoring.Leaf] | None = Non
                     .values_list("pk", flat=True))
     pool = Pool()
     for part in [*station_pools(station_ids=stations, year=year).values(), *project_pools(project_ids=projects, year=year).values()]:
-        pool.surveys, pool.responses = pool.surveys + part.surveys, pool.responses + part.responses
-        pool.answers, pool.good = pool.answers + part.answers, pool.good + part.good
+        pool.merge(part)
     rate = pool.rate
     if rate is None or not pool.enough:
         return {}

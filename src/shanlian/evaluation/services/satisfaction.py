@@ -28,7 +28,8 @@ from shanlian.orgs.models import Station
 from shanlian.people.selectors import signed_in_scope
 
 from ..models import Audience, Survey, SurveyResponse
-from ..selectors_satisfaction import SCALE, answer_refusal, device_hash, may_manage_project, may_manage_station
+from ..satisfaction_counts import SCALE
+from ..selectors_satisfaction import answer_refusal, device_hash, may_manage_project, may_manage_station
 
 QUESTIONS_MIN = 3
 QUESTIONS_MAX = 10
