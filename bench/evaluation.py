@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,24 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanlian.settings")
+from bench._timing import fresh_database, pct, timed  # noqa: E402 - after the paths it needs
+
 os.environ["SHANLIAN_DEBUG"] = "0"
 SQLITE_FILE = Path(tempfile.gettempdir()) / "shanlian_bench_evaluation.sqlite3"
 TARGET_P95_MS = 100
 FIRST_LEVEL = (("基础条件", 60), ("内部治理", 420), ("工作绩效", 400), ("社会评价", 120))
 BANDS = [("5A", "951"), ("4A", "901"), ("3A", "851"), ("2A", "801"), ("1A", "751")]
-
-
-def fresh_database() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        from bench._servers import recreate_database
-
-        recreate_database(url, reuse=False)
-        return url
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_FILE}"
-    return os.environ["DATABASE_URL"]
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -160,21 +148,6 @@ def build(n_orgs: int, years: int, per_year: int, seed: int) -> tuple[int, int]:
     return city.pk, marked.pk
 
 
-def timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orgs", type=int, default=10_000)
@@ -183,7 +156,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    url = fresh_database()
+    url = fresh_database(SQLITE_FILE)
     import django
 
     django.setup()

@@ -38,27 +38,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanlian.settings")
+from bench._timing import fresh_database, pct, timed  # noqa: E402 - after the paths it needs
+
 os.environ["SHANLIAN_DEBUG"] = "0"
 SQLITE_FILE = Path(tempfile.gettempdir()) / "shanlian_bench_results.sqlite3"
 
 TARGET_P95_MS = 100
 DAY = dt.timedelta(days=1)
-
-
-def fresh_database(reuse: bool) -> str:
-    """A new empty database: the SQLite file removed, or the PostgreSQL database dropped and made again (with
-    `reuse`, the last run's is kept)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        from bench._servers import recreate_database
-
-        recreate_database(url, reuse=reuse)
-        return url
-    if not reuse:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_FILE}"
-    return os.environ["DATABASE_URL"]
 
 
 def phases_at_allocation(now: dt.datetime) -> dict[str, tuple[dt.datetime, dt.datetime]]:
@@ -159,21 +145,6 @@ def build(n_ballots: int, n_proposals: int, n_communities: int, seed: int) -> in
     return r.pk
 
 
-def timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()  # warm
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ballots", type=int, default=100_000)
@@ -183,7 +154,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reuse", action="store_true", help="keep the last run's database (same --ballots and --proposals)")
     args = parser.parse_args()
-    url = fresh_database(args.reuse)
+    url = fresh_database(SQLITE_FILE, reuse=args.reuse)
     import django
 
     django.setup()
