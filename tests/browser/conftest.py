@@ -7,6 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
+
+# A browser walk runs once a CI run, in the SQLite pass: the services it drives are tested on both databases, and a
+# walk on PostgreSQL too would add minutes and find nothing the suite's PostgreSQL pass does not.
+ONCE = pytest.mark.skipif(connection.vendor != "sqlite", reason="a browser walk runs once a CI run, in the SQLite pass")
 
 CHROMIUM = os.environ.get("SHANLIAN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -7,20 +7,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from shanlian.evaluation.models import Answer
-from tests.browser.conftest import PHONE, no_horizontal_scroll, shoot
+from tests.browser.conftest import ONCE, PHONE, no_horizontal_scroll, shoot
 from tests.evaluation.test_capacity_fixtures import answer, capacity, peer_org, reported
 from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(connection.vendor != "sqlite",
-                       reason="one walk a CI run: it runs on SQLite (the services it drives are tested on both databases)"),
-]
+pytestmark = [pytest.mark.browser, ONCE]
 
 
 @pytest.fixture

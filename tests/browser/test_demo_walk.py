@@ -23,7 +23,7 @@ from tests.browser.conftest import PHONE, no_horizontal_scroll, shoot
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(connection.vendor != "sqlite",
-                       reason="the demo runs on the embedded SQLite database; the other browser walks run on PostgreSQL too"),
+                       reason="the demo runs on the embedded SQLite database"),
 ]
 
 

@@ -9,11 +9,11 @@ import pytest
 from shanlian.charity import services as cs
 from shanlian.charity.models import Donation, PaymentStatus
 from shanlian.ledger import sealing
-from tests.browser.conftest import PHONE, no_horizontal_scroll
+from tests.browser.conftest import ONCE, PHONE, no_horizontal_scroll
 from tests.browser.conftest import shoot as browser_shoot
 from tests.charity.conftest import books  # noqa: F401  (the charity books fixture, shared)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, ONCE]
 
 @pytest.fixture
 def books_live(transactional_db, books):  # noqa: F811

@@ -11,21 +11,16 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from shanlian.evaluation.models import Assessment, Reviewer
-from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll
+from tests.browser.conftest import DESKTOP, ONCE, PHONE, no_horizontal_scroll
 from tests.browser.conftest import shoot as shoot_both
 from tests.evaluation.grading import grading
 from tests.factories import PASSWORD
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(connection.vendor != "sqlite",
-                       reason="one walk a CI run: it runs on SQLite (the services it drives are tested on both databases)"),
-]
+pytestmark = [pytest.mark.browser, ONCE]
 MARKS = {"1.1": "yes", "1.2": "10", "2.1.1.1": "12.5", "2.1.2": "yes", "2.2": "2", "3": "0", "4": "0"}  # 59.50: 1A
 
 

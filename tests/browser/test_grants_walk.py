@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,15 +41,11 @@ from shanlian.grants.models import (
     TrancheStatus,
 )
 from tests import factories as f
-from tests.browser.conftest import DESKTOP, PHONE, no_horizontal_scroll
+from tests.browser.conftest import DESKTOP, ONCE, PHONE, no_horizontal_scroll
 from tests.browser.conftest import shoot as shoot_both
 from tests.grants.conftest import phases_around, world  # noqa: F401  (the grants world fixture)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(connection.vendor != "sqlite",
-                       reason="one walk a CI run: it runs on SQLite (the services it drives are tested on both databases)"),
-]
+pytestmark = [pytest.mark.browser, ONCE]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PHASE_DAYS = 10

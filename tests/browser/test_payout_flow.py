@@ -13,11 +13,11 @@ from django.contrib.auth import get_user_model
 
 from shanlian.charity import services as cs
 from shanlian.charity.models import Payout, PayoutStatus
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, ONCE
 from tests.charity.conftest import books  # noqa: F401  (the charity books fixture)
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, ONCE]
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from shanlian.accounts.messaging import ConsoleSms
 from shanlian.people.models import Person
 from shanlian.timebank import services as ts
 from shanlian.timebank.models import QuizAttempt, QuizQuestion, Signup, Volunteer
-from tests.browser.conftest import PHONE, no_horizontal_scroll, shoot
+from tests.browser.conftest import ONCE, PHONE, no_horizontal_scroll, shoot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, ONCE]
 MOBILE = "13922226666"
 
 

@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from shanlian.timebank import services as ts
 from shanlian.timebank.models import CatalogItem, HoursRecord, QuizAttempt, QuizQuestion, Redemption, Volunteer
-from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, no_horizontal_scroll
+from tests.browser.conftest import ARTIFACTS, DESKTOP, ONCE, PHONE, no_horizontal_scroll
 from tests.browser.conftest import shoot as browser_shoot
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, ONCE]
 
 @pytest.fixture
 def city_live(transactional_db, city):

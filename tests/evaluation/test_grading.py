@@ -223,7 +223,7 @@ def test_3a_and_above_need_a_site_inspection(g):
     tied = g.experts[2]
     expert_tie_declare(actor=tied, user=tied, organization=g.org, kind="adviser")
     with pytest.raises(Conflict) as refused:
-        sr.site_inspector_assign(actor=g.admin, assessment=a, expert=tied)
+        sr.rater_name(actor=g.admin, assessment=a, user=tied)
     assert refused.value.code == "reviewer_tied"
 
 

@@ -8,13 +8,14 @@ from django.utils import timezone
 
 from shanlian.grants.models import PhaseKind, Result, RoundFund
 from shanlian.grants.services.funds import reservations_sync
-from tests.migrating import migrate, migrate_to_latest
+from tests.migrating import ONCE_ON_POSTGRESQL, migrate, migrate_to_latest
 
 from .conftest import proposal
 
 BEFORE, AFTER = [("grants", "0004_ballot_turnout_index")], [("grants", "0007_round_funds_rules")]
 
 
+@ONCE_ON_POSTGRESQL
 @pytest.mark.django_db(transaction=True)
 def test_the_round_s_reservation_moves_to_its_fund_s_row_and_back(world):
     r = world.round(PhaseKind.AGREEMENTS)

@@ -13,11 +13,12 @@ from shanlian.people.models import Person
 from shanlian.people.selectors import actor_scope, people_list
 from shanlian.places import services as places
 from shanlian.places.models import Level
-from tests.migrating import migrate, migrate_to_latest
+from tests.migrating import ONCE_ON_POSTGRESQL, migrate, migrate_to_latest
 
 BEFORE, AFTER = [("people", "0001_initial")], [("people", "0002_search_keys")]
 
 
+@ONCE_ON_POSTGRESQL
 @pytest.mark.django_db(transaction=True)
 def test_0002_fills_the_keys_of_existing_rows(monkeypatch):
     migration = importlib.import_module("shanlian.people.migrations.0002_search_keys")

@@ -52,10 +52,12 @@ def _frameworks(admin: Any, city: Division) -> int:
                                   tree=d.grade_framework(org_kind), bands=d.BANDS_1000)
             es.framework_publish(actor=admin, framework=f)
             made += 1
-    for kind, title, tree, total in ((FrameworkKind.BRAND, f"{city.name}品牌社会组织评价指标", d.BRAND, 100),
-                                     (FrameworkKind.STATION, f"{city.name}社工站综合评估指标", d.STATION, 1000)):
+    for kind, title, tree, total, bands in ((FrameworkKind.BRAND, f"{city.name}品牌社会组织评价指标", d.BRAND, 100, []),
+                                            (FrameworkKind.STATION, f"{city.name}社工站综合评估指标", d.STATION, 1000,
+                                             d.STATION_BANDS)):
         es.framework_publish(actor=admin, framework=es.framework_save(
-            actor=admin, region=city, kind=kind, year=year, title=title, total=Decimal(total), tree=d.to_nodes(tree)))
+            actor=admin, region=city, kind=kind, year=year, title=title, total=Decimal(total), tree=d.to_nodes(tree),
+            bands=bands))
         made += 1
     current = Framework.objects.get(region=city, kind=FrameworkKind.GRADE, org_kind="service_institution", year=year,
                                     status="published")

@@ -14,23 +14,26 @@ from typing import Any
 from shanlian.evaluation.services import Node
 
 BANDS_1000 = [("5A", "951"), ("4A", "901"), ("3A", "851"), ("2A", "801"), ("1A", "751")]
+STATION_BANDS = [("EX", "900"), ("GD", "800"), ("PS", "600")]  # 优秀 ≥ 90%, 良好 ≥ 80%, 合格 ≥ 60%
 
 
 def _lv(*texts: str) -> list[str]:
     return list(texts)
 
 
-def leaf(name: str, points: int | str, scoring: str = "points", criteria: Any = "", evidence: bool = True) -> dict[str, Any]:
-    return {"name": name, "points": Decimal(str(points)), "scoring": scoring, "criteria": criteria, "evidence": evidence}
+def leaf(name: str, points: int | str, scoring: str = "points", criteria: Any = "", evidence: bool = True,
+         source: str = "") -> dict[str, Any]:
+    return {"name": name, "points": Decimal(str(points)), "scoring": scoring, "criteria": criteria, "evidence": evidence,
+            "source": source}
 
 
 def heading(name: str, children: list[Any], kind: str = "normal") -> dict[str, Any]:
     return {"name": name, "children": children, "kind": kind}
 
 
-def levels(name: str, points: int, descriptors: list[str], evidence: bool = True) -> dict[str, Any]:
+def levels(name: str, points: int, descriptors: list[str], evidence: bool = True, source: str = "") -> dict[str, Any]:
     """A leaf scored by levels 1–4: a quarter of its points a level."""
-    return leaf(name, points, "levels", descriptors, evidence)
+    return leaf(name, points, "levels", descriptors, evidence, source)
 
 
 def to_nodes(items: list[dict[str, Any]]) -> list[Node]:
@@ -42,7 +45,7 @@ def to_nodes(items: list[dict[str, Any]]) -> list[Node]:
             out.append(Node(name=item["name"], points=total, kind=item.get("kind", "normal"), children=children))
             continue
         node = Node(name=item["name"], points=item["points"], scoring=item["scoring"], evidence_required=item["evidence"],
-                    kind=item.get("kind", "normal"))
+                    kind=item.get("kind", "normal"), source=item.get("source", ""))
         if item["scoring"] == "levels":
             step = item["points"] / 4
             node.levels = [(text, step * n) for n, text in enumerate(item["criteria"], start=1)]
@@ -176,10 +179,12 @@ BRAND = [
 STATION = [
     heading("专业评估", [
         heading("服务成效", [
-            levels("个案服务", 100, _lv("个案记录缺失", "个案服务不足计划的80%", "完成计划，记录规范", "成效显著，有典型案例")),
-            levels("小组服务", 80, _lv("未开展", "开展不足计划的80%", "完成计划，有评估", "形成特色小组模式")),
+            levels("个案服务", 80, _lv("个案记录缺失", "个案服务不足计划的80%", "完成计划，记录规范", "成效显著，有典型案例")),
+            levels("小组服务", 60, _lv("未开展", "开展不足计划的80%", "完成计划，有评估", "形成特色小组模式")),
             levels("社区活动", 80, _lv("未开展", "开展不足计划的80%", "完成计划，居民参与度高", "带动社区自治与慈善参与")),
             leaf("服务在社区或入户的时数占比", 60, "points", "不低于60%得满分，每低5个百分点扣10分。"),
+            leaf("服务对象与居民满意度", 40, "points", "按本年度满意度调查的满意率计分（调查不足时由专家评分）。", evidence=False,
+                 source="satisfaction"),
         ]),
         heading("“社工+慈善”", [
             leaf("慈善捐赠站点运作", 60, "points", "站点按指引运作，捐赠登记、公示规范。"),
@@ -195,14 +200,17 @@ STATION = [
     ]),
     heading("购买方评价", [
         heading("街道（购买方）评价", [
-            levels("服务配合度", 100, _lv("配合差", "基本配合", "配合良好", "主动配合并提出建设性意见"), evidence=False),
-            leaf("履约情况", 100, "points", "按合同完成服务指标。", evidence=False),
+            levels("服务配合度", 100, _lv("配合差", "基本配合", "配合良好", "主动配合并提出建设性意见"), evidence=False,
+                   source="purchaser"),
+            leaf("履约情况", 100, "points", "按合同完成服务指标。", evidence=False, source="purchaser"),
         ]),
     ]),
     heading("督导评价", [
         heading("督导意见", [
-            levels("专业规范", 50, _lv("不符合专业规范", "部分符合", "符合专业规范", "专业示范性强"), evidence=False),
-            levels("团队成长", 50, _lv("无成长计划", "有计划未落实", "计划落实", "团队成长明显"), evidence=False),
+            levels("专业规范", 50, _lv("不符合专业规范", "部分符合", "符合专业规范", "专业示范性强"), evidence=False,
+                   source="supervisor"),
+            levels("团队成长", 50, _lv("无成长计划", "有计划未落实", "计划落实", "团队成长明显"), evidence=False,
+                   source="supervisor"),
         ]),
     ]),
 ]

@@ -3,7 +3,8 @@ simulated clock, so every step happened on its day: the registration authority's
 annual inspections; one organization on the abnormal list, one penalised), the expert pool's profiles and ties, this
 year's city grade call with assessments in every stage (graded with certificates, on public notice with objections,
 not graded, under expert review with divergent marks, awaiting a site inspection, a self-assessment under way for
-the demo's agency manager), and this year's brand batch with its named organizations."""
+the demo's agency manager), this year's brand batch with its named organizations, and this year's station evaluation
+(results confirmed, one on notice, one waiting for its street office's evaluation, the demo's agency assessing 北京街)."""
 
 from __future__ import annotations
 
@@ -21,15 +22,16 @@ from shanlian.core import crypto
 from shanlian.core.scoping import Role
 from shanlian.evaluation import scoring
 from shanlian.evaluation.eligibility import brand_ineligibility, grade_ineligibility
-from shanlian.evaluation.models import Call, FrameworkKind, Indicator, Reviewer, Scoring
+from shanlian.evaluation.models import Call, FrameworkKind, Indicator, RaterKind, Reviewer, Scoring
 from shanlian.evaluation.services import assessments as sa
 from shanlian.evaluation.services import decisions as sd
 from shanlian.evaluation.services import reviews as sr
-from shanlian.orgs.models import Grade, Organization, OrgKind, StandingRecord
+from shanlian.orgs.models import Grade, Organization, OrgKind, StandingRecord, Station
 from shanlian.orgs.services import standing_record
 from shanlian.people import services as people_services
 from shanlian.people.models import Person, RoleGrant
 from shanlian.people.selectors import actor_scope
+from shanlian.people.selectors_experts import expert_conflicts
 from shanlian.people.services_experts import expert_profile_save, expert_tie_declare
 from shanlian.places.models import Division, Level
 
@@ -53,6 +55,9 @@ STORIES = ((OrgKind.FOUNDATION, 0.905, AWARDED), (OrgKind.SERVICE_INSTITUTION, 0
            (OrgKind.SERVICE_INSTITUTION, 0.66, NOT_GRADED), (OrgKind.FOUNDATION, 0.86, REVIEWING),
            (OrgKind.ASSOCIATION, 0.84, AWAIT_SITE))
 MANAGERS = ("谭晓雯", "区志强", "麦淑芬", "冼嘉伟", "黎文杰", "钟美玲", "苏永康", "关晓琳")
+# The station call's stories: how good each station is, and how far it goes.
+STATION_STORIES = ((0.93, AWARDED), (0.86, AWARDED), (0.83, NOTICE), (0.79, REVIEWING))
+OFFICERS = ("区慧敏", "陈国栋", "黄丽萍", "李振华", "吴素珍", "梁家辉")
 OBJECTIONS = (
     ("陈先生", "13926083412", "该机构去年承接的长者饭堂项目服务人次统计与街道台账不一致，请核实。",
      "经核查街道台账与机构服务记录，差异为统计口径不同（含送餐上门人次），数据属实，异议不成立。"),
@@ -168,9 +173,10 @@ class _Grading:
 
     # --- one organization's way through a call ---------------------------------------------------------------
 
-    def self_assess(self, call: Call, org: Organization, manager: Any, share: float, *, submit: bool = True) -> Any:
-        a = sa.assessment_apply(actor=manager, call=call, organization=org)
-        leaves = sa.leaves_of(a.framework)
+    def self_assess(self, call: Call, org: Organization, manager: Any, share: float, *, submit: bool = True,
+                    station: Any = None) -> Any:
+        a = sa.assessment_apply(actor=manager, call=call, organization=org, station=station)
+        leaves = [leaf for leaf in sa.leaves_of(a.framework) if scoring.rated_by(leaf, RaterKind.SELF)]
         marks = _marks(leaves, share, self.rng, spread=0.03, lift=0.015)
         if not submit:  # under way: about two thirds marked
             marks = dict(list(marks.items())[: len(marks) * 2 // 3])
@@ -182,10 +188,10 @@ class _Grading:
         self.counts["evaluation_assessments"] += 1
         return sa.assessment_submit(actor=manager, assessment=a) if submit else a
 
-    def review(self, reviewer: Reviewer, share: float, *, spread: float = 0.04) -> None:
-        leaves = sa.leaves_of(reviewer.assessment.framework_id)
-        comment = "材料较齐全，治理结构规范，建议加强项目成效评估与信息公开。" if share >= 0.85 else \
-            "部分制度执行记录缺失，财务内控需整改，建议限期补充材料。"
+    def review(self, reviewer: Reviewer, share: float, *, spread: float = 0.04, comment: str = "") -> None:
+        leaves = [leaf for leaf in sa.leaves_of(reviewer.assessment.framework_id) if scoring.rated_by(leaf, reviewer.role)]
+        comment = comment or ("材料较齐全，治理结构规范，建议加强项目成效评估与信息公开。" if share >= 0.85 else
+                              "部分制度执行记录缺失，财务内控需整改，建议限期补充材料。")
         sr.evaluation_review_submit(actor=reviewer.user, reviewer=reviewer, marks=_marks(leaves, share, self.rng, spread=spread),
                                     comment=comment)
         self.counts["evaluation_reviews"] += 1
@@ -224,7 +230,7 @@ class _Grading:
                 busy = set(a.reviewers.values_list("user_id", flat=True))
                 load = Counter(Reviewer.objects.filter(assessment__call=call).values_list("user_id", flat=True))
                 inspector = min((e for e in experts if e.pk not in busy and e.first_name != "梁志刚"), key=lambda e: (load[e.pk], e.pk))
-                r = sr.site_inspector_assign(actor=self.admin, assessment=a, expert=inspector)
+                r = sr.rater_name(actor=self.admin, assessment=a, user=inspector)
                 if story != AWAIT_SITE:
                     self.day(-27 + n, 15)
                     self.review(r, share, spread=0.03)
@@ -300,6 +306,83 @@ class _Grading:
             sd.assessment_award(actor=self.admin, assessment=a)
             self.counts["evaluation_awards"] += 1
 
+    def officer(self, station: Any, n: int) -> Any:
+        """The station's street officer (the purchaser's voice): the one on record, or a login made for the street."""
+        existing = RoleGrant.objects.filter(role=Role.STREET_OFFICER, division_id=station.street_id, revoked_at__isnull=True) \
+            .select_related("user").order_by("id").first()
+        if existing is not None:
+            return existing.user
+        home = Division.objects.filter(level=Level.COMMUNITY, path__startswith=station.street.path).order_by("code").first()
+        assert home is not None  # every demo street has communities
+        name, gender = OFFICERS[n % len(OFFICERS)], "F" if n % 2 == 0 else "M"
+        birth = dt.date(1980 + n, 2 + n % 10, 5 + n)
+        while True:
+            rid = self.planner.resident_id((home.code[:6],), birth, gender)
+            if not Person.objects.filter(resident_id_hash=crypto.blind_index(rid, purpose="resident_id")).exists():
+                break
+        person = people_services.person_create(actor=self.admin, real_name=name, division=home, gender=gender,
+                                               resident_id=rid, phone=self.planner.mobile())
+        user = people_services.account_create(actor=None, person=person, password=demo_password(),
+                                              username=unique_username(name, self.rng, self.taken, f"officer{n}"))
+        people_services.role_grant(actor=self.admin, scope=actor_scope(self.admin), user=user, role=Role.STREET_OFFICER,
+                                   target=station.street)
+        self.counts["evaluation_logins"] += 1
+        return user
+
+    def station_call(self, experts: list[Any]) -> None:
+        """This year's evaluation of the stations: four stations' agencies assessed them; the experts reviewed the
+        professional part, the street offices and a supervisor theirs; two results confirmed, one on notice, one
+        waiting for its street office. The demo's agency has begun 北京街's."""
+        year = self.today.year
+        self.day(-62)
+        call = sa.call_create(actor=self.admin, region=self.city, kind=FrameworkKind.STATION, year=year,
+                              title=f"{year}年度广州市社工站综合评估", opens_on=self.today - dt.timedelta(days=60),
+                              closes_on=self.today + dt.timedelta(days=12), review_until=self.today + dt.timedelta(days=45),
+                              reviewers=2)
+        self.counts["evaluation_calls"] += 1
+        stations = [st for st in Station.objects.select_related("agency", "street").order_by("street__code")
+                    if st.street.name != "北京街道"][:len(STATION_STORIES)]
+        assessments = []
+        for n, (station, (share, story)) in enumerate(zip(stations, STATION_STORIES, strict=False)):
+            self.day(-58 + n * 2, 10 + n)
+            a = self.self_assess(call, station.agency, self.manager(station.agency, n + 10), share, station=station)
+            assessments.append((a, share, story, n))
+        self.day(-40)
+        sr.reviewers_assign(actor=self.admin, call=call, experts=experts)
+        for n, r in enumerate(Reviewer.objects.filter(assessment__call=call).select_related("assessment", "user").order_by("id")):
+            share = next(s for a, s, _story, _n in assessments if a.pk == r.assessment_id)
+            self.day(-36 + n % 8, 15)
+            self.review(r, share, comment="个案与小组服务记录规范，社区活动参与度高；建议加强服务成效评估。" if share >= 0.85 else
+                        "服务台账基本完整，入户服务时数占比接近要求，建议加强需求评估与计划的对应。")
+        for a, share, story, n in assessments:
+            self.day(-30 + n, 9)
+            buyer = sr.rater_name(actor=self.admin, assessment=a, user=self.officer(a.station, n), role=RaterKind.PURCHASER)
+            busy = set(a.reviewers.values_list("user_id", flat=True))
+            supervisor = next(e for e in sorted(experts, key=lambda e: (e.first_name != "梁志刚", e.pk))
+                              if e.pk not in busy and not expert_conflicts(user_ids=[e.pk], organization_ids=[a.organization_id],
+                                                                           on=self.today))
+            boss = sr.rater_name(actor=self.admin, assessment=a, user=supervisor, role=RaterKind.SUPERVISOR)
+            self.day(-26 + n, 16)
+            self.review(boss, share, comment="团队按督导计划成长，专业规范良好。")
+            if story == REVIEWING:
+                continue  # the street office has not given its evaluation yet
+            self.day(-24 + n, 11)
+            self.review(buyer, share + 0.02, comment="服务团队配合街道中心工作，按合同完成服务指标。")
+            earned = scoring.grade_for(sd.reviewed_total(a), a.framework.bands.values_list("grade", "minimum"))
+            self.day(-20 + n if story == AWARDED else -2, 10)
+            sd.assessment_decide(actor=self.admin, assessment=a, grade=earned)
+        self.day(-10, 10)
+        for a, _share, story, _n in assessments:
+            if story == AWARDED:
+                sd.assessment_award(actor=self.admin, assessment=a)
+                self.counts["evaluation_awards"] += 1
+        agency = Organization.objects.filter(is_agency=True, stations__street__name="北京街道").first()
+        manager = get_user_model().objects.filter(username="agency_manager").first()
+        home = Station.objects.filter(street__name="北京街道").first()
+        if agency is not None and manager is not None and home is not None:
+            self.day(-4, 16)
+            self.self_assess(call, agency, manager, 0.9, submit=False, station=home)
+
     def self_assessment_under_way(self) -> None:
         """The demo's agency manager has begun this year's self-assessment of their agency."""
         org = Organization.objects.filter(is_agency=True, stations__street__name="北京街道").first()
@@ -328,4 +411,5 @@ def seed_grading(*, admin: Any, city: Any) -> Counter[str]:
             g.grade_call(experts)
             g.brand_call(experts)
             g.self_assessment_under_way()
+            g.station_call(experts)
     return g.counts

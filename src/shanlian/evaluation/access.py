@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import PermissionDenied
 from shanlian.core.scoping import Role, Scope
+from shanlian.people.models import RoleGrant
 from shanlian.people.selectors import signed_in_scope
 from shanlian.places.models import Division
 
@@ -55,4 +56,17 @@ def require_expert(actor: Any) -> Scope:
     scope = signed_in_scope(actor)
     if not (scope.is_superuser or scope.has(Role.EXPERT)):
         raise PermissionDenied("not_expert", _("Only experts review assessments."))
+    return scope
+
+
+def purchaser_officers(station: Any) -> list[int]:
+    """The users who speak for a station's purchaser: the street officers of its street (an active grant)."""
+    return list(RoleGrant.objects.filter(role=Role.STREET_OFFICER, division_id=station.street_id, revoked_at__isnull=True,
+                                         user__is_active=True).values_list("user_id", flat=True).order_by("user_id"))
+
+
+def require_purchaser(actor: Any, station: Any) -> Scope:
+    scope = signed_in_scope(actor)
+    if not (scope.is_superuser or actor.pk in purchaser_officers(station)):
+        raise PermissionDenied("not_purchaser", _("Only the street officers of the station's street give the purchaser's evaluation."))
     return scope

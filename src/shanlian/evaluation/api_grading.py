@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema, Status
 
 from shanlian.core.errors import NotFound, PermissionDenied, field_error
 from shanlian.core.schemas import ApiRequest, errors
-from shanlian.orgs.models import Organization
+from shanlian.orgs.models import Organization, Station
 from shanlian.people.selectors import actor_scope
 from shanlian.people.selectors_experts import expert_pool, expert_profile, expert_ties
 from shanlian.people.services_experts import EXPERT_FIELDS_MAX, expert_profile_save, expert_tie_declare
@@ -23,6 +23,7 @@ from shanlian.places.models import Division
 
 from . import selectors_grading as sel
 from .access import ADMIN_ROLES, is_framework_admin, require_expert
+from .models import RaterKind
 from .services import assessments as sa
 from .services import decisions as sd
 from .services import reviews as sr
@@ -86,6 +87,7 @@ class ExpertsIn(Schema):
 
 class ApplyIn(Schema):
     organization_id: int
+    station_id: int | None = Field(None, description="A station call: the station the organization runs, to be evaluated.")
 
 
 class MarkIn(Schema):
@@ -113,8 +115,14 @@ class SiteIn(Schema):
     expert_id: int
 
 
+class RaterIn(Schema):
+    user_id: int
+    role: str = Field("site", max_length=12, description="site (an expert); in a station call also supervisor (an expert) "
+                                                         "or purchaser (a street officer of the station's street)")
+
+
 class MarkOut(Schema):
-    rater: str = Field(..., description="self, expert or site")
+    rater: str = Field(..., description="self, expert, site, purchaser or supervisor")
     points: Decimal
     level: int | None
 
@@ -139,6 +147,7 @@ class AssessmentOut(Schema):
     id: int
     call_id: int
     organization: str
+    station: str | None = Field(None, description="A station call: the station evaluated.")
     framework_id: int
     status: str
     role: str = Field(..., description="What the caller is here: committee, organization or expert.")
@@ -156,6 +165,7 @@ class AssessmentItemOut(Schema):
     id: int
     call: str
     organization: str
+    station: str | None
     status: str
     grade: str
     named: bool
@@ -250,7 +260,8 @@ def _assessment(request: ApiRequest, assessment_id: int) -> dict[str, Any]:
     v = sel.assessment_view(scope, sel.assessment_get(scope, assessment_id))
     a = v.assessment
     own = v.role == "organization"
-    return {"id": a.pk, "call_id": a.call_id, "organization": a.organization.name, "framework_id": a.framework_id,
+    return {"id": a.pk, "call_id": a.call_id, "organization": a.organization.name,
+            "station": a.station.name if a.station else None, "framework_id": a.framework_id,
             "status": a.status, "role": v.role, "self_total": v.self_total, "reviewed_total": v.reviewed_total,
             "earned": v.earned, "grade": a.grade, "named": a.named, "notice_until": a.notice_until,
             "certificate_no": a.certificate_no, "indicators": [{
@@ -300,9 +311,10 @@ def call_assign(request: ApiRequest, call_id: int, payload: ExpertsIn) -> Any:
 def call_apply(request: ApiRequest, call_id: int, payload: ApplyIn) -> Any:
     c = sel.call_get(actor_scope(request.auth), call_id)
     org = Organization.objects.filter(pk=payload.organization_id).first()
-    if org is None:
+    station = Station.objects.filter(pk=payload.station_id).select_related("street").first() if payload.station_id else None
+    if org is None or (payload.station_id and station is None):
         raise NotFound()
-    made = sa.assessment_apply(actor=request.auth, call=c, organization=org)
+    made = sa.assessment_apply(actor=request.auth, call=c, organization=org, station=station)
     return Status(201, _assessment(request, made.pk))
 
 
@@ -311,7 +323,8 @@ def assessments_index(request: ApiRequest) -> Any:
     """The assessments of the organizations the caller manages, and those the caller reviews."""
     scope = actor_scope(request.auth)
     rows = list(sel.assessments_of(scope)[:200]) + [r.assessment for r in sel.reviews_of(request.auth)[:200]]
-    return [{"id": a.pk, "call": a.call.title, "organization": a.organization.name, "status": a.status, "grade": a.grade,
+    return [{"id": a.pk, "call": a.call.title, "organization": a.organization.name,
+             "station": a.station.name if a.station else None, "status": a.status, "grade": a.grade,
              "named": a.named} for a in rows]
 
 
@@ -354,7 +367,18 @@ def assessment_site(request: ApiRequest, assessment_id: int, payload: SiteIn) ->
     user = get_user_model().objects.filter(pk=payload.expert_id).first()
     if user is None:
         raise field_error("expert_id", "not_an_expert", _("Choose only experts of the pool."))
-    sr.site_inspector_assign(actor=request.auth, assessment=a, expert=user)
+    sr.rater_name(actor=request.auth, assessment=a, user=user, role=RaterKind.SITE)
+    return _assessment(request, assessment_id)
+
+
+@router.post("/assessments/{id:assessment_id}/raters", response={200: AssessmentOut, **errors(400, 401, 403, 404, 409)},
+             summary="Name a rater: a site inspector; a station's supervisor or purchaser's officer")
+def assessment_rater(request: ApiRequest, assessment_id: int, payload: RaterIn) -> Any:
+    a = sel.assessment_get(actor_scope(request.auth), assessment_id)
+    user = get_user_model().objects.filter(pk=payload.user_id).first()
+    if user is None:
+        raise field_error("user_id", "no_such_user", _("No such user."))
+    sr.rater_name(actor=request.auth, assessment=a, user=user, role=payload.role)
     return _assessment(request, assessment_id)
 
 

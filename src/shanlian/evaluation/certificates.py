@@ -20,7 +20,7 @@ from .models import Assessment
 def certificate_pdf(assessment: Assessment, request: Any) -> HttpResponse:
     url = request.build_absolute_uri(reverse("evaluation_public:certificate", args=[assessment.certificate_no]))
     valid_until = None
-    if assessment.awarded_on is not None:
+    if assessment.awarded_on is not None and assessment.station_id is None:  # a station's result is of its year
         years = settings.SHANLIAN["GRADE_VALID_YEARS"]
         try:
             valid_until = assessment.awarded_on.replace(year=assessment.awarded_on.year + years)

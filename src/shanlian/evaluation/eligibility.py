@@ -54,6 +54,9 @@ def brand_ineligibility(org: Organization, on: dt.date) -> list[Any]:
 
 
 def ineligibility(kind: str, org: Organization, on: dt.date) -> list[Any]:
+    """Why an organization may not apply (a station call: none; the agency is evaluated through its stations' work)."""
+    if kind == FrameworkKind.STATION:
+        return []
     return brand_ineligibility(org, on) if kind == FrameworkKind.BRAND else grade_ineligibility(org, on)
 
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shanlian.core import fields
-from shanlian.orgs.models import Grade, Organization
+from shanlian.orgs.models import Organization, Station
 
 from . import scoring
 from .forms import RegionChoiceField
-from .models import FrameworkKind, Scoring
+from .models import FrameworkKind, RaterKind, Scoring, result_label, results_of
 
 TEXT = {"class": "form-control"}
 SELECT = {"class": "form-select"}
@@ -40,9 +40,7 @@ def marks_from_post(leaves: list[scoring.Leaf], data: Any) -> dict[int, dict[str
 
 class CallForm(forms.Form):
     region = RegionChoiceField(label=_("Region"), queryset=None, widget=forms.Select(attrs=SELECT))
-    kind = forms.ChoiceField(label=_("Kind"), choices=[(FrameworkKind.GRADE, FrameworkKind.GRADE.label),
-                                                       (FrameworkKind.BRAND, FrameworkKind.BRAND.label)],
-                             widget=forms.Select(attrs=SELECT))
+    kind = forms.ChoiceField(label=_("Kind"), choices=FrameworkKind.choices, widget=forms.Select(attrs=SELECT))
     year = fields.IntegerField(label=_("Year"), min_value=2000, max_value=2100, widget=forms.NumberInput(attrs=TEXT))
     title = fields.TextField(label=_("Title"), max_length=128, widget=forms.TextInput(attrs=TEXT))
     opens_on = fields.DateField(widget=forms.DateInput(attrs={**TEXT, "type": "date"}), label=_("Applications open"))
@@ -73,6 +71,15 @@ class ApplyForm(forms.Form):
         self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
 
 
+class StationApplyForm(forms.Form):
+    station = forms.ModelChoiceField(label=_("Station"), queryset=Station.objects.none(), empty_label=None,
+                                     widget=forms.Select(attrs=SELECT))
+
+    def __init__(self, *args: Any, stations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["station"].queryset = stations  # type: ignore[attr-defined]
+
+
 class ExpertsForm(forms.Form):
     experts = forms.MultipleChoiceField(label=_("Experts"), widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
 
@@ -87,19 +94,32 @@ class ExpertsForm(forms.Form):
         return list(get_user_model().objects.filter(pk__in=ids).order_by("pk"))
 
 
-class SiteForm(forms.Form):
-    expert = forms.ChoiceField(label=_("Site inspector"), widget=forms.Select(attrs=SELECT))
+class RaterForm(forms.Form):
+    """Name a site inspector (an expert of the pool); in a station call also the supervisor (an expert) and the
+    purchaser's officer (a street officer of the station's street)."""
 
-    def __init__(self, *args: Any, pool: list[Any], **kwargs: Any) -> None:
+    role = forms.ChoiceField(label=_("As"), widget=forms.Select(attrs=SELECT))
+    user = forms.TypedChoiceField(label=_("Who"), coerce=int, widget=forms.Select(attrs=SELECT))
+
+    def __init__(self, *args: Any, roles: list[str], pool: list[Any], officers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["expert"].choices = [(e.user_id, e.name) for e in pool if not e.away]  # type: ignore[attr-defined]
+        self.fields["role"].choices = [(r, RaterKind(r).label) for r in roles]  # type: ignore[attr-defined]
+        experts = [(e.user_id, e.name) for e in pool if not e.away]
+        officers_ = [(u.pk, f"{u.first_name or u.username}（{_('street officer')}）") for u in officers]
+        self.fields["user"].choices = experts + officers_  # type: ignore[attr-defined]
 
 
 class DecisionForm(forms.Form):
-    grade = forms.ChoiceField(label=_("Grade"), required=False, widget=forms.Select(attrs=SELECT),
-                              choices=[("", _("No grade")), *[(g, g) for g in reversed(Grade.values)]])
+    grade = forms.ChoiceField(label=_("Grade"), required=False, widget=forms.Select(attrs=SELECT))
     note = fields.TextField(label=_("Committee's note"), max_length=500, required=False,
                             widget=forms.Textarea(attrs={**TEXT, "rows": 2}))
+
+    def __init__(self, *args: Any, kind: str = FrameworkKind.GRADE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        station = kind == FrameworkKind.STATION
+        self.fields["grade"].label = _("Result") if station else _("Grade")
+        self.fields["grade"].choices = [("", _("Not passed") if station else _("No grade")),  # type: ignore[attr-defined]
+                                        *[(g, result_label(kind, g)) for g in reversed(results_of(kind))]]
 
 
 class BrandDecisionForm(forms.Form):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.errors import ValidationFailed, lazy_format
 from shanlian.core.sheets import XLSX_TYPE, cell_text, refuse_file, workbook_open
 
-from .models import MAX_DEPTH, Framework, Indicator, IndicatorKind, Scoring
+from .models import MAX_DEPTH, Framework, Indicator, IndicatorKind, IndicatorSource, Scoring
 from .services.frameworks import Node
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -33,7 +33,11 @@ HEADERS: dict[str, set[str]] = {
     "type": {"类型", "type", "加扣分"},
     "source": {"评分来源", "source", "数据来源"},
 }
-SOURCE_WORDS = {"满意度调查", "满意度", "satisfaction"}
+# The words of the 评分来源 column (the first is written on export); blank: the subject and the experts.
+SOURCE_WORDS: dict[str, tuple[str, ...]] = {
+    IndicatorSource.SATISFACTION: ("满意度调查", "满意度", "satisfaction"),
+    IndicatorSource.PURCHASER: ("购买方评价", "购买方", "purchaser"),
+    IndicatorSource.SUPERVISOR: ("督导评价", "督导", "supervisor")}
 SCORING_WORDS: dict[str, set[str]] = {
     Scoring.POINTS: {"分值", "打分", "points", ""}, Scoring.LEVELS: {"等级", "levels", "分级"},
     Scoring.YES_NO: {"是否", "yes/no", "yesno", "有无"}}
@@ -161,8 +165,13 @@ def _leaf(text: str, cell: Any, row: int) -> Node:
     return Node(name=name, points=cell("points") or (found["points"] if found else ""), scoring=scoring,
                 levels=_levels(criteria, row) if scoring == Scoring.LEVELS else [],
                 criteria="" if scoring == Scoring.LEVELS else criteria, evidence_required=_key(cell("evidence")) in YES,
-                source="satisfaction" if _key(cell("source")) in {_key(w) for w in SOURCE_WORDS} else "",
+                source=_source(cell("source")),
                 where=lazy_format(_("row %(row)s"), {"row": row}))
+
+
+def _source(text: Any) -> str:
+    said = _key(text)
+    return next((source for source, words in SOURCE_WORDS.items() if said in {_key(w) for w in words}), "")
 
 
 def _number(value: Any) -> Any:
@@ -209,7 +218,7 @@ def sheet_write(framework: Framework) -> bytes:
         starts_root = not path or sheet.max_row + 1 == starts[root.pk]
         sheet.append([*line, _number(node.points), scoring_word.get(node.scoring, ""), criteria,
                       "是" if node.evidence_required else "", kind_word.get(root.kind, "") if starts_root else "",
-                      "满意度调查" if node.source == "satisfaction" else ""])
+                      SOURCE_WORDS[node.source][0] if node.source else ""])
 
     for root in by_parent.get(None, []):
         walk(root, [])

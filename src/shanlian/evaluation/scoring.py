@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.errors import ValidationFailed, field_error, lazy_format
 
-from .models import IndicatorKind, Scoring
+from .models import IndicatorKind, IndicatorSource, RaterKind, Scoring
 
 CENT = Decimal("0.01")
 DEFAULT_DIVERGENCE = Decimal("0.30")  # raters further apart than this share of a leaf's points: flagged
@@ -39,13 +39,30 @@ class Leaf:
     scoring: str
     levels: tuple[Decimal, ...]  # points of levels 1–4 (level scoring)
     evidence_required: bool
-    source: str = ""  # "satisfaction": marked from the subject's satisfaction surveys when they are enough
+    source: str = ""  # who marks it besides the subject and the experts (IndicatorSource; blank: they do)
 
     @classmethod
     def of(cls, indicator: Any) -> Leaf:
         return cls(id=indicator.pk, code=indicator.code, name=indicator.name, points=indicator.points, kind=indicator.kind,
                    scoring=indicator.scoring, evidence_required=indicator.evidence_required, source=indicator.source,
                    levels=tuple(Decimal(str(lv["points"])) for lv in indicator.levels or ()))
+
+
+# The leaves each rater marks: the subject, the experts and site inspectors those with no source of their own and those
+# satisfaction surveys mark (which they may leave: the surveys' mark counts when they are enough); a purchaser and a
+# supervisor only theirs. The one rule: services check marks with it, pages offer inputs with it.
+OUTSIDE = {IndicatorSource.PURCHASER: RaterKind.PURCHASER, IndicatorSource.SUPERVISOR: RaterKind.SUPERVISOR}
+
+
+def rated_by(leaf: Leaf, kind: str) -> bool:
+    """Whether a rater of `kind` marks this leaf."""
+    outside = OUTSIDE.get(leaf.source)  # type: ignore[call-overload]
+    return kind == outside if outside is not None else kind in (RaterKind.SELF, RaterKind.EXPERT, RaterKind.SITE)
+
+
+def outside_kinds(leaves: Iterable[Leaf]) -> set[str]:
+    """The raters besides the subject and the experts a framework needs (a station's purchaser, its supervisor)."""
+    return {OUTSIDE[leaf.source] for leaf in leaves if leaf.source in OUTSIDE}  # type: ignore[index]
 
 
 def mark_value(leaf: Leaf, *, level: Any = None, points: Any = None, answer: Any = None,

@@ -1,5 +1,6 @@
 """The evaluation dashboard of an area, drilled from the city to a district: how many organizations hold a valid
-grade and which, by child area; the assessments of each year (applied, graded, the mean score); every figure from a
+grade and which, by child area; the assessments of each year (applied, graded, the mean score); the stations'
+evaluation results (by district, then each station); the organizations' capacity by year; every figure from a
 handful of grouped queries, whatever the number of organizations and years. Administrators see their own area."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from shanlian.core.errors import NotFound
 from shanlian.core.scoping import Scope
@@ -18,7 +20,7 @@ from shanlian.orgs.models import Grade, Organization
 from shanlian.places.models import Division, Level
 
 from .access import is_framework_admin
-from .models import Assessment, AssessmentStatus, FrameworkKind
+from .models import Assessment, AssessmentStatus, Diagnosis, DiagnosisStatus, Dimension, FrameworkKind, StationResult, result_label
 
 GRADES = list(reversed(Grade.values))  # 5A first
 
@@ -133,3 +135,103 @@ def dashboard(region: Division, *, on: dt.date) -> Dashboard:
         parents.insert(0, up)
         up = up.parent
     return Dashboard(region=region, on=on, rows=out_rows, total=total, years=year_rows, brand_named=named, parents=parents)
+
+
+# --- station evaluation results, city → district → station ----------------------------------------------------------
+
+@dataclass
+class StationResultRow:
+    """A district's stations (the region is the city), or one station (the region is a district): each station by
+    its latest decided evaluation."""
+
+    label: str
+    division: Division | None = None  # a district, to drill into
+    evaluated: int = 0
+    by_result: dict[str, int] = field(default_factory=dict)
+    scores: list[Decimal] = field(default_factory=list)
+    year: int | None = None  # a station's row: the year of its evaluation
+    result: str = ""  # a station's row: its result as it reads ("" not passed)
+
+    @property
+    def result_counts(self) -> list[int]:
+        return [self.by_result.get(r, 0) for r in STATION_RESULTS]
+
+    @property
+    def not_passed(self) -> int:
+        return self.evaluated - sum(self.by_result.values())
+
+    @property
+    def mean(self) -> Decimal | None:
+        return (sum(self.scores, Decimal(0)) / len(self.scores)).quantize(Decimal("0.1")) if self.scores else None
+
+
+STATION_RESULTS = list(reversed(StationResult.values))  # excellent first
+DECIDED = (AssessmentStatus.NOTICE, AssessmentStatus.AWARDED, AssessmentStatus.NOT_GRADED)
+
+
+def station_results(region: Division) -> list[StationResultRow]:
+    """One query: every decided station evaluation of the region, the latest of each station kept."""
+    latest: dict[int, tuple[int, str, str, str, Decimal | None]] = {}
+    for station_id, name, path, year, grade, total in (
+            Assessment.objects.filter(station__street__path__startswith=region.path, call__kind=FrameworkKind.STATION,
+                                      status__in=DECIDED)
+            .order_by("station_id", "call__year", "id")
+            .values_list("station_id", "station__name", "station__street__path", "call__year", "grade", "total")):
+        latest[station_id] = (year, name, path, grade, total)
+    if region.level == Level.CITY:
+        districts = list(Division.objects.filter(parent=region, level=Level.DISTRICT).order_by("code"))
+        rows = {d.path: StationResultRow(label=d.name, division=d) for d in districts}
+        for _year, _name, path, grade, total in latest.values():
+            row = next((r for p, r in rows.items() if path.startswith(p)), None)
+            if row is not None:
+                _count(row, grade, total)
+        return [r for r in rows.values() if r.evaluated]
+    out = []
+    for year, name, _path, grade, total in sorted(latest.values(), key=lambda v: v[1]):
+        row = StationResultRow(label=name, year=year, result=result_label(FrameworkKind.STATION, grade))
+        _count(row, grade, total)
+        out.append(row)
+    return out
+
+
+def _count(row: StationResultRow, grade: str, total: Decimal | None) -> None:
+    row.evaluated += 1
+    if grade:
+        row.by_result[grade] = row.by_result.get(grade, 0) + 1
+    if total is not None:
+        row.scores.append(total)
+
+
+# --- capacity trends by year ----------------------------------------------------------------------------------------
+
+@dataclass
+class CapacityYear:
+    year: int
+    diagnosed: int
+    means: list[Decimal | None]  # by dimension, in `dimensions` order
+
+
+def capacity_trend(region: Division) -> tuple[list[str], list[CapacityYear]]:
+    """The region's organizations' reported diagnoses by year: how many, and each dimension's mean score (1–4).
+    Dimensions by their codes (stable across questionnaire versions), named as the latest questionnaire names them."""
+    names: dict[str, str] = {}
+    for code, name in Dimension.objects.order_by("questionnaire_id", "position").values_list("code", "name"):
+        names[code] = name
+    sums: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    counted: dict[int, int] = defaultdict(int)
+    for closed_at, scores in (Diagnosis.objects.filter(organization__division__path__startswith=region.path,
+                                                       status=DiagnosisStatus.CLOSED, closed_at__isnull=False)
+                              .values_list("closed_at", "scores")):
+        year = timezone.localtime(closed_at).year
+        counted[year] += 1
+        for code, value in (scores or {}).items():
+            try:
+                sums[year][code].append(Decimal(str(value)))
+            except (ArithmeticError, ValueError):
+                continue
+    codes = [c for c in names if any(c in by_code for by_code in sums.values())]
+    rows = [CapacityYear(year=y, diagnosed=counted[y],
+                         means=[(sum(sums[y][c], Decimal(0)) / len(sums[y][c])).quantize(Decimal("0.01")) if sums[y][c] else None
+                                for c in codes])
+            for y in sorted(counted)]
+    return [names[c] for c in codes], rows

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from shanlian.core.errors import NotFound
 from shanlian.core.scoping import Scope
-from shanlian.orgs.models import Organization
+from shanlian.orgs.models import Organization, Station
 
 from . import scoring
 from .access import ADMIN_ROLES, ORG_ROLES, is_framework_admin, is_org_representative
@@ -27,8 +27,10 @@ from .models import (
     Call,
     CallStatus,
     Evidence,
+    FrameworkKind,
     GradeBand,
     Indicator,
+    IndicatorSource,
     Objection,
     RaterKind,
     Rating,
@@ -91,12 +93,13 @@ class BoardRow:
 def call_board(call: Call) -> list[BoardRow]:
     """The committee's view of a call: every assessment, its reviews, the experts' mean total, divergent leaves.
     A fixed number of queries, however many assessments."""
-    rows = list(Assessment.objects.filter(call=call).select_related("organization", "framework").order_by("organization__name"))
+    rows = list(Assessment.objects.filter(call=call).select_related("organization", "station", "framework")
+                .order_by("organization__name", "station__name"))
     reviewers = defaultdict(list)
     for r in Reviewer.objects.filter(assessment__call=call).exclude(status=ReviewerStatus.RECUSED):
         reviewers[r.assessment_id].append(r)
     marks: dict[int, dict[int, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
-    for aid, iid, points in Rating.objects.filter(assessment__call=call, kind__in=[RaterKind.EXPERT, RaterKind.SITE]) \
+    for aid, iid, points in Rating.objects.filter(assessment__call=call).exclude(kind=RaterKind.SELF) \
             .values_list("assessment_id", "indicator_id", "points"):
         marks[aid][iid].append(points)
     leaves_by_framework = {fid: leaves_of(fid) for fid in {a.framework_id for a in rows}}
@@ -106,7 +109,7 @@ def call_board(call: Call) -> list[BoardRow]:
         leaves = leaves_by_framework[a.framework_id]
         given = marks.get(a.pk, {})
         means = {i: sum(v, Decimal(0)) / len(v) for i, v in given.items()}
-        if any(leaf.source for leaf in leaves):  # marked from surveys: a few more queries, only for such frameworks
+        if any(leaf.source == IndicatorSource.SATISFACTION for leaf in leaves):  # a few more queries, only for such frameworks
             means.update(survey_marks(a, leaves))
         total = scoring.total(leaves, means) if given else None
         by_id = {leaf.id: leaf for leaf in leaves}
@@ -123,7 +126,7 @@ def call_board(call: Call) -> list[BoardRow]:
 
 def assessment_get(scope: Scope, assessment_id: int) -> Assessment:
     """The committee of its region, its organization's managers, or an expert assigned to it."""
-    a = (Assessment.objects.select_related("call__region", "organization", "framework").filter(pk=assessment_id).first())
+    a = (Assessment.objects.select_related("call__region", "organization", "station", "framework").filter(pk=assessment_id).first())
     if a is None or not (is_framework_admin(scope, a.call.region) or is_org_representative(scope, a.organization_id)
                          or Reviewer.objects.filter(assessment=a, user_id=scope.user_id or 0).exists()):
         raise NotFound()
@@ -138,6 +141,7 @@ class LeafRow:
     self_mark: Any = None  # Rating or None
     marks: list[Any] = field(default_factory=list)  # the other raters' Ratings the viewer may see
     mine: Any = None  # the viewer's own Rating as a reviewer
+    markable: bool = False  # the viewer marks this leaf (as the organization or as the rater they are named)
     mean: Decimal | None = None
     surveyed: Decimal | None = None  # the mark satisfaction surveys give this leaf, when they do
     divergent: bool = False
@@ -148,8 +152,8 @@ class LeafRow:
 class AssessmentView:
     assessment: Assessment
     rows: list[LeafRow]
-    role: str  # "committee", "organization", "expert"
-    reviewer: Reviewer | None  # the viewer's assignment, as an expert
+    role: str  # "committee", "organization", "expert" (any rater named: an expert, a purchaser's officer)
+    reviewer: Reviewer | None  # the viewer's assignment, as a rater
     reviewers: list[Reviewer]
     objections: list[Objection]
     self_total: Decimal
@@ -159,6 +163,7 @@ class AssessmentView:
     ineligible: list[Any]
     leaves: int
     marked: int  # leaves the organization has marked
+    outside: set[str]  # the raters besides the organization and the experts the framework needs (a station's)
 
 
 def assessment_view(scope: Scope, assessment: Assessment) -> AssessmentView:
@@ -167,6 +172,7 @@ def assessment_view(scope: Scope, assessment: Assessment) -> AssessmentView:
     own = is_org_representative(scope, a.organization_id)
     reviewer = Reviewer.objects.filter(assessment=a, user_id=scope.user_id or 0).exclude(status=ReviewerStatus.RECUSED).first()
     role = "committee" if committee else "organization" if own else "expert"
+    marker = RaterKind.SELF if role == "organization" else reviewer.role if reviewer else ""
     indicators = sorted(Indicator.objects.filter(framework=a.framework), key=lambda r: [int(p) for p in r.code.split(".")])
     parents = {r.parent_id for r in indicators}
     ratings = list(Rating.objects.filter(assessment=a).select_related("rater").order_by("kind", "rater_id"))
@@ -183,6 +189,7 @@ def assessment_view(scope: Scope, assessment: Assessment) -> AssessmentView:
     for ind in indicators:
         row = LeafRow(indicator=ind, depth=ind.level, leaf=ind.pk not in parents, evidence=evidence.get(ind.pk, []))
         if row.leaf:
+            row.markable = bool(marker) and scoring.rated_by(scoring.Leaf.of(ind), marker)
             here = by_leaf.get(ind.pk, [])
             row.self_mark = next((r for r in here if r.kind == RaterKind.SELF), None)
             others = [r for r in here if r.kind != RaterKind.SELF]
@@ -211,7 +218,8 @@ def assessment_view(scope: Scope, assessment: Assessment) -> AssessmentView:
         self_total=scoring.total(leaves, self_marks), reviewed_total=reviewed,
         earned=scoring.grade_for(reviewed, bands) if reviewed is not None else "", bands=bands,
         ineligible=ineligibility(a.call.kind, a.organization, timezone.localdate()) if a.status == AssessmentStatus.SELF else [],
-        leaves=len(leaves), marked=len(self_marks))
+        leaves=sum(1 for leaf in leaves if scoring.rated_by(leaf, RaterKind.SELF)), marked=len(self_marks),
+        outside=scoring.outside_kinds(leaves))
 
 
 # --- the organization's and the expert's lists -----------------------------------------------------------------------
@@ -221,26 +229,36 @@ def assessments_of(scope: Scope) -> QuerySet[Assessment]:
     if not scope.has(*ORG_ROLES) and not scope.is_superuser:
         return Assessment.objects.none()
     return (Assessment.objects.filter(organization_id__in=scope.organization_ids)
-            .select_related("call", "organization").order_by("-call__year", "-id"))
+            .select_related("call", "organization", "station").order_by("-call__year", "-id"))
 
 
 def reviews_of(user: Any) -> list[Reviewer]:
-    return list(Reviewer.objects.filter(user=user).select_related("assessment__organization", "assessment__call")
+    return list(Reviewer.objects.filter(user=user).select_related("assessment__organization", "assessment__station", "assessment__call")
                 .order_by("status", "-assessment__call__year", "id"))
 
 
 def open_calls_for(scope: Scope) -> list[tuple[Call, Organization, list[Any]]]:
-    """For each organization the actor manages, the open calls of regions holding it, with why it is not eligible."""
+    """For each organization the actor manages, the open calls of regions holding it, with why it is not eligible;
+    a station call, while a station it runs in the region has not applied."""
     if not scope.has(*ORG_ROLES):
         return []
     today = timezone.localdate()
     orgs = list(Organization.objects.filter(pk__in=scope.organization_ids).select_related("division"))
     calls = list(Call.objects.filter(status=CallStatus.OPEN, opens_on__lte=today, closes_on__gte=today).select_related("region"))
-    applied = set(Assessment.objects.filter(organization__in=orgs, call__in=calls).values_list("call_id", "organization_id"))
-    out = []
+    applied = set(Assessment.objects.filter(organization__in=orgs, call__in=calls).values_list("call_id", "organization_id", "station_id"))
+    stations: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    out: list[tuple[Call, Organization, list[Any]]] = []
+    if any(c.kind == FrameworkKind.STATION for c in calls):
+        for station_id, agency_id, path in Station.objects.filter(agency__in=orgs).values_list("pk", "agency_id", "street__path"):
+            stations[agency_id].append((station_id, path))
     for org in orgs:
         for call in calls:
-            if org.division.path.startswith(call.region.path) and (call.pk, org.pk) not in applied:
+            if call.kind == FrameworkKind.STATION:
+                waiting = [sid for sid, path in stations[org.pk] if path.startswith(call.region.path)
+                           and (call.pk, org.pk, sid) not in applied]
+                if waiting:
+                    out.append((call, org, []))
+            elif org.division.path.startswith(call.region.path) and (call.pk, org.pk, None) not in applied:
                 out.append((call, org, ineligibility(call.kind, org, today)))
     return out
 
@@ -249,7 +267,7 @@ def open_calls_for(scope: Scope) -> list[tuple[Call, Organization, list[Any]]]:
 
 def notices_public() -> QuerySet[Assessment]:
     """Decisions on public notice now, and the grades awarded (latest first)."""
-    return (Assessment.objects.filter(status__in=PUBLIC_STATUSES).select_related("organization", "call__region")
+    return (Assessment.objects.filter(status__in=PUBLIC_STATUSES).select_related("organization", "station", "call__region")
             .order_by("-decided_at", "organization__name"))
 
 
@@ -264,7 +282,7 @@ def certificate_public_get(number: str) -> Assessment:
     if not number.isprintable():  # a NUL or a control character names no certificate (and PostgreSQL refuses NUL)
         raise NotFound()
     found = Assessment.objects.filter(status=AssessmentStatus.AWARDED, certificate_no=number) \
-        .select_related("organization", "call__region").first()
+        .select_related("organization", "station", "call__region").first()
     if found is None:
         raise NotFound()
     return found

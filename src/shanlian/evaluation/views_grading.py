@@ -20,12 +20,12 @@ from django.views.decorators.http import require_POST
 from shanlian.core.errors import DomainError, NotFound, PermissionDenied
 from shanlian.core.inputs import id_param
 from shanlian.core.pages import flash_error, submit
-from shanlian.orgs.models import Organization
+from shanlian.orgs.models import Organization, Station
 from shanlian.people.selectors import actor_scope
 from shanlian.people.selectors_experts import expert_pool
 
 from . import selectors_grading as sel
-from .access import ORG_ROLES, is_framework_admin
+from .access import ORG_ROLES, is_framework_admin, purchaser_officers
 from .certificates import certificate_pdf
 from .forms_grading import (
     AnswerForm,
@@ -35,15 +35,16 @@ from .forms_grading import (
     DecisionForm,
     EvidenceForm,
     ExpertsForm,
+    RaterForm,
     RecuseForm,
     ReviewForm,
-    SiteForm,
+    StationApplyForm,
     marks_from_post,
 )
-from .models import Assessment, Evidence, FrameworkKind, Indicator, Objection
+from .models import Assessment, Evidence, FrameworkKind, Indicator, Objection, RaterKind, result_label
 from .permissions import sections_for
 from .selectors import regions_administered
-from .selectors_dashboard import GRADES, dashboard_region
+from .selectors_dashboard import GRADES, STATION_RESULTS, capacity_trend, dashboard_region, station_results
 from .selectors_dashboard import dashboard as sel_dashboard
 from .selectors_grading import reminders_for
 from .services import assessments as sa
@@ -60,6 +61,19 @@ def _refused(request: HttpRequest, exc: DomainError) -> None:
 
 def _pool() -> list[Any]:
     return expert_pool(on=timezone.localdate())
+
+
+def _apply_form(scope: Any, c: Any, data: Any = None) -> Any:
+    """What an organization's manager applies with: an organization of theirs in the call's region, or in a station
+    call a station their agency runs there; None when they have nothing to apply for."""
+    if not scope.has(*ORG_ROLES):
+        return None
+    if c.kind == FrameworkKind.STATION:
+        stations = Station.objects.filter(agency_id__in=scope.organization_ids, street__path__startswith=c.region.path) \
+            .select_related("agency").order_by("street__code")
+        return StationApplyForm(data, stations=stations, prefix="apply") if stations.exists() else None
+    orgs = Organization.objects.filter(pk__in=scope.organization_ids, division__path__startswith=c.region.path)
+    return ApplyForm(data, organizations=orgs, prefix="apply") if orgs.exists() else None
 
 
 # --- calls ---------------------------------------------------------------------------------------------------------
@@ -105,13 +119,11 @@ def _call_page(request: HttpRequest, call_id: int, forms_: dict[str, Any] | None
     committee = is_framework_admin(scope, c.region)
     forms_ = forms_ or {}
     pool = _pool() if committee else []
-    orgs = Organization.objects.filter(pk__in=scope.organization_ids, division__path__startswith=c.region.path) \
-        if scope.has(*ORG_ROLES) else Organization.objects.none()
     return render(request, "evaluation/grading/call.html", {
         "c": c, "committee": committee, "board": sel.call_board(c) if committee else [],
         "mine": sel.assessments_of(scope).filter(call=c),
         "assign_form": forms_.get("assign") or ExpertsForm(pool=pool, prefix="assign"), "pool": pool,
-        "apply_form": forms_.get("apply") or (ApplyForm(organizations=orgs, prefix="apply") if orgs.exists() else None),
+        "apply_form": forms_.get("apply") or _apply_form(scope, c),
     }, status=status)
 
 
@@ -135,9 +147,12 @@ def call_assign(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_apply(request: HttpRequest, call_id: int) -> HttpResponse:
     scope = actor_scope(request.user)
     c = sel.call_get(scope, call_id)
-    orgs = Organization.objects.filter(pk__in=scope.organization_ids, division__path__startswith=c.region.path)
-    form = ApplyForm(request.POST, organizations=orgs, prefix="apply")
-    done = submit(form, lambda d: sa.assessment_apply(actor=request.user, call=c, organization=d["organization"]))
+    form = _apply_form(scope, c, request.POST)
+    if form is None:
+        raise PermissionDenied("not_org_representative", _("Only the organization's managers assess it."))
+    done = submit(form, lambda d: sa.assessment_apply(
+        actor=request.user, call=c, organization=d["station"].agency if "station" in d else d["organization"],
+        station=d.get("station")))
     if (a := done.value) is not None:
         return redirect("evaluation:assessment", assessment_id=a.pk)
     return _call_page(request, call_id, {"apply": form}, status=done.status)
@@ -169,10 +184,9 @@ def _assessment_page(request: HttpRequest, assessment_id: int, forms_: dict[str,
     a = sel.assessment_get(scope, assessment_id)
     v = sel.assessment_view(scope, a)
     forms_ = forms_ or {}
-    pool = _pool() if v.role == "committee" else []
     brand = a.call.kind == FrameworkKind.BRAND
     decision = forms_.get("decide") or (BrandDecisionForm(prefix="decide") if brand else
-                                        DecisionForm(prefix="decide", initial={"grade": v.earned}))
+                                        DecisionForm(prefix="decide", kind=a.call.kind, initial={"grade": v.earned}))
     bad = {int(k.split(".")[1]) for k in (refusal.fields if refusal else {}) if k.startswith("marks.") and k.split(".")[1].isdigit()}
     for row in v.rows:  # what each mark input shows: what was typed (after a refusal), else the mark on record
         row.input_value = _input_value(row, request.POST if refusal else None, own=v.role == "organization")  # type: ignore[attr-defined]
@@ -181,7 +195,8 @@ def _assessment_page(request: HttpRequest, assessment_id: int, forms_: dict[str,
         "review_comment": request.POST.get("review-comment", "") if refusal else "",
         "review_form": forms_.get("review") or ReviewForm(prefix="review"),
         "recuse_form": forms_.get("recuse") or RecuseForm(prefix="recuse"),
-        "site_form": forms_.get("site") or SiteForm(pool=pool, prefix="site"),
+        "rater_form": forms_.get("rater") or (_rater_form(a, v) if v.role == "committee" else None),
+        "grade_label": result_label(a.call.kind, a.grade), "earned_label": result_label(a.call.kind, v.earned),
         "decide_form": decision, "answer_form": AnswerForm(prefix="answer"),
     }, status=status)
 
@@ -291,17 +306,24 @@ def assessment_recuse(request: HttpRequest, assessment_id: int) -> HttpResponse:
     return _assessment_page(request, assessment_id, {"recuse": form}, status=done.status)
 
 
+def _rater_form(a: Assessment, v: Any, data: Any = None) -> RaterForm:
+    roles = [RaterKind.SITE, *sorted(v.outside)] if a.call.kind != FrameworkKind.BRAND else []
+    officers = get_user_model().objects.filter(pk__in=purchaser_officers(a.station)) if RaterKind.PURCHASER in v.outside else []
+    return RaterForm(data, roles=roles, pool=_pool(), officers=list(officers), prefix="rater")
+
+
 @never_cache
 @login_required
 @require_POST
-def assessment_site(request: HttpRequest, assessment_id: int) -> HttpResponse:
-    a = sel.assessment_get(actor_scope(request.user), assessment_id)
-    form = SiteForm(request.POST, pool=_pool(), prefix="site")
-    done = submit(form, lambda d: sr.site_inspector_assign(
-        actor=request.user, assessment=a, expert=get_user_model().objects.get(pk=int(d["expert"]))))
+def assessment_rater(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    scope = actor_scope(request.user)
+    a = sel.assessment_get(scope, assessment_id)
+    form = _rater_form(a, sel.assessment_view(scope, a), request.POST)
+    done = submit(form, lambda d: sr.rater_name(actor=request.user, assessment=a, role=d["role"],
+                                                user=get_user_model().objects.get(pk=d["user"])))
     if done.value is not None:
         return redirect("evaluation:assessment", assessment_id=a.pk)
-    return _assessment_page(request, assessment_id, {"site": form}, status=done.status)
+    return _assessment_page(request, assessment_id, {"rater": form}, status=done.status)
 
 
 @never_cache
@@ -310,7 +332,8 @@ def assessment_site(request: HttpRequest, assessment_id: int) -> HttpResponse:
 def assessment_decide(request: HttpRequest, assessment_id: int) -> HttpResponse:
     a = sel.assessment_get(actor_scope(request.user), assessment_id)
     brand = a.call.kind == FrameworkKind.BRAND
-    form: Any = BrandDecisionForm(request.POST, prefix="decide") if brand else DecisionForm(request.POST, prefix="decide")
+    form: Any = BrandDecisionForm(request.POST, prefix="decide") if brand else DecisionForm(request.POST, prefix="decide",
+                                                                                            kind=a.call.kind)
     done = submit(form, lambda d: sd.assessment_decide(actor=request.user, assessment=a, grade=d.get("grade", ""),
                                                        named=bool(d.get("named")), note=d.get("note") or ""))
     if done.value is not None:
@@ -382,7 +405,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     d = sel_dashboard(region, on=timezone.localdate())
     chart = {"labels": [r.division.name if r.division else _("City-registered") for r in d.rows], "grades": GRADES,
              "series": [[r.by_grade.get(g, 0) for r in d.rows] for g in GRADES]}
-    return render(request, "evaluation/grading/dashboard.html", {"d": d, "chart": chart, "grades": GRADES})
+    dimensions, capacity = capacity_trend(region)
+    return render(request, "evaluation/grading/dashboard.html", {
+        "d": d, "chart": chart, "grades": GRADES, "stations": station_results(region),
+        "station_results": [result_label(FrameworkKind.STATION, r) for r in STATION_RESULTS],
+        "dimensions": dimensions, "capacity": capacity})
 
 
 @never_cache

@@ -1,6 +1,7 @@
 """The evaluation app's tables (re-exported: import from `shanlian.evaluation.models`)."""
 
 from .assessments import (
+    REVIEWER_ROLES,
     Assessment,
     AssessmentStatus,
     Call,
@@ -37,7 +38,11 @@ from .frameworks import (
     GradeBand,
     Indicator,
     IndicatorKind,
+    IndicatorSource,
     Scoring,
+    StationResult,
+    result_label,
+    results_of,
 )
 from .satisfaction import Audience, Survey, SurveyResponse
 from .supervision import (
@@ -54,10 +59,11 @@ from .supervision import (
 from .supervision import Rating as CheckRating
 
 __all__ = [
-    "MAX_DEPTH", "ActionItem", "ActionStatus", "Advice", "Answer", "Assessment", "AssessmentStatus", "Audience", "Call",
+    "MAX_DEPTH", "REVIEWER_ROLES", "ActionItem", "ActionStatus", "Advice", "Answer", "Assessment", "AssessmentStatus", "Audience", "Call",
     "CallStatus", "CheckRating", "CoachingSession", "Diagnosis", "DiagnosisStatus", "Dimension", "Evidence", "Finding",
-    "Framework", "FrameworkKind", "FrameworkStatus", "GradeBand", "Indicator", "IndicatorKind", "Objection", "Question",
+    "Framework", "FrameworkKind", "FrameworkStatus", "GradeBand", "Indicator", "IndicatorKind", "IndicatorSource", "Objection", "Question",
     "Questionnaire", "QuestionnaireKind", "RaterKind", "Rating", "Rectification", "Reminder", "Respondent",
-    "RespondentRole", "Reviewer", "ReviewerStatus", "Scoring", "Severity", "StaffAssessment", "StaffScore",
+    "RespondentRole", "Reviewer", "ReviewerStatus", "Scoring", "Severity", "StationResult", "StaffAssessment", "StaffScore",
     "SupervisionGroup", "SupervisionSession", "SupervisionTask", "Survey", "SurveyResponse", "TaskKind", "TaskStatus",
+    "result_label", "results_of",
 ]

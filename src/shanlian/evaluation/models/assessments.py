@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .frameworks import Framework, FrameworkKind, Indicator
+from .frameworks import Framework, FrameworkKind, Indicator, result_label
 
 
 class CallStatus(models.TextChoices):
@@ -61,9 +61,13 @@ class AssessmentStatus(models.TextChoices):
 
 
 class Assessment(models.Model):
+    """An organization's assessment in a call; in a station call, one station's, made by the agency that runs it."""
+
     call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="assessments")
     organization = models.ForeignKey("orgs.Organization", verbose_name=_("organization"), on_delete=models.PROTECT,
                                      related_name="assessments")
+    station = models.ForeignKey("orgs.Station", verbose_name=_("station"), on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="assessments")
     framework = models.ForeignKey(Framework, verbose_name=_("framework"), on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("status"), max_length=12, choices=AssessmentStatus.choices, default=AssessmentStatus.SELF)
     self_total = models.DecimalField(_("self-assessed score"), max_digits=7, decimal_places=2, null=True, blank=True)
@@ -84,7 +88,10 @@ class Assessment(models.Model):
         verbose_name_plural = _("assessments")
         ordering = ["call", "organization__name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["call", "organization"], name="evaluation_assessment_once"),
+            models.UniqueConstraint(fields=["call", "organization"], condition=Q(station__isnull=True),
+                                    name="evaluation_assessment_once"),
+            models.UniqueConstraint(fields=["call", "station"], condition=Q(station__isnull=False),
+                                    name="evaluation_station_assessment_once"),
             models.UniqueConstraint(fields=["certificate_no"], condition=~Q(certificate_no=""),
                                     name="evaluation_certificate_once"),
             models.CheckConstraint(condition=~Q(status__in=["notice", "awarded", "not_graded"]) | Q(decided_at__isnull=False,
@@ -98,11 +105,27 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.call_id}/{self.organization_id}"
 
+    @property
+    def grade_label(self) -> str:
+        """The decision's result as it reads: a grade, or a station's pass, good, excellent."""
+        return result_label(self.call.kind, self.grade)
+
+    @property
+    def subject_name(self) -> str:
+        """What is evaluated: the station (in a station call), else the organization."""
+        return self.station.name if self.station is not None else self.organization.name
+
 
 class RaterKind(models.TextChoices):
     SELF = "self", _("Self-assessment")
     EXPERT = "expert", _("Expert review")
     SITE = "site", _("Site inspection")
+    PURCHASER = "purchaser", _("Purchaser's evaluation")
+    SUPERVISOR = "supervisor", _("Supervisor's evaluation")
+
+
+# Who a committee names to an assessment, each marking the leaves `scoring.rated_by` gives its kind.
+REVIEWER_ROLES = [RaterKind.EXPERT, RaterKind.SITE, RaterKind.PURCHASER, RaterKind.SUPERVISOR]
 
 
 class ReviewerStatus(models.TextChoices):
@@ -112,12 +135,12 @@ class ReviewerStatus(models.TextChoices):
 
 
 class Reviewer(models.Model):
-    """An expert assigned to an assessment, to review its papers (EXPERT) or to inspect on site (SITE)."""
+    """An expert assigned to an assessment, to review its papers (EXPERT) or to inspect on site (SITE); in a station
+    call also the purchaser's officer (PURCHASER) and the supervisor (SUPERVISOR), each marking their part."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reviewers")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evaluation_reviews")
-    role = models.CharField(_("role"), max_length=8, choices=[(RaterKind.EXPERT, RaterKind.EXPERT.label),
-                                                              (RaterKind.SITE, RaterKind.SITE.label)])
+    role = models.CharField(_("role"), max_length=12, choices=[(k.value, k.label) for k in REVIEWER_ROLES])
     status = models.CharField(_("status"), max_length=10, choices=ReviewerStatus.choices, default=ReviewerStatus.ASSIGNED)
     recusal_reason = models.CharField(max_length=200, blank=True)
     comment = models.TextField(_("comment"), max_length=2000, blank=True)
@@ -141,7 +164,7 @@ class Rating(models.Model):
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="ratings")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(_("rater"), max_length=8, choices=RaterKind.choices)
+    kind = models.CharField(_("rater"), max_length=12, choices=RaterKind.choices)
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     points = models.DecimalField(_("points"), max_digits=7, decimal_places=2)
     level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)

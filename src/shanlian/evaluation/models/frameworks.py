@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shanlian.orgs.models import OrgKind
+from shanlian.orgs.models import Grade, OrgKind
 
 MAX_DEPTH = 4
 
@@ -19,6 +19,24 @@ class FrameworkKind(models.TextChoices):
     GRADE = "grade", _("Grade assessment (1A–5A)")
     BRAND = "brand", _("Brand organization evaluation")
     STATION = "station", _("Station evaluation")
+
+
+class StationResult(models.TextChoices):
+    """A station evaluation's result (评估等次), by the framework's cut-offs; below the lowest: not passed."""
+
+    PASS = "PS", _("Pass")
+    GOOD = "GD", _("Good")
+    EXCELLENT = "EX", _("Excellent")
+
+
+def results_of(kind: str) -> list[str]:
+    """The results a framework's cut-offs give, lowest first: grades 1A–5A, or a station's pass, good, excellent."""
+    return list(StationResult.values) if kind == FrameworkKind.STATION else list(Grade.values)
+
+
+def result_label(kind: str, result: str) -> str:
+    """How a result reads: a grade as itself, a station's result by its name."""
+    return str(StationResult(result).label) if kind == FrameworkKind.STATION and result in StationResult.values else result
 
 
 class FrameworkStatus(models.TextChoices):
@@ -68,6 +86,16 @@ class Scoring(models.TextChoices):
     YES_NO = "yes_no", _("Yes or no")
 
 
+class IndicatorSource(models.TextChoices):
+    """Where a leaf's mark comes from when not from the subject itself and the experts: a station's purchaser (the
+    street office that buys its services) or its supervisor mark their part of a station evaluation; satisfaction
+    surveys mark theirs (the experts may leave it)."""
+
+    SATISFACTION = "satisfaction", _("Satisfaction surveys")
+    PURCHASER = "purchaser", _("The purchaser")
+    SUPERVISOR = "supervisor", _("The supervisor")
+
+
 class IndicatorKind(models.TextChoices):
     NORMAL = "normal", _("Indicator")
     BONUS = "bonus", _("Bonus item")
@@ -93,8 +121,8 @@ class Indicator(models.Model):
     levels = models.JSONField(_("levels"), default=list, blank=True)
     criteria = models.TextField(_("how it is scored"), blank=True)
     evidence_required = models.BooleanField(_("evidence required"), default=False)
-    # Where a leaf's mark comes from besides its raters: "satisfaction" (the subject's satisfaction surveys).
-    source = models.CharField(_("marked from"), max_length=16, blank=True, choices=[("satisfaction", _("Satisfaction surveys"))])
+    # Who marks a leaf besides the subject and the experts (blank: they do; see IndicatorSource).
+    source = models.CharField(_("marked by"), max_length=16, blank=True, choices=IndicatorSource.choices)
 
     class Meta:
         verbose_name = _("indicator")

@@ -1,5 +1,6 @@
-"""A grade call and an organization's part in it: the call opened by the region's administrators, the application
-(eligibility read from the records), the self-assessment with evidence per indicator, the submission."""
+"""A call and an organization's part in it: the call opened by the region's administrators, the application
+(eligibility read from the records), the self-assessment with evidence per indicator, the submission. In a station
+call the agency applies for each station it runs in the region, and assesses it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from shanlian.core.errors import Conflict, NotFound, field_error, lazy_format
 from shanlian.core.inputs import Checks, date_window, decimal_in, int_in, model_text
 from shanlian.core.transitions import transition
 from shanlian.core.uploads import stored_name, upload_in
-from shanlian.orgs.models import Organization
+from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division, Level
 
 from .. import scoring
@@ -32,10 +33,12 @@ from ..models import (
     FrameworkKind,
     FrameworkStatus,
     Indicator,
+    IndicatorSource,
     RaterKind,
     Rating,
 )
 
+OUTSIDE_SOURCES = (IndicatorSource.PURCHASER, IndicatorSource.SUPERVISOR)
 REVIEWERS_MAX = 7
 NOTICE_DAYS_MAX = 30
 EVIDENCE_PER_INDICATOR = 5
@@ -65,7 +68,7 @@ def call_create(*, actor: Any, region: Division, year: int, title: str, opens_on
                 batch: int | None = None, pass_mark: Any = None) -> Call:
     """Open a call: organizations apply from `opens_on`; a published framework of the region, kind and year must
     exist (each organization is assessed under the one for its kind). A brand call is numbered (第N批) and may set the
-    least score to be named."""
+    least score to be named. A station call evaluates the region's stations (the agencies apply for theirs)."""
     require_committee(actor, region)
     checks = Checks()
     if kind == FrameworkKind.BRAND:
@@ -76,7 +79,7 @@ def call_create(*, actor: Any, region: Division, year: int, title: str, opens_on
         batch, pass_mark = None, None
     if region.level not in (Level.CITY, Level.DISTRICT):
         checks.failed.append(field_error("region", "invalid_region", _("A call is for a city or a district.")))
-    if kind not in (FrameworkKind.GRADE, FrameworkKind.BRAND):
+    if kind not in FrameworkKind.values:
         checks.failed.append(field_error("kind", "invalid_kind", _("Choose what the call evaluates.")))
     year = checks(int_in, year, field="year", minimum=2000, maximum=timezone.localdate().year + 1)
     title = checks(model_text, Call, "title", title, required=True)
@@ -121,24 +124,38 @@ def _framework_for(call: Call, org: Organization) -> Framework:
 # --- the organization's part ---------------------------------------------------------------------------------------
 
 @transaction.atomic
-def assessment_apply(*, actor: Any, call: Call, organization: Organization) -> Assessment:
+def assessment_apply(*, actor: Any, call: Call, organization: Organization, station: Station | None = None) -> Assessment:
     """Apply while the call takes applications; eligibility is read from the records and refused with its reasons.
-    The assessment is made, and scored forever, under the framework version published for the organization's kind."""
+    The assessment is made, and scored forever, under the framework version published for the organization's kind.
+    A station call: the agency applies for a station it runs in the call's region (`station`), once a station."""
     require_org_representative(actor, organization.pk)
+    if (call.kind == FrameworkKind.STATION) != (station is not None):
+        raise field_error("station", "station_required" if station is None else "not_a_station_call",
+                          _("Choose the station to be evaluated.") if station is None else
+                          _("This call evaluates organizations, not stations."))
     locked = Call.objects.select_for_update().get(pk=call.pk)
     today = timezone.localdate()
     if locked.status != CallStatus.OPEN or not locked.opens_on <= today <= locked.closes_on:
         raise Conflict("call_not_open", lazy_format(_("This call takes applications from %(opens)s to %(closes)s."),
                                                     {"opens": locked.opens_on.isoformat(), "closes": locked.closes_on.isoformat()}))
-    if not organization.division.path.startswith(locked.region.path):
-        raise Conflict("outside_region", _("The organization is registered outside this call's region."))
-    existing = Assessment.objects.filter(call=locked, organization=organization).first()
+    if station is not None:
+        if station.agency_id != organization.pk:
+            raise field_error("station", "not_your_station", _("The organization does not run this station."))
+        if not station.street.path.startswith(locked.region.path):
+            raise Conflict("outside_region", _("The station is outside this call's region."))
+        existing = Assessment.objects.filter(call=locked, station=station).first()
+    else:
+        if not organization.division.path.startswith(locked.region.path):
+            raise Conflict("outside_region", _("The organization is registered outside this call's region."))
+        existing = Assessment.objects.filter(call=locked, organization=organization, station__isnull=True).first()
     if existing is not None:
         return existing
     require_eligible(locked.kind, organization, today)
-    assessment = Assessment.objects.create(call=locked, organization=organization, framework=_framework_for(locked, organization))
+    assessment = Assessment.objects.create(call=locked, organization=organization, station=station,
+                                           framework=_framework_for(locked, organization))
     audit_log(actor=actor, action="evaluation.assessment.apply", obj=assessment,
-              after={"call": locked.pk, "organization": organization.pk, "framework": assessment.framework_id})
+              after={"call": locked.pk, "organization": organization.pk, "station": station.pk if station else None,
+                     "framework": assessment.framework_id})
     return assessment
 
 
@@ -152,11 +169,12 @@ def _require_self_assessing(assessment: Assessment) -> Assessment:
     return locked
 
 
-def marks_in(leaves: list[scoring.Leaf], marks: Any, *, complete: bool,
+def marks_in(leaves: list[scoring.Leaf], marks: Any, *, rater: str, complete: bool,
              surveyed: frozenset[int] = frozenset()) -> dict[int, tuple[Decimal, int | None, str]]:
     """Marks as given ({indicator id: {"level"|"points"|"answer": ..., "comment": ...}}), each checked against its
-    leaf's scale: indicator id → (points, level, comment). `complete`: every leaf must be marked, but those in
-    `surveyed` (marked from satisfaction surveys)."""
+    leaf's scale: indicator id → (points, level, comment). Only the leaves a `rater` of that kind marks
+    (`scoring.rated_by`). `complete`: every one of them must be marked, but those in `surveyed` (marked from
+    satisfaction surveys)."""
     if not isinstance(marks, dict):
         raise field_error("marks", "invalid_marks", _("Give the marks by indicator."))
     by_id = {leaf.id: leaf for leaf in leaves}
@@ -168,6 +186,11 @@ def marks_in(leaves: list[scoring.Leaf], marks: Any, *, complete: bool,
         except (KeyError, TypeError, ValueError):
             raise field_error("marks", "unknown_indicator", lazy_format(
                 _("Indicator %(key)s is not a scored indicator of this framework."), {"key": str(key)[:20]})) from None
+        if not scoring.rated_by(leaf, rater):
+            raise field_error(f"marks.{leaf.id}", "not_your_indicator", lazy_format(
+                _("%(code)s %(name)s is marked by %(who)s."),
+                {"code": leaf.code, "name": leaf.name,
+                 "who": IndicatorSource(leaf.source).label if leaf.source in OUTSIDE_SOURCES else _("the subject and the experts")}))
         mark = mark if isinstance(mark, dict) else {"points": mark}
         value = checks(scoring.mark_value, leaf, level=mark.get("level"), points=mark.get("points"),
                        answer=mark.get("answer"), field=f"marks.{leaf.id}")
@@ -176,7 +199,7 @@ def marks_in(leaves: list[scoring.Leaf], marks: Any, *, complete: bool,
             out[leaf.id] = (value[0], value[1], comment or "")
     checks.done()
     if complete:
-        missing = [leaf.code for leaf in leaves if leaf.id not in out and leaf.id not in surveyed]
+        missing = [leaf.code for leaf in leaves if scoring.rated_by(leaf, rater) and leaf.id not in out and leaf.id not in surveyed]
         if missing:
             raise field_error("marks", "marks_incomplete", lazy_format(
                 _("Mark every indicator: %(codes)s not yet marked."), {"codes": codes(missing)}))
@@ -205,7 +228,7 @@ def self_rate(*, actor: Any, assessment: Assessment, marks: Any) -> Assessment:
     """Save the organization's own marks (some or all), until it submits."""
     require_org_representative(actor, assessment.organization_id)
     locked = _require_self_assessing(assessment)
-    given = marks_in(leaves_of(locked.framework), marks, complete=False)
+    given = marks_in(leaves_of(locked.framework), marks, rater=RaterKind.SELF, complete=False)
     ratings_write(assessment=locked, kind=RaterKind.SELF, rater=actor, marks=given)
     audit_log(actor=actor, action="evaluation.assessment.self_rate", obj=locked, after={"marked": sorted(given)})
     return locked
@@ -235,12 +258,13 @@ def assessment_submit(*, actor: Any, assessment: Assessment) -> Assessment:
     locked = _require_self_assessing(assessment)
     leaves = leaves_of(locked.framework)
     marked = dict(Rating.objects.filter(assessment=locked, kind=RaterKind.SELF).values_list("indicator_id", "points"))
-    missing = [leaf.code for leaf in leaves if leaf.id not in marked]
+    missing = [leaf.code for leaf in leaves if scoring.rated_by(leaf, RaterKind.SELF) and leaf.id not in marked]
     if missing:
         raise field_error("marks", "marks_incomplete", lazy_format(
             _("Mark every indicator: %(codes)s not yet marked."), {"codes": codes(missing)}))
     proven = set(Evidence.objects.filter(assessment=locked).values_list("indicator_id", flat=True))
-    unproven = [leaf.code for leaf in leaves if leaf.evidence_required and leaf.id not in proven]
+    unproven = [leaf.code for leaf in leaves if leaf.evidence_required and scoring.rated_by(leaf, RaterKind.SELF)
+                and leaf.id not in proven]
     if unproven:
         raise field_error("evidence", "evidence_missing", lazy_format(
             _("Attach evidence to %(codes)s: the framework requires it."), {"codes": codes(unproven)}))

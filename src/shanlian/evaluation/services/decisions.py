@@ -20,35 +20,52 @@ from shanlian.core.identifiers import clean_phone
 from shanlian.core.inputs import Checks, model_text
 from shanlian.core.transitions import transition
 from shanlian.grants.models import ServiceProject
-from shanlian.orgs.models import Grade, Station
+from shanlian.orgs.models import Station
 from shanlian.orgs.services import organization_grade_set
 
 from .. import scoring
 from ..access import require_committee
 from ..eligibility import require_eligible
-from ..models import Assessment, AssessmentStatus, FrameworkKind, GradeBand, Objection, RaterKind, Rating, Reviewer, ReviewerStatus
+from ..models import (
+    Assessment,
+    AssessmentStatus,
+    FrameworkKind,
+    GradeBand,
+    Objection,
+    RaterKind,
+    Rating,
+    Reviewer,
+    ReviewerStatus,
+    result_label,
+    results_of,
+)
 from ..satisfaction_counts import Pool, project_pools, station_pools
 from .assessments import leaves_of
 
-GRADE_ORDER = [g for g, _label in Grade.choices]  # 1A … 5A
 
-
-def grade_rank(grade: str) -> int:
-    return GRADE_ORDER.index(grade) + 1 if grade in GRADE_ORDER else 0
+def grade_rank(grade: str, kind: str = FrameworkKind.GRADE) -> int:
+    """A result's place among its kind's (a grade 1A … 5A; a station's pass, good, excellent): 0 for none."""
+    order = results_of(kind)
+    return order.index(grade) + 1 if grade in order else 0
 
 
 def survey_marks(assessment: Assessment, leaves: list[scoring.Leaf] | None = None) -> dict[int, Decimal]:
-    """The leaves marked from satisfaction surveys (`Indicator.source`): each leaf's points × the organization's
-    satisfaction rate in the call's year, pooled over the stations it runs and the projects it leads; nothing when
-    the framework has no such leaf or the surveys are too few (then the raters' marks count)."""
+    """The leaves marked from satisfaction surveys (`Indicator.source`): each leaf's points × the subject's
+    satisfaction rate in the call's year, pooled over the station's surveys and its projects' (a station's
+    assessment) or the stations the organization runs and the projects it leads; nothing when the framework has no
+    such leaf or the surveys are too few (then the raters' marks count)."""
     leaves = leaves if leaves is not None else leaves_of(assessment.framework_id)
     surveyed = [leaf for leaf in leaves if leaf.source == "satisfaction"]
     if not surveyed:
         return {}
     year = assessment.call.year
-    stations = list(Station.objects.filter(agency_id=assessment.organization_id).values_list("pk", flat=True))
-    projects = list(ServiceProject.objects.filter(lead_id=assessment.organization_id).exclude(station_id__in=stations)
-                    .values_list("pk", flat=True))
+    if assessment.station_id is not None:
+        stations = [assessment.station_id]
+        projects = list(ServiceProject.objects.filter(station_id=assessment.station_id).values_list("pk", flat=True))
+    else:
+        stations = list(Station.objects.filter(agency_id=assessment.organization_id).values_list("pk", flat=True))
+        projects = list(ServiceProject.objects.filter(lead_id=assessment.organization_id).exclude(station_id__in=stations)
+                        .values_list("pk", flat=True))
     pool = Pool()
     for part in [*station_pools(station_ids=stations, year=year).values(), *project_pools(project_ids=projects, year=year).values()]:
         pool.merge(part)
@@ -59,9 +76,10 @@ def survey_marks(assessment: Assessment, leaves: list[scoring.Leaf] | None = Non
 
 
 def reviewed_marks(assessment: Assessment, leaves: list[scoring.Leaf] | None = None) -> dict[int, Decimal]:
-    """Each indicator's mark as the committee reads it: the mean over the experts and site inspectors who marked it,
-    or, for a leaf marked from satisfaction surveys, the surveys' mark."""
-    marks = scoring.mean_marks(Rating.objects.filter(assessment=assessment, kind__in=[RaterKind.EXPERT, RaterKind.SITE])
+    """Each indicator's mark as the committee reads it: the mean over the raters who marked it (experts and site
+    inspectors; a station's purchaser and supervisor, their part), or, for a leaf marked from satisfaction surveys,
+    the surveys' mark."""
+    marks = scoring.mean_marks(Rating.objects.filter(assessment=assessment).exclude(kind=RaterKind.SELF)
                                .values_list("indicator_id", "points"))
     return {**marks, **survey_marks(assessment, leaves)}
 
@@ -76,6 +94,10 @@ def _require_reviews_in(assessment: Assessment) -> None:
     reviewers = list(Reviewer.objects.filter(assessment=assessment).exclude(status=ReviewerStatus.RECUSED))
     experts = [r for r in reviewers if r.role == RaterKind.EXPERT]
     pending = [r for r in reviewers if r.status != ReviewerStatus.SUBMITTED]
+    missing = scoring.outside_kinds(leaves_of(assessment.framework_id)) - {r.role for r in reviewers}
+    if missing:
+        raise Conflict("raters_missing", lazy_format(_("Name %(who)s first."), {"who": "、".join(
+            str(RaterKind(k).label) for k in sorted(missing))}))
     if len(experts) < assessment.call.reviewers or pending:
         raise Conflict("reviews_pending", lazy_format(_("%(done)s of %(all)s reviews are in; decide when every expert has submitted."),
                                                       {"done": sum(1 for r in reviewers if r.status == ReviewerStatus.SUBMITTED),
@@ -87,7 +109,8 @@ def assessment_decide(*, actor: Any, assessment: Assessment, grade: str = "", na
     """The committee's decision after expert review, put on public notice for the call's days. A grade call: a grade
     up to the one the score earns (lower, or none, with a reason); from EVALUATION_SITE_INSPECTION_FROM up only after
     a submitted site inspection. A brand call: named a brand organization or not (named only at or above the call's
-    pass mark; not naming one that reaches it needs a reason)."""
+    pass mark; not naming one that reaches it needs a reason). A station call: a result (pass, good, excellent) up
+    to the one the score earns, as for a grade, with no site inspection."""
     require_committee(actor, assessment.call.region)
     locked = Assessment.objects.select_for_update().select_related("call", "framework").get(pk=assessment.pk)
     if locked.status != AssessmentStatus.REVIEW:
@@ -104,17 +127,19 @@ def assessment_decide(*, actor: Any, assessment: Assessment, grade: str = "", na
         if not named and reaches and not note:
             raise field_error("note", "reason_required", _("Say why an organization reaching the pass mark is not named."))
     else:
-        named = False
-        if grade not in ("", *GRADE_ORDER):
-            raise field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A, or none."))
+        named, kind = False, locked.call.kind
+        if grade not in ("", *results_of(kind)):
+            raise field_error("grade", "invalid_grade", _("A grade is one of 1A to 5A, or none.") if kind == FrameworkKind.GRADE
+                              else _("A result is pass, good or excellent, or none."))
         earned = scoring.grade_for(score, GradeBand.objects.filter(framework=locked.framework).values_list("grade", "minimum"))
-        if grade_rank(grade) > grade_rank(earned):
+        if grade_rank(grade, kind) > grade_rank(earned, kind):
             raise field_error("grade", "grade_above_score", lazy_format(
-                _("A score of %(score)s earns %(earned)s at most."), {"score": score, "earned": earned or _("no grade")}))
+                _("A score of %(score)s earns %(earned)s at most."),
+                {"score": score, "earned": result_label(kind, earned) if earned else _("no grade")}))
         if grade != earned and not note:
             raise field_error("note", "reason_required", _("Say why the grade differs from the one the score earns."))
         site_from = domain_setting("EVALUATION_SITE_INSPECTION_FROM")
-        if grade_rank(grade) >= grade_rank(site_from) and not Reviewer.objects.filter(
+        if kind == FrameworkKind.GRADE and grade_rank(grade) >= grade_rank(site_from) and not Reviewer.objects.filter(
                 assessment=locked, role=RaterKind.SITE, status=ReviewerStatus.SUBMITTED).exists():
             raise Conflict("site_inspection_required", lazy_format(
                 _("A grade of %(grade)s or above needs a site inspection first."), {"grade": site_from}))
@@ -171,7 +196,8 @@ def objection_answer(*, actor: Any, objection: Objection, answer: str, upheld: b
 
 
 def _certificate_no(assessment: Assessment, on: dt.date) -> str:
-    prefix = f"{assessment.call.region.code[:6]}-{on.year}-{assessment.grade or 'PP'}-"
+    mark = "ST" if assessment.station_id else assessment.grade or "PP"
+    prefix = f"{assessment.call.region.code[:6]}-{on.year}-{mark}-"
     taken = Assessment.objects.filter(certificate_no__startswith=prefix).count()
     return f"{prefix}{taken + 1:04d}"
 
@@ -179,8 +205,9 @@ def _certificate_no(assessment: Assessment, on: dt.date) -> str:
 @transaction.atomic
 def assessment_award(*, actor: Any, assessment: Assessment) -> Assessment:
     """After the notice ends with every objection answered: the grade is written to the organization (valid
-    GRADE_VALID_YEARS from today), or the organization is named a brand organization, with a numbered certificate;
-    a decision of no grade (not named) closes the assessment."""
+    GRADE_VALID_YEARS from today), or the organization is named a brand organization, or a station's result stands
+    (on the assessment: a station holds no grade), with a numbered certificate; a decision of no grade (not named,
+    not passed) closes the assessment."""
     require_committee(actor, assessment.call.region)
     locked = Assessment.objects.select_for_update().select_related("call__region", "organization").get(pk=assessment.pk)
     if locked.status in (AssessmentStatus.AWARDED, AssessmentStatus.NOT_GRADED):
@@ -197,7 +224,7 @@ def assessment_award(*, actor: Any, assessment: Assessment) -> Assessment:
         return transition(locked, to=AssessmentStatus.NOT_GRADED, allowed_from=[AssessmentStatus.NOTICE], actor=actor,
                           action="evaluation.assessment.not_graded")
     require_eligible(locked.call.kind, locked.organization, today)
-    if locked.grade:
+    if locked.grade and locked.call.kind == FrameworkKind.GRADE:
         organization_grade_set(actor=actor, organization=locked.organization, grade=locked.grade, awarded_on=today)
     number = _certificate_no(locked, today)
     return transition(locked, to=AssessmentStatus.AWARDED, allowed_from=[AssessmentStatus.NOTICE], actor=actor,

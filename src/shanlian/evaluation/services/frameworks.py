@@ -18,11 +18,22 @@ from shanlian.core.audit import audit_log
 from shanlian.core.errors import ValidationFailed, field_error, lazy_format
 from shanlian.core.inputs import Checks, decimal_in, int_in, model_text
 from shanlian.core.transitions import transition
-from shanlian.orgs.models import Grade, OrgKind
+from shanlian.orgs.models import OrgKind
 from shanlian.places.models import Division
 
 from ..access import require_framework_admin
-from ..models import MAX_DEPTH, Framework, FrameworkKind, FrameworkStatus, GradeBand, Indicator, IndicatorKind, Scoring
+from ..models import (
+    MAX_DEPTH,
+    Framework,
+    FrameworkKind,
+    FrameworkStatus,
+    GradeBand,
+    Indicator,
+    IndicatorKind,
+    IndicatorSource,
+    Scoring,
+    results_of,
+)
 
 TOTALS = (Decimal(100), Decimal(1000))  # the two scales authorities use
 MAX_INDICATORS = 600
@@ -43,7 +54,7 @@ class Node:
     levels: list[tuple[str, Any]] = field(default_factory=list)
     criteria: str = ""
     evidence_required: bool = False
-    source: str = ""  # "satisfaction": marked from the subject's satisfaction surveys (a normal leaf only)
+    source: str = ""  # who marks it besides the subject and the experts (IndicatorSource; a normal leaf only)
     children: list[Node] = field(default_factory=list)
     where: str = ""
 
@@ -103,8 +114,11 @@ def _check(nodes: list[Node], *, depth: int, prefix: str, count: list[int]) -> l
 def _leaf(node: Node, where: str, points: Decimal) -> None:
     if node.scoring not in Scoring.values:
         raise _refuse(where, "scoring_required", _("say how it is scored: points, levels 1–4, or yes/no"))
-    if node.source not in ("", "satisfaction") or (node.source and node.kind != IndicatorKind.NORMAL):
-        raise _refuse(where, "indicator_source", _("only an indicator (not a bonus or deduction item) is marked from satisfaction surveys"))
+    if node.source not in ("", *IndicatorSource.values):
+        raise _refuse(where, "indicator_source",
+                      _("marked by the subject and experts, satisfaction surveys, the purchaser or the supervisor"))
+    if node.source and node.kind != IndicatorKind.NORMAL:
+        raise _refuse(where, "indicator_source", _("a bonus or deduction item is marked by the experts"))
     if node.scoring != Scoring.LEVELS:
         if node.levels:
             raise _refuse(where, "levels_unused", _("only an indicator scored by levels has level descriptors"))
@@ -126,18 +140,21 @@ def _leaf(node: Node, where: str, points: Decimal) -> None:
     node.levels = [(text.strip(), value) for (text, _v), value in zip(node.levels, given, strict=True)]  # as parsed
 
 
-def _bands(bands: Any, total: Decimal) -> list[tuple[str, Decimal]]:
-    """Grade cut-offs: each grade once, higher grades from higher scores, all within the total."""
+def _bands(bands: Any, total: Decimal, kind: str) -> list[tuple[str, Decimal]]:
+    """Cut-offs: each result once (a grade 1A–5A; a station's pass, good, excellent), higher results from higher
+    scores, all within the total."""
     if not isinstance(bands, (list, tuple)):
         raise field_error("bands", "invalid_list", _("Expected a list."))
+    order = results_of(kind)
     out: list[tuple[str, Decimal]] = []
     for item in bands:
         grade, minimum = item if isinstance(item, (list, tuple)) and len(item) == 2 else (None, None)
-        if grade not in Grade.values or any(g == grade for g, _m in out):
-            raise field_error("bands", "band_grade", _("Each grade (1A–5A) has one cut-off."))
+        if grade not in order or any(g == grade for g, _m in out):
+            raise field_error("bands", "band_grade", _("Each grade (1A–5A) has one cut-off.") if kind != FrameworkKind.STATION
+                              else _("Each result (pass, good, excellent) has one cut-off."))
         value = decimal_in(minimum, field="bands", places=2, minimum=Decimal("0.01"), maximum=total)
         out.append((grade, value))
-    ranked = sorted(out, key=lambda gm: gm[0])
+    ranked = sorted(out, key=lambda gm: order.index(gm[0]))
     if any(b[1] <= a[1] for a, b in zip(ranked, ranked[1:], strict=False)):
         raise field_error("bands", "band_order", _("A higher grade needs a higher score."))
     return out
@@ -149,7 +166,7 @@ class Checked:
     bands: list[tuple[str, Decimal]]
 
 
-def framework_check(*, total: Decimal, tree: list[Node], bands: Any) -> Checked:
+def framework_check(*, total: Decimal, tree: list[Node], bands: Any, kind: str = FrameworkKind.GRADE) -> Checked:
     """Every rule of a framework, without writing: the tree's (above) and the first level's normal items adding up
     to the total."""
     if not tree:
@@ -159,7 +176,7 @@ def framework_check(*, total: Decimal, tree: list[Node], bands: Any) -> Checked:
     if first != total:
         raise field_error("indicators", "total_sum", lazy_format(
             _("The first-level indicators add up to %(sum)s points; the framework's total is %(total)s."), {"sum": first, "total": total}))
-    return Checked(rows=rows, bands=_bands(bands, total))
+    return Checked(rows=rows, bands=_bands(bands, total, kind))
 
 
 def _write_tree(framework: Framework, checked: Checked) -> None:
@@ -195,7 +212,7 @@ def framework_save(*, actor: Any, region: Division, kind: str, year: Any, title:
         raise field_error("org_kind", "station_no_org_kind", _("A station framework is for stations, not a kind of organization."))
     if total not in TOTALS:
         raise field_error("total", "total_scale", _("A framework totals 1,000 or 100 points."))
-    checked = framework_check(total=total, tree=tree, bands=bands)
+    checked = framework_check(total=total, tree=tree, bands=bands, kind=kind)
     if kind == FrameworkKind.GRADE and not checked.bands:
         raise field_error("bands", "bands_required", _("A grade framework gives the cut-off of each grade."))
     version = (Framework.objects.filter(region=region, kind=kind, org_kind=org_kind, year=year)
@@ -216,7 +233,7 @@ def framework_replace(*, actor: Any, framework: Framework, tree: list[Node], ban
     locked = Framework.objects.select_for_update().get(pk=framework.pk)
     if locked.status != FrameworkStatus.DRAFT:
         raise field_error("framework", "framework_published", _("A published framework never changes; make a new version."))
-    checked = framework_check(total=locked.total, tree=tree, bands=bands)
+    checked = framework_check(total=locked.total, tree=tree, bands=bands, kind=locked.kind)
     if locked.kind == FrameworkKind.GRADE and not checked.bands:
         raise field_error("bands", "bands_required", _("A grade framework gives the cut-off of each grade."))
     locked.bands.all().delete()
@@ -247,7 +264,7 @@ def framework_publish(*, actor: Any, framework: Framework) -> Framework:
     earlier published version of the same region, kind and year is retired (its assessments stay under it)."""
     require_framework_admin(actor, framework.region)
     tree, bands = framework_tree(framework)
-    framework_check(total=framework.total, tree=tree, bands=bands)
+    framework_check(total=framework.total, tree=tree, bands=bands, kind=framework.kind)
     published = transition(framework, to=FrameworkStatus.PUBLISHED, allowed_from=[FrameworkStatus.DRAFT], actor=actor,
                            action="evaluation.framework.publish",
                            changes=lambda f: {"published_by": actor, "published_at": timezone.now()})

@@ -1,6 +1,7 @@
 """Expert review of assessments: experts assigned by the one optimal assignment (core.assignment, as for grant
 proposals), recused automatically when tied to the organization (people.selectors_experts, the pool's one rule), a
-site inspector for assessments heading for 3A and above, and each reviewer's marks of every indicator."""
+site inspector for assessments heading for 3A and above, in a station call the purchaser's officer and the
+supervisor, and each reviewer's marks of the indicators they mark (`scoring.rated_by`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from shanlian.core.transitions import transition
 from shanlian.people.models import RoleGrant
 from shanlian.people.selectors_experts import WORKS_FOR, Recusal, assignable, expert_conflicts, expert_pool
 
-from ..access import require_committee, require_expert
+from .. import scoring
+from ..access import purchaser_officers, require_committee, require_expert, require_purchaser
 from ..models import Assessment, AssessmentStatus, Call, CallStatus, RaterKind, Reviewer, ReviewerStatus
 from .assessments import leaves_of, marks_in, ratings_write
 from .decisions import survey_marks
@@ -108,22 +110,39 @@ def reviewers_assign(*, actor: Any, call: Call, experts: list[Any]) -> list[Revi
                 .select_related("assessment__organization", "user").order_by("assessment_id", "id"))
 
 
+NAMED_ROLES = (RaterKind.SITE, RaterKind.PURCHASER, RaterKind.SUPERVISOR)
+
+
 @transaction.atomic
-def site_inspector_assign(*, actor: Any, assessment: Assessment, expert: Any) -> Reviewer:
-    """Name the expert who inspects the organization on site (required before a decision of 3A or above)."""
+def rater_name(*, actor: Any, assessment: Assessment, user: Any, role: str = RaterKind.SITE) -> Reviewer:
+    """Name one more rater of an assessment under review: the expert who inspects on site (required before a
+    decision of 3A or above); in a station call whose framework has their part, the supervisor (an expert of the
+    pool, untied) and the purchaser's officer (a street officer of the station's street)."""
     require_committee(actor, assessment.call.region)
-    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    locked = Assessment.objects.select_for_update().select_related("framework", "station").get(pk=assessment.pk)
     if locked.status != AssessmentStatus.REVIEW:
-        raise Conflict("not_in_review", _("A site inspector is named while the assessment is under expert review."))
-    [user_id] = _experts_in([expert])
-    recusal = expert_conflicts(user_ids=[user_id], organization_ids=[locked.organization_id], on=timezone.localdate())
-    if recusal:
-        raise Conflict("reviewer_tied", lazy_format(_("This expert may not inspect the organization: %(why)s"),
-                                                    {"why": recusal_reason(next(iter(recusal.values())))}))
+        raise Conflict("not_in_review", _("Raters are named while the assessment is under expert review."))
+    if role not in NAMED_ROLES:
+        raise field_error("role", "invalid_role", _("Name a site inspector, the supervisor or the purchaser's officer."))
+    if role != RaterKind.SITE and role not in scoring.outside_kinds(leaves_of(locked.framework)):
+        raise field_error("role", "role_not_in_framework", lazy_format(
+            _("This framework has no indicators for %(role)s."), {"role": RaterKind(role).label}))
+    user_id = getattr(user, "pk", None)
+    if role == RaterKind.PURCHASER:
+        if locked.station is None or user_id not in purchaser_officers(locked.station):
+            raise field_error("user", "not_purchaser", _("Choose a street officer of the station's street."))
+    else:
+        [user_id] = _experts_in([user])
+        recusal = expert_conflicts(user_ids=[user_id], organization_ids=[locked.organization_id], on=timezone.localdate())
+        if recusal:
+            raise Conflict("reviewer_tied", lazy_format(_("This expert may not rate the organization: %(why)s"),
+                                                        {"why": recusal_reason(next(iter(recusal.values())))}))
     if Reviewer.objects.filter(assessment=locked, user_id=user_id).exists():
-        raise Conflict("already_reviewer", _("This expert already reviews this assessment; name another for the site visit."))
-    reviewer = Reviewer.objects.create(assessment=locked, user_id=user_id, role=RaterKind.SITE)
-    audit_log(actor=actor, action="evaluation.site.assign", obj=locked, after={"user": user_id})
+        raise Conflict("already_reviewer", _("This person already rates this assessment; name another."))
+    if role != RaterKind.SITE and Reviewer.objects.filter(assessment=locked, role=role).exclude(status=ReviewerStatus.RECUSED).exists():
+        raise Conflict("rater_named", lazy_format(_("%(role)s has been named."), {"role": RaterKind(role).label}))
+    reviewer = Reviewer.objects.create(assessment=locked, user_id=user_id, role=role)
+    audit_log(actor=actor, action="evaluation.rater.name", obj=locked, after={"user": user_id, "role": role})
     return reviewer
 
 
@@ -133,7 +152,10 @@ def _recuse(*, actor: Any, reviewer: Reviewer, reason: str) -> Reviewer:
 
 
 def _require_own(actor: Any, reviewer: Reviewer) -> None:
-    require_expert(actor)
+    if reviewer.role == RaterKind.PURCHASER:
+        require_purchaser(actor, reviewer.assessment.station)
+    else:
+        require_expert(actor)
     if reviewer.user_id != actor.pk:
         raise PermissionDenied("not_your_review", _("Only the expert assigned may do this."))
 
@@ -151,7 +173,8 @@ def evaluation_recuse(*, actor: Any, reviewer: Reviewer, reason: str) -> Reviewe
 
 @transaction.atomic
 def evaluation_review_submit(*, actor: Any, reviewer: Reviewer, marks: Any, comment: str = "") -> Reviewer:
-    """The expert's (or the site inspector's) marks of every indicator, once, while the assessment is under review."""
+    """A reviewer's marks of every indicator they mark (an expert's or a site inspector's: all but those of a station's
+    purchaser and supervisor; theirs: their part), once, while the assessment is under review."""
     _require_own(actor, reviewer)
     locked = Reviewer.objects.select_for_update().select_related("assessment__call", "assessment__framework").get(pk=reviewer.pk)
     if locked.status == ReviewerStatus.SUBMITTED:
@@ -161,11 +184,12 @@ def evaluation_review_submit(*, actor: Any, reviewer: Reviewer, marks: Any, comm
     assessment = locked.assessment
     if assessment.status != AssessmentStatus.REVIEW:
         raise Conflict("not_in_review", _("This assessment is no longer under review."))
-    if expert_conflicts(user_ids=[actor.pk], organization_ids=[assessment.organization_id], on=timezone.localdate()):
+    if locked.role != RaterKind.PURCHASER and expert_conflicts(user_ids=[actor.pk], organization_ids=[assessment.organization_id],
+                                                               on=timezone.localdate()):
         raise Conflict("reviewer_tied", _("You are tied to this organization: step back from this review."))
     leaves = leaves_of(assessment.framework)
     surveyed = frozenset(survey_marks(assessment, leaves))  # the surveys mark these: a rater may leave them
-    given = marks_in(leaves, marks, complete=True, surveyed=surveyed)
+    given = marks_in(leaves, marks, rater=locked.role, complete=True, surveyed=surveyed)
     note = model_text(Reviewer, "comment", comment, field="comment")
     ratings_write(assessment=assessment, kind=locked.role, rater=actor, marks=given)
     return transition(locked, to=ReviewerStatus.SUBMITTED, allowed_from=[ReviewerStatus.ASSIGNED], actor=actor,
