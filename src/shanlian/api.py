@@ -163,6 +163,7 @@ def _register_routers() -> None:
     from shanlian.people.api import me_router
     from shanlian.people.api import router as people_router
     from shanlian.places.api import router as places_router
+    from shanlian.resources.api import router as resources_router
     from shanlian.timebank.api import router as timebank_router
     from shanlian.timebank.api_credits import router as credits_router
     from shanlian.timebank.api_volunteer import router as volunteer_router
@@ -183,6 +184,7 @@ def _register_routers() -> None:
     api.add_router("/grants", grants_agreements_router)
     api.add_router("/grants", grants_projects_router)
     api.add_router("/evaluation", evaluation_router)
+    api.add_router("/resources", resources_router)
 
 
 _register_routers()

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "shanlian.timebank",
     "shanlian.grants",
     "shanlian.evaluation",
+    "shanlian.resources",
     "shanlian.web",
 ]
 

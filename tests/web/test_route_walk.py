@@ -89,12 +89,13 @@ from tests.web import (
     route_walk_capacity,
     route_walk_grading,
     route_walk_grants,
+    route_walk_resources,
     route_walk_satisfaction,
     route_walk_supervision,
 )
 
 EVALUATION_PARTS = {"grading": route_walk_grading, "capacity": route_walk_capacity, "supervision": route_walk_supervision,
-                    "satisfaction": route_walk_satisfaction}
+                    "satisfaction": route_walk_satisfaction, "resources": route_walk_resources}
 
 # -- who walks -----------------------------------------------------------------------------------------
 

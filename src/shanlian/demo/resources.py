@@ -1,0 +1,131 @@
+"""The resource hub's demo: 越秀区's partners (a hospital's free clinics, a school's tutoring and hall, a grain-and-oil
+firm, a supermarket's vouchers, a property company's venue, the district's human-resources bureau) and the needs of the
+district's stations, matched by the district's officer, partly delivered and confirmed. Written through the services;
+a second run finds it done and writes nothing.
+
+Call it after the demo city is seeded: `from shanlian.demo.resources import seed_resources; seed_resources()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from shanlian.orgs.models import Station
+from shanlian.places.models import Division, Level
+from shanlian.resources import selectors as sel
+from shanlian.resources import services as rs
+from shanlian.resources.models import Match
+
+DISTRICT = "越秀区"
+HOME_STREET = "北京街道"
+
+CATEGORIES = [("义诊", "service", "人次"), ("课业辅导", "skill", "小时"), ("活动场地", "venue", "场"), ("大米", "goods", "袋"),
+              ("食用油", "goods", "桶"), ("超市购物券", "goods", "张"), ("政策宣讲", "information", "场"),
+              ("慈善资金", "money", "")]
+
+# (partner, kind, based in: "district" or "street"), then its offers: (category, title, quantity, serves, days from
+# today it is available from, days to its end or None, description)
+PARTNERS: list[tuple[str, str, str, list[tuple[str, str, str, str, int, int | None, str]]]] = [
+    ("广州市越秀区中医医院", "hospital", "district", [
+        ("义诊", "“健康进社区”中医义诊", "160", "district", -20, 120, "每月两次，测血压血糖、中医问诊、用药咨询，面向辖内长者。"),
+    ]),
+    ("广州市越秀区北京街小学", "school", "street", [
+        ("课业辅导", "教师志愿者课业辅导", "80", "street", -10, 150, "周末和寒假，为困境儿童辅导语文、数学、英语。"),
+        ("活动场地", "学校礼堂周末借用", "10", "street", 0, 180, "可容纳 200 人，周六日开放，需提前一周预约。"),
+    ]),
+    ("广州粤丰粮油有限公司", "firm", "district", [
+        ("大米", "爱心大米（10 公斤装）", "300", "district", -5, 60, "春节前为低保、特困家庭送米。"),
+        ("食用油", "爱心食用油（5 升装）", "150", "district", -5, 60, "与爱心大米一同配送到社工站。"),
+    ]),
+    ("华润万家越秀东风店", "firm", "district", [
+        ("超市购物券", "100 元超市购物券", "200", "district", 0, 90, "可在本店购买生活用品，不可兑换现金。"),
+    ]),
+    ("广州越秀城建物业管理有限公司", "firm", "street", [
+        ("活动场地", "小区会所活动室", "12", "street", 0, None, "物业免费提供，适合小组活动和长者课堂。"),
+    ]),
+    ("广州市越秀区人力资源和社会保障局", "government", "district", [
+        ("政策宣讲", "就业与社保政策进社区宣讲", "12", "district", 7, 200, "讲解灵活就业参保、失业登记和技能培训补贴。"),
+    ]),
+]
+
+# Needs: (station index in the district, category, title, quantity, days until needed, description)
+NEEDS: list[tuple[int, str, str, str, int, str]] = [
+    (0, "义诊", "独居长者上门义诊", "40", 30, "辖内 40 位独居长者，行动不便，需上门测量血压血糖。"),
+    (0, "课业辅导", "困境儿童寒假课业辅导", "60", 45, "12 名困境儿童，每人每周 2 小时，共 5 周。"),
+    (0, "大米", "低保特困家庭春节慰问（大米）", "80", 40, "春节前慰问 80 户低保、特困家庭。"),
+    (0, "食用油", "低保特困家庭春节慰问（食用油）", "80", 40, "与大米一同送到各户。"),
+    (0, "活动场地", "长者“防诈骗”讲座场地", "2", 25, "约 120 位长者参加，需要礼堂。"),
+    (1, "义诊", "长者健康讲座与义诊", "60", 35, "结合重阳敬老月活动。"),
+    (1, "超市购物券", "困难家庭临时救助购物券", "50", 20, "发放给遭遇突发困难的家庭。"),
+    (1, "大米", "困难长者送米", "120", 40, "辖内孤寡、困难长者。"),
+    (2, "政策宣讲", "失业人员就业政策宣讲", "2", 60, "社区失业登记人员约 60 人。"),
+    (2, "活动场地", "青少年暑期小组活动室", "6", 50, "每周一次，共 6 次。"),
+    (2, "食用油", "困难家庭送油", "50", 40, ""),
+]
+
+
+def _division(name: str, level: str, parent: Division | None = None) -> Division:
+    qs = Division.objects.filter(name=name, level=level)
+    return (qs.filter(path__startswith=parent.path) if parent else qs).order_by("path").get()
+
+
+@transaction.atomic
+def seed_resources() -> Counter[str]:
+    """Offers, needs, matches, deliveries and confirmations of 越秀区; found done on a second run (nothing written)."""
+    counts: Counter[str] = Counter()
+    users = {u.username: u for u in get_user_model().objects.filter(
+        username__in=["admin", "city_admin", "district_admin", "station_worker"])}
+    admin, district_admin, worker = users["admin"], users["district_admin"], users["station_worker"]
+    yx = _division(DISTRICT, Level.DISTRICT)
+    home = _division(HOME_STREET, Level.STREET, yx)
+    if Match.objects.filter(offer__partner__division__path__startswith=yx.path).exists():
+        return counts
+    today = timezone.localdate()
+    cats = {name: rs.category_create(actor=users["city_admin"], name=name, kind=kind, unit=unit) for name, kind, unit in CATEGORIES}
+    counts["resource_categories"] = len(cats)
+    stations = [Station.objects.select_related("street").get(street=home), *Station.objects.filter(street__parent=yx).exclude(
+        street=home).select_related("street").order_by("street__code")[:2]]
+    for name, kind, based, offers in PARTNERS:
+        partner = rs.partner_register(actor=district_admin, name=name, kind=kind, division=yx if based == "district" else home)
+        counts["resource_partners"] += 1
+        for category, title, quantity, serves, start, end, about in offers:
+            rs.offer_register(actor=district_admin, partner=partner, category=cats[category], title=title, quantity=quantity,
+                              division=yx if serves == "district" else home, available_from=today + dt.timedelta(days=start),
+                              available_until=None if end is None else today + dt.timedelta(days=end), description=about)
+            counts["resource_offers"] += 1
+    for index, category, title, quantity, days, about in NEEDS:
+        if index >= len(stations):
+            continue
+        station = stations[index]
+        actor = worker if station.street_id == home.pk else admin  # 北京街's own social worker; the others' by the admin
+        communities = list(Division.objects.filter(parent=station.street).order_by("code")[:1])
+        rs.need_register(actor=actor, station=station, category=cats[category], title=title, quantity=quantity,
+                         division=communities[0] if communities and category == "义诊" else station.street,
+                         needed_by=today + dt.timedelta(days=days), description=about)
+        counts["resource_needs"] += 1
+    _match_and_deliver(district_admin, worker, admin, yx, counts)
+    return counts
+
+
+def _match_and_deliver(officer: Any, worker: Any, admin: Any, district: Division, counts: Counter[str]) -> None:
+    """The district officer commits the proposal for the district; the firms deliver the rice and oil to 北京街, which
+    confirms them; the hospital's first clinic is delivered and awaits confirmation."""
+    proposed = sel.proposal_for_area(officer, district)
+    made = rs.matches_commit(actor=officer, choices=[(p.offer, p.need, p.quantity) for p in proposed.plan.proposals])  # type: ignore[misc]
+    counts["resource_matches"] = len(made)
+    for m in made:
+        m = Match.objects.select_related("offer__category", "need__station").get(pk=m.pk)
+        category = m.offer.category.name
+        receiver = worker if m.need.station is not None and m.need.station.street.name == HOME_STREET else admin
+        if category in ("大米", "食用油"):
+            d = rs.delivery_record(actor=officer, match=m, quantity=str(m.committed), note="已送达社工站，按户分发")
+            rs.delivery_confirm(actor=receiver, delivery=d)
+            counts["resource_deliveries_confirmed"] += 1
+        elif category == "义诊":
+            rs.delivery_record(actor=officer, match=m, quantity=str(max(1, m.committed // 2)), note="首场义诊")
+            counts["resource_deliveries"] += 1

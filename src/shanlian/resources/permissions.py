@@ -1,0 +1,12 @@
+"""The resource hub's menu entry: area officers, stations' staff and partner organizations' managers open it; each
+page checks the object in hand (access.py, selectors.py)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from shanlian.core.navigation import Page
+
+from .access import may_open_hub
+
+PAGES = [Page("resources:needs", _("Resource hub"), may_open_hub, "resources:", 73)]

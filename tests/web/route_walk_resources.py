@@ -1,0 +1,82 @@
+"""What the route walk asks about on the resource hub's pages and API: objects made through the services, and who may
+see them.
+
+越秀区中医院 (a hospital partner of 越秀区, registered by the district) offers free clinics to the whole district; the
+北京街 station needs some for its elders in 盐运西; the district committed a match and recorded a first delivery, not yet
+confirmed. The bindings are built when the walk first reads them (test_route_walk imports this module before it defines
+`Binding`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from shanlian.resources import services as rs
+
+
+class _Lazy(Mapping[Any, Any]):
+    """A mapping made on first read."""
+
+    def __init__(self, make: Callable[[], dict[Any, Any]]) -> None:
+        self._make, self._made = make, None
+
+    def _all(self) -> dict[Any, Any]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _bindings() -> dict[str, Any]:
+    from tests.web.test_route_walk import NO_ID, Binding, staff
+
+    yuexiu_bjj = staff("city_admin", "district_admin", "street_officer", "agency_manager", "station_worker")
+    return {
+        "resource_need_id": Binding(lambda s, r: s.resources.need.pk, yuexiu_bjj, NO_ID,
+                                    "the 北京街 station's need: its staff (worker, agency), its street, district and city"),
+        "resource_offer_id": Binding(lambda s, r: s.resources.offer.pk, yuexiu_bjj, NO_ID,
+                                     "越秀区中医院's offer serving 越秀: the district's officers and stations' staff, and the city"),
+        "resource_match_id": Binding(lambda s, r: s.resources.match.pk, yuexiu_bjj, NO_ID,
+                                     "that offer matched to that need: whoever sees either"),
+        "resource_delivery_id": Binding(lambda s, r: s.resources.delivery.pk, yuexiu_bjj, NO_ID,
+                                        "the match's first delivery: the same readers (the 北京街 station confirms it)"),
+    }
+
+
+BINDINGS: Mapping[str, Any] = _Lazy(_bindings)
+BY_NAMESPACE: dict[tuple[str, str], Any] = {}
+BY_ROUTE: dict[tuple[str, str], Any] = {}
+WALKERS: tuple[str, ...] = ()
+
+
+@dataclass
+class ResourcesSite:
+    offer: Any
+    need: Any
+    match: Any
+    delivery: Any
+
+
+def build(city: Any, users: dict[str, Any]) -> Any:
+    today = timezone.localdate()
+    clinic = rs.category_create(actor=users["city_admin"], name="义诊", kind="service", unit="人次")
+    hospital = rs.partner_register(actor=users["district_admin"], name="越秀区中医院", kind="hospital", division=city.districts["越秀"])
+    offer = rs.offer_register(actor=users["district_admin"], partner=hospital, category=clinic, title="社区义诊", quantity="100",
+                              division=city.districts["越秀"], available_from=today)
+    need = rs.need_register(actor=users["station_worker"], station=city.stations["北京街"], category=clinic, title="独居长者义诊",
+                            quantity="30", division=city.communities["盐运西"], needed_by=today + dt.timedelta(days=20))
+    match = rs.matches_commit(actor=users["district_admin"], choices=[(offer.pk, need.pk, 30)])[0]
+    delivery = rs.delivery_record(actor=users["district_admin"], match=match, quantity="12")
+    return ResourcesSite(offer=offer, need=need, match=match, delivery=delivery)
