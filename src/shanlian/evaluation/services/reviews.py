@@ -119,7 +119,8 @@ def rater_name(*, actor: Any, assessment: Assessment, user: Any, role: str = Rat
     decision of 3A or above); in a station call whose framework has their part, the supervisor (an expert of the
     pool, untied) and the purchaser's officer (a street officer of the station's street)."""
     require_committee(actor, assessment.call.region)
-    locked = Assessment.objects.select_for_update().select_related("framework", "station").get(pk=assessment.pk)
+    # No outer join under FOR UPDATE (PostgreSQL refuses it): the station, which may be none, is read after.
+    locked = Assessment.objects.select_for_update().select_related("framework").get(pk=assessment.pk)
     if locked.status != AssessmentStatus.REVIEW:
         raise Conflict("not_in_review", _("Raters are named while the assessment is under expert review."))
     if role not in NAMED_ROLES:
