@@ -59,7 +59,7 @@ def _campaign(slug: str) -> Campaign:
 # -- appeals --------------------------------------------------------------------------------------------
 
 
-class ProgressOut(Schema):
+class GiveProgressOut(Schema):
     goal: str = Field(..., examples=["100000.00"])
     raised: str = Field(..., description="Gifts and their matching gifts so far.", examples=["2350.00"])
     gifts: int
@@ -75,7 +75,7 @@ class CampaignOut(Schema):
     ends_at: str
     accepts_gifts: bool = Field(..., description="Open, and between its start and its end now.")
     record_number: str = Field(..., description="The public fundraising record number (慈善中国), if any.")
-    progress: ProgressOut
+    progress: GiveProgressOut
 
 
 class CampaignPage(PageOut):
@@ -291,7 +291,7 @@ class GiftPage(PageOut):
     results: list[GiftOut]
 
 
-class PayoutLineOut(Schema):
+class GivePayoutLineOut(Schema):
     title: str
     project: str
     amount: str
@@ -301,7 +301,7 @@ class PayoutLineOut(Schema):
 class TrailOut(Schema):
     payouts_count: int = Field(..., description="What the fund has paid to projects since the gift.")
     payouts_total: str
-    payouts: list[PayoutLineOut] = Field(..., description="The latest of them.")
+    payouts: list[GivePayoutLineOut] = Field(..., description="The latest of them.")
     general_balance: str = Field(..., description="What the fund holds now for general use.")
     restricted_balance: str
     project_balance: str | None = Field(..., description="What the gift's project holds now, for a restricted gift.")

@@ -248,7 +248,7 @@ class ProposalIn(Schema):
     needs: list[Id] = Field([], max_length=MAX_NEEDS)
 
 
-class LineOut(Schema):
+class ResidentLineOut(Schema):
     n: int
     category: str
     item: str
@@ -258,13 +258,13 @@ class LineOut(Schema):
     amount: str
 
 
-class MilestoneOut(Schema):
+class ResidentMilestoneOut(Schema):
     n: int
     title: str
     due_on: dt.date
 
 
-class ResultOut(Schema):
+class ResidentResultOut(Schema):
     funded: bool
     amount: str
     rank: int
@@ -278,7 +278,7 @@ class RevisionOut(Schema):
     note: str
 
 
-class ProposalOut(Schema):
+class ResidentProposalOut(Schema):
     id: int
     round: Ref
     number: int
@@ -291,10 +291,10 @@ class ProposalOut(Schema):
     note: str = Field(..., description="What to change, when returned.")
     screening_note: str
     submitted_at: dt.datetime | None
-    result: ResultOut | None
+    result: ResidentResultOut | None
 
 
-class ProposalDetailOut(ProposalOut):
+class ProposalDetailOut(ResidentProposalOut):
     summary: str
     beneficiaries: str
     beneficiary_count: int
@@ -303,15 +303,15 @@ class ProposalDetailOut(ProposalOut):
     co_funding_source: str
     starts_on: dt.date
     ends_on: dt.date
-    lines: list[LineOut]
-    milestones: list[MilestoneOut]
+    lines: list[ResidentLineOut]
+    milestones: list[ResidentMilestoneOut]
     needs: list[int]
     attachments: list[str]
     revisions: list[RevisionOut]
 
 
 class ProposalPage(PageOut):
-    results: list[ProposalOut]
+    results: list[ResidentProposalOut]
 
 
 def _summary(p: Proposal) -> dict[str, Any]:

@@ -85,7 +85,7 @@ class ExtensionOut(Schema):
     reason: str
 
 
-class PhaseOut(Schema):
+class PublicPhaseOut(Schema):
     kind: str
     label: str
     opens_at: str
@@ -94,7 +94,7 @@ class PhaseOut(Schema):
     extensions: list[ExtensionOut]
 
 
-class NeedOut(Schema):
+class PublicNeedOut(Schema):
     id: int
     text: str
     category: str
@@ -104,7 +104,7 @@ class NeedOut(Schema):
     proposals: int = Field(..., description="Public proposals answering it.")
 
 
-class ProposalOut(Schema):
+class PublicProposalOut(Schema):
     number: int
     title: str
     applicant: str | None = Field(None, description="None while the round's blind expert review runs.")
@@ -120,7 +120,7 @@ class ProposalOut(Schema):
     needs: list[str] = Field(..., description="The needs it answers (their text).")
 
 
-class CommunityTurnoutOut(Schema):
+class PublicCommunityTurnoutOut(Schema):
     community: NamedOut
     ballots: int
     online: int
@@ -129,14 +129,14 @@ class CommunityTurnoutOut(Schema):
     share: str | None
 
 
-class TurnoutOut(Schema):
+class PublicTurnoutOut(Schema):
     live: bool = Field(..., description="The vote is open now: the numbers are still growing.")
     ballots: int
     online: int
     paper: int
     eligible: int = Field(..., description="Residents on record in the round's area.")
     share: str | None = Field(None, examples=["0.4444"])
-    communities: list[CommunityTurnoutOut]
+    communities: list[PublicCommunityTurnoutOut]
 
 
 class ResultRowOut(Schema):
@@ -175,7 +175,7 @@ class HiddenOut(Schema):
     message: str
 
 
-class RoundOut(RoundItemOut):
+class PublicRoundOut(RoundItemOut):
     description: str
     area: NamedOut
     rule: str
@@ -184,17 +184,17 @@ class RoundOut(RoundItemOut):
     min_grant: str
     max_grant: str
     funds: list[RoundFundOut] = Field(..., description="The funds the round draws on (one, or several of a street), the lead fund first.")
-    phases: list[PhaseOut]
-    needs: list[NeedOut]
+    phases: list[PublicPhaseOut]
+    needs: list[PublicNeedOut]
     needs_more: int = Field(..., description="Needs beyond those listed (the least supported).")
-    proposals: list[ProposalOut]
+    proposals: list[PublicProposalOut]
     applicants_hidden: bool
-    turnout: TurnoutOut | None = Field(None, description="Once the vote has opened.")
+    turnout: PublicTurnoutOut | None = Field(None, description="Once the vote has opened.")
     results: ResultsOut | None = Field(None, description="Once the vote has closed and the allocation has run.")
     results_hidden: HiddenOut | None = Field(None, description="Why there are no results yet.")
 
 
-class TrancheOut(Schema):
+class PublicTrancheOut(Schema):
     n: int
     amount: str
     milestone: str
@@ -202,22 +202,22 @@ class TrancheOut(Schema):
     paid_on: dt.date | None
 
 
-class EvidenceOut(Schema):
+class PublicEvidenceOut(Schema):
     text: str
     person_times: int
     sessions: int
     accepted_on: dt.date | None
 
 
-class MilestoneOut(Schema):
+class PublicMilestoneOut(Schema):
     n: int
     title: str
     due_on: dt.date
     done: bool
-    evidence: list[EvidenceOut]
+    evidence: list[PublicEvidenceOut]
 
 
-class LineOut(Schema):
+class PublicLineOut(Schema):
     n: int
     category: str
     item: str
@@ -225,7 +225,7 @@ class LineOut(Schema):
     actual: str | None = Field(None, description="Spent, once the agreement is closed.")
 
 
-class AgreementOut(Schema):
+class PublicAgreementOut(Schema):
     round_id: int
     round_title: str
     proposal_number: int
@@ -236,9 +236,9 @@ class AgreementOut(Schema):
     status: str
     signed_on: dt.date | None
     closed_on: dt.date | None
-    tranches: list[TrancheOut]
-    milestones: list[MilestoneOut]
-    lines: list[LineOut]
+    tranches: list[PublicTrancheOut]
+    milestones: list[PublicMilestoneOut]
+    lines: list[PublicLineOut]
     final_report: str
 
 
@@ -262,7 +262,7 @@ class ProjectPageOut(PageOut):
     results: list[ProjectItemOut]
 
 
-class ProgressOut(Schema):
+class PublicProgressOut(Schema):
     period_end: dt.date
     text: str
     person_times: int
@@ -272,17 +272,17 @@ class ProgressOut(Schema):
     photo_captions: list[str]
 
 
-class ProjectOut(ProjectItemOut):
+class PublicProjectOut(ProjectItemOut):
     summary: str
     beneficiaries: str
-    agreement: AgreementOut | None
-    progress: list[ProgressOut]
+    agreement: PublicAgreementOut | None
+    progress: list[PublicProgressOut]
     person_times: int
     sessions: int
     closing_report: str = Field("", description="Once the project is closed.")
 
 
-class ProjectFilter(PageIn):
+class PublicProjectFilter(PageIn):
     area: str = Field("", max_length=16, description="A service area: " + ", ".join(Purpose.values))
     brand_stage: str = Field("", max_length=12, description="none, cultivating or brand")
     origin: str = Field("", max_length=12, description="round, commissioned or contest")
@@ -387,7 +387,7 @@ def rounds_list(request: ApiRequest, filters: Query[PageIn]) -> Any:
     return page
 
 
-@router.get("/rounds/{id:round_id}", auth=None, response={200: RoundOut, **errors(404)}, summary="One round (public)")
+@router.get("/rounds/{id:round_id}", auth=None, response={200: PublicRoundOut, **errors(404)}, summary="One round (public)")
 def round_detail(request: ApiRequest, round_id: int) -> Any:
     """What the round's public page shows: phases with their extensions, needs, proposals with the screening's
     answer (the applicant not named during a blind review), the turnout once the vote has opened, and the results
@@ -405,7 +405,7 @@ def round_results_get(request: ApiRequest, round_id: int) -> Any:
 
 
 @router.get("/projects", auth=None, response={200: ProjectPageOut, **errors(400)}, summary="Service projects (public registry)")
-def projects_list(request: ApiRequest, filters: Query[ProjectFilter]) -> Any:
+def projects_list(request: ApiRequest, filters: Query[PublicProjectFilter]) -> Any:
     """The registry of community service projects, newest first, filtered by service area, brand list, origin and
     status."""
     chosen = {
@@ -419,7 +419,7 @@ def projects_list(request: ApiRequest, filters: Query[ProjectFilter]) -> Any:
     return page
 
 
-@router.get("/projects/{id:service_project_id}", auth=None, response={200: ProjectOut, **errors(404)},
+@router.get("/projects/{id:service_project_id}", auth=None, response={200: PublicProjectOut, **errors(404)},
             summary="One service project (public)")
 def project_detail(request: ApiRequest, service_project_id: int) -> Any:
     """The project, its agreement in force when it came from a round (award, tranches and whether paid, milestones

@@ -181,13 +181,13 @@ def staff_proposal_screening(request: ApiRequest, proposal_id: int, payload: Scr
     return _proposal_out(done)
 
 
-class NoteIn(Schema):
+class RoundNoteIn(Schema):
     note: str = Field(..., max_length=500)
 
 
 @router.post("/manage/proposals/{id:proposal_id}/return", response={200: ProposalOut, **errors(400, 401, 403, 404, 409)},
              summary="Return a proposal for changes")
-def staff_proposal_return(request: ApiRequest, proposal_id: int, payload: NoteIn) -> Any:
+def staff_proposal_return(request: ApiRequest, proposal_id: int, payload: RoundNoteIn) -> Any:
     proposal = sel.proposal_for_staff(request.auth, proposal_id)
     return _proposal_out(services.proposal_return(actor=request.auth, proposal=proposal, note=payload.note))
 
@@ -484,13 +484,13 @@ def expert_review_submit(request: ApiRequest, assignment_id: int, payload: Score
     return _review_out(request, assignment_id)
 
 
-class ReasonIn(Schema):
+class RoundReasonIn(Schema):
     reason: str = Field(..., max_length=200)
 
 
 @router.post("/reviews/{id:assignment_id}/recuse", response={200: ReviewOut, **errors(400, 401, 403, 404, 409)},
              summary="Step back from a review")
-def expert_review_recuse(request: ApiRequest, assignment_id: int, payload: ReasonIn) -> Any:
+def expert_review_recuse(request: ApiRequest, assignment_id: int, payload: RoundReasonIn) -> Any:
     require_expert(request.auth)
     found = Assignment.objects.filter(pk=assignment_id).first()
     if found is None:

@@ -89,7 +89,7 @@ class SignupOut(Schema):
     status: str = Field(..., description="confirmed, waitlisted or cancelled.")
 
 
-class TokenIn(Schema):
+class TimebankTokenIn(Schema):
     token: str = Field(..., description="The text of the QR code on the organizer's screen.")
 
 
@@ -234,7 +234,7 @@ def shifts_signup(request: ApiRequest, shift_id: int) -> Any:
 
 
 @router.post("/checkin", response={201: AttendanceOut, **errors(400, 401, 403, 409)}, summary="Check in with a QR token")
-def attendance_check_in(request: ApiRequest, payload: TokenIn) -> Any:
+def attendance_check_in(request: ApiRequest, payload: TimebankTokenIn) -> Any:
     """At server time. The token is the organizer's rotating QR code: an expired code (`qr_expired`) or a forged one
     (`qr_invalid`) is refused, as is a fourth check-in to the same activity on one day (`too_many_checkins`)."""
     volunteer = _me(request)
@@ -243,7 +243,7 @@ def attendance_check_in(request: ApiRequest, payload: TokenIn) -> Any:
 
 
 @router.post("/checkout", response={200: AttendanceOut, **errors(400, 401, 403, 409)}, summary="Check out with a QR token")
-def attendance_check_out(request: ApiRequest, payload: TokenIn) -> Any:
+def attendance_check_out(request: ApiRequest, payload: TimebankTokenIn) -> Any:
     """At server time. The covered time, rounded down to the half hour, becomes a pending hours record when it covers
     at least 60% of the shift. Without a check-in first: `not_checked_in`."""
     volunteer = _me(request)

@@ -200,13 +200,13 @@ class AnswersIn(Schema):
         ..., max_length=100, description="Question id → the index of the chosen answer, for every question.")
 
 
-class ResultOut(Schema):
+class VolunteerResultOut(Schema):
     attempt: AttemptOut
     certificate_code: str | None
     attempts_left: int
 
 
-@router.post("/quiz/answers", response={200: ResultOut, **errors(400, 401, 403, 404)}, summary="Hand in the quiz")
+@router.post("/quiz/answers", response={200: VolunteerResultOut, **errors(400, 401, 403, 404)}, summary="Hand in the quiz")
 def quiz_answer(request: ApiRequest, payload: AnswersIn) -> Any:
     """Scores the paper once; sending it again answers with the first score. Every question must be answered
     (`quiz_incomplete`). Another volunteer's paper is a 404."""
