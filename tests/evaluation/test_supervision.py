@@ -277,6 +277,28 @@ def test_the_organization_s_managers_record_a_self_check_with_findings_and_recti
     assert AuditLog.objects.filter(action="evaluation.supervision.complete", object_id=str(task.pk)).count() == 1
 
 
+def test_a_project_s_check_records_its_satisfaction_rate_of_the_year(generated, settings):
+    """The project's surveys feed its checks: the rate of the year is recorded beside the rating (none while too few
+    answered, and none for an agency's self-assessment)."""
+    from shanlian.evaluation.services import satisfaction as surveys
+
+    sv = generated
+    settings.SHANLIAN = {**settings.SHANLIAN, "EVALUATION_SATISFACTION_MIN_RESPONSES": 3}
+    with time_machine.travel(NOON, tick=False):
+        day = NOON.date()
+        survey = surveys.survey_create(actor=sv.users["station_worker"], title="独居长者探访满意度", audience="beneficiary",
+                                       anonymous=True, questions=["服务态度", "探访及时", "总体满意度"], opens_on=day,
+                                       closes_on=day + dt.timedelta(days=10), project=sv.elder)
+        for values in ([5, 5, 4], [4, 4, 2], [5, 3, 5]):  # 7 of 9 answers satisfied (4 or 5)
+            surveys.response_submit(survey=survey, answers=values, device=surveys.new_device_id())
+        elder = ss.task_complete(actor=sv.users["agency_manager"], task=sv.task(TaskKind.SELF_CHECK, sv.elder), rating="good")
+        youth = ss.task_complete(actor=sv.users["agency_manager"], task=sv.task(TaskKind.SELF_CHECK, sv.youth), rating="good")
+        agency = ss.task_complete(actor=sv.users["agency_manager"], task=sv.task(TaskKind.SELF_ASSESSMENT, sv.city.orgs["启明"]),
+                                  rating="good")
+    assert elder.satisfaction == Decimal("0.7778")
+    assert youth.satisfaction is None and agency.satisfaction is None  # no surveys; not a project
+
+
 @pytest.mark.parametrize(("who", "kind", "allowed"), [
     ("agency_manager", TaskKind.SELF_CHECK, True), ("station_worker", TaskKind.SELF_CHECK, False),
     ("district_admin", TaskKind.SELF_CHECK, False), ("group_mgr", TaskKind.SELF_CHECK, False),

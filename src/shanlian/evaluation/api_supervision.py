@@ -49,6 +49,8 @@ class TaskOut(Schema):
     status: str = Field(..., description="open or done.")
     overdue: bool = Field(..., description="Open and past its due day.")
     rating: str = Field(..., description="excellent, good, fair or poor once done; empty before.")
+    satisfaction: Decimal | None = Field(None, description="A project's check: the project's satisfaction rate (0–1) of the "
+                                                           "year when it was done; none while its surveys are too few.")
     note: str
     project: SupervisionRef | None = Field(..., description="The project checked (none for an agency's self-assessment).")
     organization: SupervisionRef
@@ -226,7 +228,8 @@ def _user_name(user: Any) -> str | None:
 
 def task_out(t: SupervisionTask, today: dt.date) -> dict[str, Any]:
     return {"id": t.pk, "kind": t.kind, "period": t.period, "due_on": t.due_on, "status": t.status,
-            "overdue": t.status == TaskStatus.OPEN and t.due_on < today, "rating": t.rating, "note": t.note,
+            "overdue": t.status == TaskStatus.OPEN and t.due_on < today, "rating": t.rating,
+            "satisfaction": t.satisfaction, "note": t.note,
             "project": _ref(t.project, "title"), "organization": _ref(t.organization), "region": _ref(t.region),
             "done_at": local_iso(t.done_at), "done_by": _user_name(t.done_by),
             "finding_count": getattr(t, "finding_count", 0), "open_rectifications": getattr(t, "open_rectifications", 0)}

@@ -43,6 +43,8 @@ class SupervisionTask(models.Model):
     status = models.CharField(_("status"), max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     rating = models.CharField(_("rating"), max_length=10, choices=Rating.choices, blank=True)
     note = models.TextField(_("note"), max_length=2000, blank=True)
+    # A project's check: its beneficiaries' satisfaction rate of the year when the check was done (surveys enough).
+    satisfaction = models.DecimalField(_("satisfaction rate"), max_digits=5, decimal_places=4, null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

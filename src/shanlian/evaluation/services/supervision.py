@@ -47,6 +47,7 @@ from ..models import (
     TaskKind,
     TaskStatus,
 )
+from ..satisfaction_counts import satisfaction_rate
 from ..selectors_supervision import REMINDER_PREFIX, district_id_of, is_task_doer, may_rectify
 
 # Days after a period's last day its task is due: the 5th of the next month, the 15th after a quarter or a half year.
@@ -362,7 +363,8 @@ def require_doer(actor: Any, task: SupervisionTask) -> None:
 @transaction.atomic
 def task_complete(*, actor: Any, task: SupervisionTask, rating: str, note: str = "", findings: Any = None) -> SupervisionTask:
     """Complete a check from its period's first day (an overdue one too): its rating, a note, and what was found, each
-    finding with the rectification it needs (a major one must have one; a fair or poor rating must name a finding).
+    finding with the rectification it needs (a major one must have one; a fair or poor rating must name a finding). A
+    project's check records the project's satisfaction rate of the year (when its surveys are enough).
     Done once: a retried completion returns the task as it is."""
     require_doer(actor, task)
     locked = SupervisionTask.objects.select_for_update().get(pk=task.pk)
@@ -379,9 +381,12 @@ def task_complete(*, actor: Any, task: SupervisionTask, rating: str, note: str =
     checks.done()
     if rating in (CheckRating.FAIR, CheckRating.POOR) and not found:
         raise field_error("findings", "findings_required", _("A fair or poor rating names what was found."))
+    # A project's check records its satisfaction rate of the year beside the rating: one of the indicators it is judged by.
+    rate = satisfaction_rate(project=locked.project, year=today.year) if locked.project_id else None
     done = transition(locked, to=TaskStatus.DONE, allowed_from=[TaskStatus.OPEN], actor=actor, action="evaluation.supervision.complete",
-                      changes=lambda _t: {"rating": rating, "note": note, "done_at": timezone.now(), "done_by": actor},
-                      audit={"rating": rating, "findings": len(found),
+                      changes=lambda _t: {"rating": rating, "note": note, "done_at": timezone.now(), "done_by": actor,
+                                          "satisfaction": rate},
+                      audit={"rating": rating, "findings": len(found), "satisfaction": str(rate) if rate is not None else None,
                              "rectifications": sum(1 for f in found if f.action)})
     for f in found:
         finding = Finding.objects.create(task=done, text=f.text, severity=f.severity, created_by=actor)
