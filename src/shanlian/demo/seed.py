@@ -64,7 +64,8 @@ KINDS = ("divisions", "organizations", "stations", "donation_points", "people", 
          "evaluation_frameworks", "evaluation_calls", "evaluation_assessments", "evaluation_reviews", "evaluation_awards",
          "evaluation_supervision_tasks", "evaluation_supervision_done", "evaluation_supervision_groups",
          "evaluation_supervision_sessions", "evaluation_surveys", "evaluation_survey_responses",
-         "capacity_diagnoses", "capacity_respondents", "capacity_actions", "competency_assessments", "coaching_sessions")
+         "capacity_diagnoses", "capacity_respondents", "capacity_actions", "competency_assessments", "coaching_sessions",
+         "resource_partners", "resource_offers", "resource_needs", "resource_matches", "resource_deliveries_confirmed")
 
 
 class _Writer:
@@ -94,6 +95,7 @@ class _Writer:
             self.write_timebank()  # before the charity money, whose ledger seal then covers the credits too
             self.write_charity()
             self.write_evaluation()
+            self.write_resources()
         return self.report
 
     def write_charity(self) -> None:
@@ -110,6 +112,17 @@ class _Writer:
         created, existing = seed_evaluation()
         self.report.created.update(created)
         self.report.existing.update(existing)
+
+    def write_resources(self) -> None:
+        from shanlian.resources.models import Match, Need, Offer, Partner
+
+        from .resources import seed_resources
+
+        created = seed_resources()
+        self.report.created.update(created)
+        if not created:  # found done
+            self.report.existing.update({"resource_partners": Partner.objects.count(), "resource_offers": Offer.objects.count(),
+                                         "resource_needs": Need.objects.count(), "resource_matches": Match.objects.count()})
 
     def write_timebank(self) -> None:
         from .timebank import seed_timebank

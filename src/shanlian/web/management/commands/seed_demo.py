@@ -54,6 +54,11 @@ KIND_LABELS = {
     "capacity_actions": "改进措施 Improvement actions",
     "competency_assessments": "胜任力评估 Competency assessments",
     "coaching_sessions": "带教场次 Coaching sessions",
+    "resource_partners": "资源伙伴 Resource partners",
+    "resource_offers": "资源供给 Offers",
+    "resource_needs": "资源需求 Needs",
+    "resource_matches": "供需对接 Matches",
+    "resource_deliveries_confirmed": "已确认送达 Deliveries confirmed",
 }
 
 
