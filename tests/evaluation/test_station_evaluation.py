@@ -18,6 +18,7 @@ from shanlian.core.scoping import Role
 from shanlian.evaluation import services as es
 from shanlian.evaluation.framework_sheet import sheet_read, sheet_write
 from shanlian.evaluation.models import Assessment, FrameworkKind, Indicator, Rating
+from shanlian.evaluation.selectors_dashboard import capacity_trend, station_results
 from shanlian.evaluation.services import assessments as sa
 from shanlian.evaluation.services import decisions as sd
 from shanlian.evaluation.services import reviews as sr
@@ -175,6 +176,10 @@ def test_the_purchaser_and_the_supervisor_mark_their_part_and_the_committee_deci
     assert done.status == "awarded" and done.certificate_no == f"440100-{timezone.localdate().year}-ST-0001"
     s.agency.refresh_from_db()
     assert s.agency.grade == "4A"  # the agency's own grade stands
+    by_district = station_results(s.city.city)  # the dashboard: the city by district, then the district's stations
+    assert [(r.label, r.evaluated, r.by_result, r.mean) for r in by_district] == [("越秀区", 1, {"GD": 1}, Decimal("80.0"))]
+    [row] = station_results(s.city.districts["越秀"])
+    assert (row.label, row.year, row.result, row.mean) == (s.station.name, timezone.localdate().year, "良好", Decimal("80.0"))
 
 
 def test_a_station_s_own_surveys_mark_its_satisfaction_leaf(s, settings):
@@ -199,3 +204,39 @@ def test_a_station_framework_has_results_not_grades_and_its_sources_go_through_t
     tree = sheet_read(sheet_write(s.framework))
     sources = {n.name: n.source for root in tree for n in root.children}
     assert sources["履约情况"] == "purchaser" and sources["专业规范"] == "supervisor" and sources["服务对象满意度"] == "satisfaction"
+
+
+def test_the_dashboard_s_capacity_by_year_is_each_dimension_s_mean_over_the_area_s_reports(s):
+    from shanlian.evaluation.models import Diagnosis, Dimension, Questionnaire
+
+    q = Questionnaire.objects.create(region=s.city.city, kind="capacity", title="组织能力诊断问卷")
+    Dimension.objects.bulk_create([Dimension(questionnaire=q, code=c, name=n, position=i)
+                                   for i, (c, n) in enumerate((("governance", "治理结构"), ("finance", "财务与内控")), start=1)])
+    rows = [(s.city.orgs["启明"], dt.datetime(2025, 12, 31, 17, tzinfo=dt.UTC), {"governance": "2.00", "finance": "3.00"}),
+            (s.city.orgs["同心"], dt.datetime(2026, 3, 1, 2, tzinfo=dt.UTC), {"governance": "3.00", "finance": "2.50"}),
+            (s.city.orgs["同心"], dt.datetime(2026, 9, 1, 2, tzinfo=dt.UTC), {"governance": "4.00"}),
+            (s.city.orgs["启明"], None, {"governance": "1.00", "finance": "1.00"})]  # not reported: not counted
+    Diagnosis.objects.bulk_create([Diagnosis(organization=o, questionnaire=q, started_on=dt.date(2025, 11, 1),
+                                             status="closed" if at else "open", closed_at=at, scores=sc) for o, at, sc in rows])
+    names, years = capacity_trend(s.city.city)
+    assert names == ["治理结构", "财务与内控"]
+    # the first report closed at 01:00 on 1 January 2026 in Guangzhou: a 2026 report
+    assert [(y.year, y.diagnosed, y.means) for y in years] == [(2026, 3, [Decimal("3.00"), Decimal("2.75")])]
+    names, years = capacity_trend(s.city.districts["天河"])  # 同心's district: its two reports
+    assert [(y.year, y.diagnosed, y.means) for y in years] == [(2026, 2, [Decimal("3.50"), Decimal("2.50")])]
+
+
+def test_the_dashboard_counts_an_organization_named_in_two_batches_once(s):
+    """Named in two brand batches, an organization is one brand organization (the count is over organizations, not
+    over the assessments' ordering)."""
+    from shanlian.evaluation.models import Call
+    from shanlian.evaluation.selectors_dashboard import dashboard
+
+    for batch, year in ((7, 2024), (9, 2026)):
+        call = Call.objects.create(region=s.city.city, kind="brand", year=year, title=f"第{batch}批品牌社会组织评价", batch=batch,
+                                   opens_on=dt.date(year, 3, 1), closes_on=dt.date(year, 4, 1), review_until=dt.date(year, 5, 1))
+        decided = dt.datetime(year, 6, 1, tzinfo=dt.UTC)
+        Assessment.objects.create(call=call, organization=s.agency, framework=s.framework, status="awarded", named=True,
+                                  total=Decimal("90"), decided_at=decided, notice_until=decided + dt.timedelta(days=7),
+                                  awarded_on=dt.date(year, 6, 10), certificate_no=f"440100-{year}-PP-0001")
+    assert dashboard(s.city.city, on=timezone.localdate()).brand_named == 1

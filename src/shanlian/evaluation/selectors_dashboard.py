@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
-from django.utils import timezone
+from django.db.models import Avg, Count, DecimalField, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, ExtractYear
 
 from shanlian.core.errors import NotFound
 from shanlian.core.scoping import Scope
@@ -127,7 +128,7 @@ def dashboard(region: Division, *, on: dt.date) -> Dashboard:
     year_rows = [YearRow(year=y, mean_total=(scored[y][0] / scored[y][1]).quantize(Decimal("0.1")) if scored[y][1] else None, **v)
                  for y, v in sorted(years.items(), reverse=True)]
     named = Assessment.objects.filter(organization__division__path__startswith=region.path, named=True,
-                                      status=AssessmentStatus.AWARDED).values("organization").distinct().count()
+                                      status=AssessmentStatus.AWARDED).order_by().values("organization").distinct().count()
     out_rows = [rows[c.pk] for c in children] + ([rows[None]] if rows[None].organizations else [])
     parents: list[Division] = []
     up = region.parent
@@ -212,26 +213,23 @@ class CapacityYear:
 
 
 def capacity_trend(region: Division) -> tuple[list[str], list[CapacityYear]]:
-    """The region's organizations' reported diagnoses by year: how many, and each dimension's mean score (1–4).
-    Dimensions by their codes (stable across questionnaire versions), named as the latest questionnaire names them."""
+    """The region's organizations' reported diagnoses by year: how many, and each dimension's mean score (1–4), in one
+    grouped query (each score read from the diagnosis's JSON in the database). Dimensions by their codes (stable
+    across questionnaire versions), named as the latest questionnaire names them."""
     names: dict[str, str] = {}
     for code, name in Dimension.objects.order_by("questionnaire_id", "position").values_list("code", "name"):
         names[code] = name
-    sums: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
-    counted: dict[int, int] = defaultdict(int)
-    for closed_at, scores in (Diagnosis.objects.filter(organization__division__path__startswith=region.path,
-                                                       status=DiagnosisStatus.CLOSED, closed_at__isnull=False)
-                              .values_list("closed_at", "scores")):
-        year = timezone.localtime(closed_at).year
-        counted[year] += 1
-        for code, value in (scores or {}).items():
-            try:
-                sums[year][code].append(Decimal(str(value)))
-            except (ArithmeticError, ValueError):
-                continue
-    codes = [c for c in names if any(c in by_code for by_code in sums.values())]
-    rows = [CapacityYear(year=y, diagnosed=counted[y],
-                         means=[(sum(sums[y][c], Decimal(0)) / len(sums[y][c])).quantize(Decimal("0.01")) if sums[y][c] else None
-                                for c in codes])
-            for y in sorted(counted)]
-    return [names[c] for c in codes], rows
+    codes = list(names)
+    score = DecimalField(max_digits=6, decimal_places=2)
+    means = {f"d{i}": Avg(Cast(KeyTextTransform(code, "scores"), score)) for i, code in enumerate(codes)}
+    grouped: Any = (Diagnosis.objects.filter(organization__division__path__startswith=region.path, status=DiagnosisStatus.CLOSED,
+                                             closed_at__isnull=False)
+                    .annotate(year=ExtractYear("closed_at")).values("year").annotate(n=Count("id"), **means).order_by("year"))
+    rows: list[dict[str, Any]] = list(grouped)
+    shown = [i for i in range(len(codes)) if any(r[f"d{i}"] is not None for r in rows)]
+
+    def q(value: Any) -> Decimal | None:
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+    return ([names[codes[i]] for i in shown],
+            [CapacityYear(year=r["year"], diagnosed=r["n"], means=[q(r[f"d{i}"]) for i in shown]) for r in rows])
