@@ -151,6 +151,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from shanlian.accounts.api import router as auth_router
+    from shanlian.cases.api import router as cases_router
     from shanlian.charity.api import router as charity_router
     from shanlian.charity.api_give import router as give_router
     from shanlian.evaluation.api import router as evaluation_router
@@ -185,6 +186,7 @@ def _register_routers() -> None:
     api.add_router("/grants", grants_projects_router)
     api.add_router("/evaluation", evaluation_router)
     api.add_router("/resources", resources_router)
+    api.add_router("/cases", cases_router)
 
 
 _register_routers()

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shanlian.grants",
     "shanlian.evaluation",
     "shanlian.resources",
+    "shanlian.cases",
     "shanlian.web",
 ]
 
@@ -228,6 +229,12 @@ SHANLIAN: dict[str, Any] = {
     "EVALUATION_REMIND_DAYS": tuple(int(x) for x in os.environ.get("SHANLIAN_EVALUATION_REMIND_DAYS", "180,90,30").split(",")),
     # An expert's ended tie to an organization still bars them from its reviews for this many years.
     "EXPERT_TIE_COOLING_YEARS": int(os.environ.get("SHANLIAN_EXPERT_TIE_COOLING_YEARS", "3")),
+    # Beneficiaries (docs: Privacy): a guardian acts for anyone under this age; a data subject's access or correction
+    # request is answered within this many days; a consent lasts at most this many years; a reveal's reason is this long.
+    "CASES_GUARDIAN_AGE": int(os.environ.get("SHANLIAN_CASES_GUARDIAN_AGE", "14")),
+    "CASES_DATA_REQUEST_DAYS": int(os.environ.get("SHANLIAN_CASES_DATA_REQUEST_DAYS", "15")),
+    "CASES_CONSENT_MAX_YEARS": int(os.environ.get("SHANLIAN_CASES_CONSENT_MAX_YEARS", "3")),
+    "CASES_REVEAL_REASON_MIN": int(os.environ.get("SHANLIAN_CASES_REVEAL_REASON_MIN", "4")),
     "PAGE_SIZE": int(os.environ.get("SHANLIAN_PAGE_SIZE", "25")),
     "API_PAGE_SIZE_MAX": int(os.environ.get("SHANLIAN_API_PAGE_SIZE_MAX", "200")),
     # List totals are counted up to this many rows ("10,000+" beyond): a page costs the same in any city.

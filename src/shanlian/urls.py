@@ -24,6 +24,7 @@ urlpatterns = [
     path("timebank/", include("shanlian.timebank.urls")),
     path("evaluation/", include("shanlian.evaluation.urls")),
     path("resources/", include("shanlian.resources.urls")),
+    path("cases/", include("shanlian.cases.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -87,6 +87,7 @@ from tests.timebank import conftest as timebank_conftest
 from tests.timebank.test_services import _late
 from tests.web import (
     route_walk_capacity,
+    route_walk_cases,
     route_walk_grading,
     route_walk_grants,
     route_walk_resources,
@@ -95,7 +96,7 @@ from tests.web import (
 )
 
 EVALUATION_PARTS = {"grading": route_walk_grading, "capacity": route_walk_capacity, "supervision": route_walk_supervision,
-                    "satisfaction": route_walk_satisfaction, "resources": route_walk_resources}
+                    "satisfaction": route_walk_satisfaction, "resources": route_walk_resources, "cases": route_walk_cases}
 
 # -- who walks -----------------------------------------------------------------------------------------
 

@@ -65,7 +65,8 @@ KINDS = ("divisions", "organizations", "stations", "donation_points", "people", 
          "evaluation_supervision_tasks", "evaluation_supervision_done", "evaluation_supervision_groups",
          "evaluation_supervision_sessions", "evaluation_surveys", "evaluation_survey_responses",
          "capacity_diagnoses", "capacity_respondents", "capacity_actions", "competency_assessments", "coaching_sessions",
-         "resource_partners", "resource_offers", "resource_needs", "resource_matches", "resource_deliveries_confirmed")
+         "resource_partners", "resource_offers", "resource_needs", "resource_matches", "resource_deliveries_confirmed",
+         "beneficiaries", "consents", "data_requests")
 
 
 class _Writer:
@@ -96,6 +97,7 @@ class _Writer:
             self.write_charity()
             self.write_evaluation()
             self.write_resources()
+            self.write_cases()
         return self.report
 
     def write_charity(self) -> None:
@@ -123,6 +125,17 @@ class _Writer:
         if not created:  # found done
             self.report.existing.update({"resource_partners": Partner.objects.count(), "resource_offers": Offer.objects.count(),
                                          "resource_needs": Need.objects.count(), "resource_matches": Match.objects.count()})
+
+    def write_cases(self) -> None:
+        from shanlian.cases.models import Beneficiary, Consent, DataRequest
+
+        from .cases import seed_cases
+
+        created = seed_cases()
+        self.report.created.update(created)
+        if not created:  # found done
+            self.report.existing.update({"beneficiaries": Beneficiary.objects.count(), "consents": Consent.objects.count(),
+                                         "data_requests": DataRequest.objects.count()})
 
     def write_timebank(self) -> None:
         from .timebank import seed_timebank

@@ -59,6 +59,9 @@ KIND_LABELS = {
     "resource_needs": "资源需求 Needs",
     "resource_matches": "供需对接 Matches",
     "resource_deliveries_confirmed": "已确认送达 Deliveries confirmed",
+    "beneficiaries": "服务对象 Beneficiaries",
+    "consents": "同意记录 Consents",
+    "data_requests": "个人信息权利申请 Data-subject requests",
 }
 
 

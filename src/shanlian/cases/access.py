@@ -1,0 +1,73 @@
+"""Who sees a beneficiary, and how: one predicate per rule, used by the selectors, the services, the pages and the menu.
+
+- The case team sees values: the social workers of the beneficiary's station and their supervisor, the manager of the
+  agency running the station (`Scope.is_station_staff`). Each time values are shown, the read is logged.
+- Officers overseeing the station's street (the street officer, the district and city administrators) see the record
+  with masked values; a reveal needs a typed reason and is logged (refusals too).
+- Anyone else (another station's worker, a finance officer, an expert, a volunteer, a donor, the public) sees nothing:
+  the record answers as if it did not exist, and the look is logged.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from django.db.models import Q
+
+from shanlian.core.scoping import STATION_STAFF_ROLES, Role, Scope
+
+from .models import Beneficiary
+
+OFFICER_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER)
+TEXT_ADMINS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
+
+
+class Sight(Enum):
+    NONE = "none"
+    MASKED = "masked"
+    VALUES = "values"
+
+
+def may_open_cases(scope: Scope) -> bool:
+    return scope.is_superuser or scope.has(*STATION_STAFF_ROLES, *OFFICER_ROLES)
+
+
+def may_register(scope: Scope) -> bool:
+    """Registers beneficiaries at one of their own stations."""
+    return scope.is_superuser or (scope.has(*STATION_STAFF_ROLES) and bool(scope.station_ids))
+
+
+def may_keep_texts(scope: Scope) -> bool:
+    """Publishes new versions of the consent wording."""
+    return scope.is_superuser or scope.has(*TEXT_ADMINS)
+
+
+def visible_q(scope: Scope, prefix: str = "") -> Q:
+    """Beneficiaries (at `prefix`, e.g. "beneficiary__") an actor sees at all, masked or not."""
+    if scope.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    if scope.has(*STATION_STAFF_ROLES):
+        q |= Q(**{f"{prefix}station_id__in": scope.station_ids})
+    if scope.has(*OFFICER_ROLES):
+        for path in scope.area_paths:
+            q |= Q(**{f"{prefix}station__street__path__startswith": path})
+    return q
+
+
+def sight(scope: Scope, beneficiary: Beneficiary) -> Sight:
+    if scope.is_station_staff(beneficiary.station_id):
+        return Sight.VALUES
+    if scope.has(*OFFICER_ROLES) and scope.covers_path(beneficiary.station.street.path, scope.area_paths):
+        return Sight.MASKED
+    return Sight.NONE
+
+
+def is_case_team(scope: Scope, beneficiary: Beneficiary) -> bool:
+    """Writes about the beneficiary: the station's workers and the agency's manager (their supervisor)."""
+    return scope.is_station_staff(beneficiary.station_id)
+
+
+def may_reveal(scope: Scope, beneficiary: Beneficiary) -> bool:
+    """Officers who see masked values may reveal one with a reason; the case team sees values already."""
+    return sight(scope, beneficiary) is not Sight.NONE

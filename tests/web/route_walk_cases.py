@@ -1,0 +1,79 @@
+"""What the route walk asks about on the beneficiaries' pages and API: objects made through the services, and who may
+see them.
+
+陈秀英 of 盐运西 becomes a beneficiary of the 北京街 station (an elder living alone on the minimum allowance), with a
+consent to services and an open access request. Her station's worker and the agency's manager see values; the street,
+district and city officers see masked values; nobody else sees her at all. The bindings are built when the walk first
+reads them (test_route_walk imports this module before it defines `Binding`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from shanlian.cases import services as cs
+from shanlian.cases.models import Category
+
+
+class _Lazy(Mapping[Any, Any]):
+    """A mapping made on first read."""
+
+    def __init__(self, make: Callable[[], dict[Any, Any]]) -> None:
+        self._make, self._made = make, None
+
+    def _all(self) -> dict[Any, Any]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _bindings() -> dict[str, Any]:
+    from tests.web.test_route_walk import NO_ID, Binding, staff
+
+    bjj = staff("city_admin", "district_admin", "street_officer", "agency_manager", "station_worker")
+    return {
+        "beneficiary_id": Binding(lambda s, r: s.cases.elder.pk, bjj, NO_ID,
+                                  "a 北京街 beneficiary: its station's worker and agency (values); its street, district and city "
+                                  "(masked)"),
+        "consent_id": Binding(lambda s, r: s.cases.consent.pk, bjj, NO_ID, "her consent: whoever sees her record"),
+        "data_request_id": Binding(lambda s, r: s.cases.request.pk, bjj, NO_ID, "her access request: whoever sees her record"),
+    }
+
+
+BINDINGS: Mapping[str, Any] = _Lazy(_bindings)
+BY_NAMESPACE: dict[tuple[str, str], Any] = {}
+BY_ROUTE: dict[tuple[str, str], Any] = {}
+WALKERS: tuple[str, ...] = ()
+
+
+@dataclass
+class CasesSite:
+    elder: Any
+    consent: Any
+    request: Any
+
+
+def build(city: Any, users: dict[str, Any]) -> Any:
+    worker = users["station_worker"]
+    cats = {c.code: c for c in Category.objects.filter(code__in=["elderly_alone", "dibao"])}
+    elder = cs.beneficiary_register(actor=worker, person=city.people["陈秀英"], station=city.stations["北京街"],
+                                    categories=list(cats.values()), living_situation="alone", address="盐运西街12号302",
+                                    health="高血压")
+    cs.allowance_add(actor=worker, beneficiary=elder, kind="dibao", monthly_amount="1120.00", starts_on=dt.date(2025, 1, 1))
+    consent = cs.consent_record(actor=worker, beneficiary=elder, purpose="service", recipients=["station", "agency"],
+                                given_on=timezone.localdate() - dt.timedelta(days=30))
+    request = cs.data_request_record(actor=worker, beneficiary=elder, kind="access", received_on=timezone.localdate())
+    return CasesSite(elder=elder, consent=consent, request=request)
