@@ -9,7 +9,7 @@ are made when the walk first reads them (test_route_walk imports this module bef
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,28 +19,7 @@ from shanlian.demo.evaluation_capacity_data import CAPACITY, COMPETENCY
 from shanlian.evaluation.models import Question
 from shanlian.evaluation.services import capacity as cs
 from shanlian.evaluation.services import competency as ks
-
-
-class _Lazy(Mapping[Any, Any]):
-    """A mapping made on first read."""
-
-    def __init__(self, make: Callable[[], dict[Any, Any]]) -> None:
-        self._make, self._made = make, None
-
-    def _all(self) -> dict[Any, Any]:
-        if self._made is None:
-            self._made = self._make()
-        return self._made
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._all()[key]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
+from tests.web.lazy import Lazy
 
 QIMING = ("city_admin", "district_admin", "agency_manager")
 
@@ -64,7 +43,7 @@ def _bindings() -> dict[str, Any]:
 
 
 # Parameter name → Binding, as in test_route_walk.BINDINGS (and by namespace, by route).
-BINDINGS: Mapping[str, Any] = _Lazy(_bindings)
+BINDINGS: Mapping[str, Any] = Lazy(_bindings)
 BY_NAMESPACE: dict[tuple[str, str], Any] = {}
 BY_ROUTE: dict[tuple[str, str], Any] = {}
 # Walkers of its own (users it adds in `build`), beside the city's.

@@ -9,34 +9,14 @@ confirmed. The bindings are built when the walk first reads them (test_route_wal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
 from shanlian.resources import services as rs
-
-
-class _Lazy(Mapping[Any, Any]):
-    """A mapping made on first read."""
-
-    def __init__(self, make: Callable[[], dict[Any, Any]]) -> None:
-        self._make, self._made = make, None
-
-    def _all(self) -> dict[Any, Any]:
-        if self._made is None:
-            self._made = self._make()
-        return self._made
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._all()[key]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
+from tests.web.lazy import Lazy
 
 
 def _bindings() -> dict[str, Any]:
@@ -55,7 +35,7 @@ def _bindings() -> dict[str, Any]:
     }
 
 
-BINDINGS: Mapping[str, Any] = _Lazy(_bindings)
+BINDINGS: Mapping[str, Any] = Lazy(_bindings)
 BY_NAMESPACE: dict[tuple[str, str], Any] = {}
 BY_ROUTE: dict[tuple[str, str], Any] = {}
 WALKERS: tuple[str, ...] = ()
