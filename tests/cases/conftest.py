@@ -13,7 +13,8 @@ from django.db import transaction
 from django.test import Client, override_settings
 
 from shanlian.cases import services as cs
-from shanlian.cases.models import Category
+from shanlian.cases.models import Category, ConsentText
+from shanlian.cases.standard import standard_data
 from tests import conftest as city_conftest
 from tests import factories as f
 
@@ -48,6 +49,7 @@ class Site:
 def build_site() -> Site:
     city = city_conftest.city.__wrapped__(None)
     s = Site(city=city, users=dict(city.users))
+    standard_data(Category, ConsentText)  # migration 0002's rows, in case a transactional test emptied the tables before
     s.cats = {c.code: c for c in Category.objects.all()}
     worker = s.users["station_worker"]
     bjj = city.stations["北京街"]

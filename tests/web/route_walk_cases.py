@@ -16,7 +16,8 @@ from typing import Any
 from django.utils import timezone
 
 from shanlian.cases import services as cs
-from shanlian.cases.models import Category
+from shanlian.cases.models import Category, ConsentText
+from shanlian.cases.standard import standard_data
 from tests.web.lazy import Lazy
 
 
@@ -48,6 +49,7 @@ class CasesSite:
 
 def build(city: Any, users: dict[str, Any]) -> Any:
     worker = users["station_worker"]
+    standard_data(Category, ConsentText)  # migration 0002's rows, in case a transactional test emptied the tables before
     cats = {c.code: c for c in Category.objects.filter(code__in=["elderly_alone", "dibao"])}
     elder = cs.beneficiary_register(actor=worker, person=city.people["陈秀英"], station=city.stations["北京街"],
                                     categories=list(cats.values()), living_situation="alone", address="盐运西街12号302",

@@ -18,7 +18,8 @@ from django.utils import timezone
 from stdnum.cn import ric
 
 from shanlian.cases import services as cs
-from shanlian.cases.models import Beneficiary, Category, DataRequest
+from shanlian.cases.models import Beneficiary, Category, ConsentText, DataRequest
+from shanlian.cases.standard import standard_data
 from shanlian.core import crypto
 from shanlian.orgs.models import Station
 from shanlian.people import services as people_services
@@ -96,6 +97,7 @@ def seed_cases() -> Counter[str]:
     counts: Counter[str] = Counter()
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["admin", "station_worker", "station_worker2"])}
     admin = users.get("admin") or get_user_model().objects.filter(is_superuser=True).order_by("id").first()
+    standard_data(Category, ConsentText)  # as migration 0002 writes them (a test that emptied the tables left none)
     cats = {c.code: c for c in Category.objects.all()}
     today = timezone.localdate()
     for seq, (street_name, name, gender, born, codes, living, address, health, disability, finances, child, allowances,
