@@ -89,6 +89,17 @@ def _past_day(checks: Checks, day: Any, field: str) -> None:
         checks.failed.append(field_error(field, "date_in_future", _("This day has not come yet.")))
 
 
+def _ended_on(on: dt.date | None, since: dt.date | None = None) -> dt.date:
+    """The day a guardianship or a household membership ended: today by default, a past day, not before it began."""
+    checks = Checks()
+    on = on or _today()
+    _past_day(checks, on, "ended_on")
+    if since is not None and on < since:
+        checks.failed.append(field_error("ended_on", "dates_reversed", _("The end comes before the start.")))
+    checks.done()
+    return on
+
+
 def _relation(checks: Checks, relation: Any, field: str = "relation") -> None:
     if relation not in Relation.values:
         checks.failed.append(field_error(field, "invalid_choice", _("Choose the relation.")))
@@ -282,12 +293,7 @@ def guardian_end(*, actor: Any, guardian: Guardian, on: dt.date | None = None) -
     row = Guardian.objects.select_for_update().get(pk=guardian.pk)
     if row.ended_on is not None:
         return row
-    checks = Checks()
-    on = on or _today()
-    _past_day(checks, on, "ended_on")
-    if on < row.since:
-        checks.failed.append(field_error("ended_on", "dates_reversed", _("The end comes before the start.")))
-    checks.done()
+    on = _ended_on(on, row.since)
     if sel.is_child(locked) and not locked.guardians.filter(ended_on__isnull=True).exclude(pk=row.pk).exists():
         raise _guardian_required()
     row.ended_on, row.ended_by = on, actor
@@ -320,10 +326,7 @@ def household_member_end(*, actor: Any, member: HouseholdMember, on: dt.date | N
     row = HouseholdMember.objects.select_for_update().get(pk=member.pk)
     if row.ended_on is not None:
         return row
-    checks = Checks()
-    on = on or _today()
-    _past_day(checks, on, "ended_on")
-    checks.done()
+    on = _ended_on(on)
     row.ended_on = on
     row.save(update_fields=["ended_on"])
     _touch(locked)
