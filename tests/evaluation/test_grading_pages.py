@@ -177,6 +177,8 @@ def test_the_dashboard_counts_valid_grades_by_district_and_assessments_by_year(c
     assert d.total.organizations == 4 and d.total.by_grade == {"4A": 1}  # 启明's 4A (2022-2027)
     assert [(r.division.name, r.organizations, r.graded) for r in d.rows if r.division] == [("越秀区", 2, 1), ("天河区", 1, 0)]
     assert [(y.year, y.applied, y.graded) for y in d.years] == [(2026, 1, 0)]
+    own = f"{d.region.name}本级登记"  # organizations registered with the city itself, named after the region shown
+    assert [str(d.row_label(r)) for r in d.rows if r.division is None] == [own] and own in page.content.decode()
     district = client.get(reverse("evaluation:dashboard"), {"region": city.districts["越秀"].pk})
     assert district.status_code == 200 and district.context["d"].total.organizations == 2
     client.force_login(city.users["district_admin"])  # 越秀 only

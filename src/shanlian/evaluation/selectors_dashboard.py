@@ -14,8 +14,9 @@ from typing import Any
 from django.db.models import Avg, Count, DecimalField, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, ExtractYear
+from django.utils.translation import gettext_lazy as _
 
-from shanlian.core.errors import NotFound
+from shanlian.core.errors import NotFound, lazy_format
 from shanlian.core.scoping import Scope
 from shanlian.orgs.models import Grade, Organization
 from shanlian.places.models import Division, Level
@@ -73,6 +74,12 @@ class Dashboard:
     years: list[YearRow]
     brand_named: int
     parents: list[Division]  # the way up, for the breadcrumb
+
+    def row_label(self, row: AreaRow) -> Any:
+        """A row's area; the row of organizations registered at the region's own level is named after the region."""
+        if row.division is not None:
+            return row.division.name
+        return lazy_format(_("Registered with %(area)s itself"), {"area": self.region.name})
 
 
 def dashboard_region(scope: Scope, region_id: int | None) -> Division:

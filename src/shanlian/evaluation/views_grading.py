@@ -403,7 +403,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = actor_scope(request.user)
     region = dashboard_region(scope, id_param(request.GET.get("region")))
     d = sel_dashboard(region, on=timezone.localdate())
-    chart = {"labels": [r.division.name if r.division else _("City-registered") for r in d.rows], "grades": GRADES,
+    chart = {"labels": [str(d.row_label(r)) for r in d.rows], "grades": GRADES,
              "series": [[r.by_grade.get(g, 0) for r in d.rows] for g in GRADES]}
     dimensions, capacity = capacity_trend(region)
     return render(request, "evaluation/grading/dashboard.html", {
