@@ -78,3 +78,6 @@ def site(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), fast, transaction.atomic():
         yield build_site()
         transaction.set_rollback(True)
+
+
+from .cycle_site import cycle  # noqa: E402,F401  (the case cycle over this site: tests/cases/cycle_site.py)

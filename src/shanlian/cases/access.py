@@ -15,6 +15,7 @@ from enum import Enum
 from django.db.models import Q
 
 from shanlian.core.scoping import STATION_STAFF_ROLES, Role, Scope
+from shanlian.orgs.models import Station
 
 from .models import Beneficiary
 
@@ -71,3 +72,25 @@ def is_case_team(scope: Scope, beneficiary: Beneficiary) -> bool:
 def may_reveal(scope: Scope, beneficiary: Beneficiary) -> bool:
     """Officers who see masked values may reveal one with a reason; the case team sees values already."""
     return sight(scope, beneficiary) is not Sight.NONE
+
+
+# --- the case cycle -------------------------------------------------------------------------------------------------
+
+def station_sight(scope: Scope, station: Station) -> Sight:
+    """How an actor sees a case of a station: as `sight` sees the station's beneficiaries."""
+    if scope.is_station_staff(station.pk):
+        return Sight.VALUES
+    if scope.has(*OFFICER_ROLES) and scope.covers_path(station.street.path, scope.area_paths):
+        return Sight.MASKED
+    return Sight.NONE
+
+
+def is_supervisor(scope: Scope, station: Station) -> bool:
+    """The supervisor of a station's cases: a manager of the agency running the station (and the superuser). They approve
+    plans and closures, never their own (services refuse `own_plan` / `own_closure`)."""
+    return scope.is_superuser or (scope.has(Role.AGENCY_MANAGER) and station.agency_id in scope.organization_ids)
+
+
+def may_supervise(scope: Scope) -> bool:
+    """Opens the approval queue: agency managers (and the superuser)."""
+    return scope.is_superuser or scope.has(Role.AGENCY_MANAGER)

@@ -460,3 +460,6 @@ def data_request_answer(request: ApiRequest, data_request_id: int, payload: Data
     found = sel.data_request_get(request.auth, data_request_id)
     done = services.data_request_answer(actor=request.auth, request=found, note=payload.note, refuse=payload.refuse)
     return {**_request_row(done), "answer": json.loads(crypto.decrypt(done.answer_enc)) if done.answer_enc else None}
+
+
+from . import api_cycle  # noqa: E402,F401  (the case cycle's operations, on this router)

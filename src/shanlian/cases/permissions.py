@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from shanlian.core.navigation import Page
 
-from .access import may_open_cases
+from .access import may_open_cases, may_supervise
 
-PAGES = [Page("cases:beneficiaries", _("Beneficiaries"), may_open_cases, "cases:", 72)]
+PAGES = [
+    Page("cases:beneficiaries", _("Beneficiaries"), may_open_cases, "cases:benef", 72),
+    Page("cases:caseload", _("Caseload"), may_open_cases, "cases:case", 71),
+    Page("cases:approvals", _("Approvals"), may_supervise, "cases:approvals", 73),
+]

@@ -13,22 +13,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 
 from shanlian.core import crypto
-from shanlian.core.audit import access_denied, audit_log
-from shanlian.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, field_error, lazy_format
+from shanlian.core.audit import audit_log
+from shanlian.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error, lazy_format
 from shanlian.core.inputs import Checks, date_window, decimal_in, model_text, text_in
-from shanlian.core.scoping import Scope
 from shanlian.orgs.models import Organization, Station
 from shanlian.people.models import Person
 from shanlian.people.selectors import signed_in_scope
 
 from . import access
 from . import selectors as sel
-from .access import Sight
+from ._common import _locked, _past_day, _team, _today
 from .models import (
     SENSITIVE_BY_NAME,
     Allowance,
@@ -57,36 +55,6 @@ CATEGORIES_MAX = 12
 GUARDIANS_MAX = 4
 NOTE_MAX = 2000
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
-
-
-def _team(actor: Any, beneficiary: Beneficiary) -> Scope:
-    """The case team (the station's workers, the agency's manager) writes; officers who only see masked values are
-    refused; anyone else is answered as for a record that does not exist, and the look is logged."""
-    scope = signed_in_scope(actor)
-    seen = access.sight(scope, beneficiary)
-    if seen is Sight.NONE:
-        access_denied(user_id=scope.user_id, object_type="cases.beneficiary", object_id=beneficiary.pk)
-        raise NotFound()
-    if seen is not Sight.VALUES:
-        raise PermissionDenied("not_case_team", _("Only the station's social workers and their supervisor change this record."))
-    return scope
-
-
-def _locked(beneficiary: Beneficiary) -> Beneficiary:
-    return Beneficiary.objects.select_for_update().select_related("person", "station", "station__street").get(pk=beneficiary.pk)
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
-def _past_day(checks: Checks, day: Any, field: str) -> None:
-    """A day something happened: within the system's dates and not after today."""
-    if day is None:
-        checks.failed.append(field_error(field, "required", _("This field is required.")))
-        return
-    if checks(date_window, day, field=field) is not None and day > _today():
-        checks.failed.append(field_error(field, "date_in_future", _("This day has not come yet.")))
 
 
 def _ended_on(on: dt.date | None, since: dt.date | None = None) -> dt.date:

@@ -127,6 +127,9 @@ def seed_cases() -> Counter[str]:
             counts["household"] += 1
         _consents(worker, b, codes, seq, today, counts)
     _requests(users.get("station_worker", admin), today, counts)
+    from shanlian.demo.cases_cycle import seed_case_cycle
+
+    counts.update(seed_case_cycle())  # the case cycle over these beneficiaries (demo/cases_cycle.py)
     return counts
 
 
