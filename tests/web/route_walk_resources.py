@@ -3,7 +3,9 @@ see them.
 
 越秀区中医院 (a hospital partner of 越秀区, registered by the district) offers free clinics to the whole district; the
 北京街 station needs some for its elders in 盐运西; the district committed a match and recorded a first delivery, not yet
-confirmed. The bindings are built when the walk first reads them (test_route_walk imports this module before it defines
+confirmed. 陈志远 of the hospital's volunteer office, a member of the partner added by the district, walks as `partner`:
+he alone (and the superuser) opens the partner pages ("My resources") of its offer and match; the hub's pages refuse him.
+The bindings are built when the walk first reads them (test_route_walk imports this module before it defines
 `Binding`)."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from shanlian.resources import services as rs
+from tests import factories as f
 from tests.web.lazy import Lazy
 
 
@@ -32,13 +35,37 @@ def _bindings() -> dict[str, Any]:
                                      "that offer matched to that need: whoever sees either"),
         "resource_delivery_id": Binding(lambda s, r: s.resources.delivery.pk, yuexiu_bjj, NO_ID,
                                         "the match's first delivery: the same readers (the 北京街 station confirms it)"),
+        "resource_partner_id": Binding(lambda s, r: s.resources.offer.partner_id, yuexiu_bjj, NO_ID,
+                                       "越秀区中医院, based in 越秀: whoever sees its offers in the hub (its members are kept by the "
+                                       "district, the city, and the staff of the street it is based in)"),
+        "resource_member_id": Binding(lambda s, r: s.resources.member.pk, yuexiu_bjj, NO_ID,
+                                      "陈志远's membership of 越秀区中医院: as the partner"),
+    }
+
+
+def _by_route() -> dict[tuple[str, str], Any]:
+    from tests.web.test_route_walk import NO_ID, Binding, staff
+
+    own = staff("partner")
+    offer = Binding(lambda s, r: s.resources.offer.pk, own, NO_ID, "越秀区中医院's offer on its partner pages: its member")
+    match = Binding(lambda s, r: s.resources.match.pk, own, NO_ID, "a match of that offer on its partner pages: its member")
+    mine_offer, mine_match = "/api/resources/mine/offers/{resource_offer_id}", "/api/resources/mine/matches/{resource_match_id}"
+    return {
+        ("resources:mine_offer", "resource_offer_id"): offer,
+        (f"GET {mine_offer}", "resource_offer_id"): offer,
+        (f"PUT {mine_offer}", "resource_offer_id"): offer,
+        (f"POST {mine_offer}/withdraw", "resource_offer_id"): offer,
+        ("resources:mine_match", "resource_match_id"): match,
+        (f"GET {mine_match}", "resource_match_id"): match,
+        (f"POST {mine_match}/deliveries", "resource_match_id"): match,
     }
 
 
 BINDINGS: Mapping[str, Any] = Lazy(_bindings)
 BY_NAMESPACE: dict[tuple[str, str], Any] = {}
-BY_ROUTE: dict[tuple[str, str], Any] = {}
-WALKERS: tuple[str, ...] = ()
+BY_ROUTE: Mapping[tuple[str, str], Any] = Lazy(_by_route)
+# 陈志远, a member of the hospital partner (no role of his own): the partner pages' walker.
+WALKERS: tuple[str, ...] = ("partner",)
 
 
 @dataclass
@@ -47,6 +74,7 @@ class ResourcesSite:
     need: Any
     match: Any
     delivery: Any
+    member: Any
 
 
 def build(city: Any, users: dict[str, Any]) -> Any:
@@ -59,4 +87,7 @@ def build(city: Any, users: dict[str, Any]) -> Any:
                             quantity="30", division=city.communities["盐运西"], needed_by=today + dt.timedelta(days=20))
     match = rs.matches_commit(actor=users["district_admin"], choices=[(offer.pk, need.pk, 30)])[0]
     delivery = rs.delivery_record(actor=users["district_admin"], match=match, quantity="12")
-    return ResourcesSite(offer=offer, need=need, match=match, delivery=delivery)
+    users["partner"] = f.user_with_role("partner", "", person_in=city.communities["东兴"], name="陈志远")  # no round's resident
+    member = rs.partner_member_add(actor=users["district_admin"], partner=hospital, person=users["partner"].person,
+                                   title="志愿服务部主任")
+    return ResourcesSite(offer=offer, need=need, match=match, delivery=delivery, member=member)

@@ -3,6 +3,9 @@ firm, a supermarket's vouchers, a property company's venue, the district's human
 district's stations, matched by the district's officer, partly delivered and confirmed. Written through the services;
 a second run finds it done and writes nothing.
 
+The hospital's volunteer office signs in as `partner` (陈志远, 志愿服务部主任 of 广州市越秀区中医医院, a member of the partner):
+its "My resources" page (我的资源) shows its offers, their matches and what it gave.
+
 Call it after the demo city is seeded: `from shanlian.demo.resources import seed_resources; seed_resources()`."""
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from shanlian.orgs.models import Station
+from shanlian.people import services as people_services
 from shanlian.places.models import Division, Level
 from shanlian.resources import selectors as sel
 from shanlian.resources import services as rs
-from shanlian.resources.models import Match
+from shanlian.resources.models import Match, Partner, PartnerMember
 
+from .data import demo_password
+
+# The partner's own staff member who signs in (username, name, position, partner).
+PARTNER_LOGIN = ("partner", "陈志远", "志愿服务部主任", "广州市越秀区中医医院")
 DISTRICT = "越秀区"
 HOME_STREET = "北京街道"
 
@@ -84,6 +92,7 @@ def seed_resources() -> Counter[str]:
     yx = _division(DISTRICT, Level.DISTRICT)
     home = _division(HOME_STREET, Level.STREET, yx)
     if Match.objects.filter(offer__partner__division__path__startswith=yx.path).exists():
+        _partner_login(district_admin, home, counts)
         return counts
     today = timezone.localdate()
     cats = {name: rs.category_create(actor=users["city_admin"], name=name, kind=kind, unit=unit) for name, kind, unit in CATEGORIES}
@@ -109,7 +118,28 @@ def seed_resources() -> Counter[str]:
                          needed_by=today + dt.timedelta(days=days), description=about)
         counts["resource_needs"] += 1
     _match_and_deliver(district_admin, worker, admin, yx, counts)
+    _partner_login(district_admin, home, counts)
     return counts
+
+
+def _partner_login(officer: Any, home: Division, counts: Counter[str]) -> None:
+    """陈志远 of the hospital's volunteer office: a login of his own, made a member of the partner by the district's
+    officer (who manages the partner). Found there, nothing is written."""
+    username, name, title, partner_name = PARTNER_LOGIN
+    partner = Partner.objects.filter(name=partner_name).first()
+    if partner is None:
+        return
+    user = get_user_model().objects.filter(username__iexact=username).first()
+    if user is None:
+        community = Division.objects.filter(parent=home).order_by("code").first() or home
+        person = people_services.person_create(actor=None, real_name=name, division=community, gender="M")
+        user = people_services.account_create(actor=None, person=person, username=username, password=demo_password())
+        counts["partner_logins"] += 1
+    member = getattr(user, "person", None)
+    if member is None or PartnerMember.objects.filter(partner=partner, person=member, active=True).exists():
+        return
+    rs.partner_member_add(actor=officer, partner=partner, person=member, title=title)
+    counts["resource_partner_members"] += 1
 
 
 def _match_and_deliver(officer: Any, worker: Any, admin: Any, district: Division, counts: Counter[str]) -> None:

@@ -7,6 +7,9 @@ selectors to scope what they read, and by the menu.
   receives; they see the offers serving their street and register partners and offers there (for firms and
   departments whose people do not sign in).
 - An organization's managers register their organization's offers (as a partner linked to it) and its own needs.
+- A partner's own staff (an active `PartnerMember`, added by those who manage the partner) act for that partner
+  alone: its offers, their matches and deliveries, what it gave. They see a need only as the partner pages show it
+  (`need_shown_to_partner`), never a beneficiary's name.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from django.db.models import Q
 from shanlian.core.scoping import Role, Scope
 from shanlian.places.models import Division
 
-from .models import Need, Partner
+from .models import Need, Partner, PartnerMember, SourceKind
 
 AREA_OFFICERS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER)
 STATION_STAFF = (Role.STATION_WORKER, Role.AGENCY_MANAGER)
@@ -118,3 +121,48 @@ def partners_q(scope: Scope) -> Q:
     if scope.has(*ORG_ROLES):
         q |= Q(organization_id__in=scope.organization_ids)
     return q
+
+
+# -- a partner's own staff -----------------------------------------------------------------------------------------
+
+def member_partner_ids(scope: Scope) -> list[int]:
+    """The partners the actor is an active member of (one indexed query)."""
+    if scope.person_id is None:
+        return []
+    return list(PartnerMember.objects.filter(person_id=scope.person_id, active=True).values_list("partner_id", flat=True))
+
+
+def is_partner_member(scope: Scope) -> bool:
+    """Opens the partner pages ("我的资源"): the menu's predicate."""
+    return scope.person_id is not None and PartnerMember.objects.filter(person_id=scope.person_id, active=True).exists()
+
+
+def acts_as_member(scope: Scope, partner: Partner) -> bool:
+    return scope.is_superuser or (scope.person_id is not None and PartnerMember.objects.filter(
+        person_id=scope.person_id, partner_id=partner.pk, active=True).exists())
+
+
+def may_act_for_partner(scope: Scope, partner: Partner) -> bool:
+    """Registers, edits and withdraws the partner's offers and records its deliveries: those who manage the partner,
+    or its own staff."""
+    return may_manage_partner(scope, partner) or acts_as_member(scope, partner)
+
+
+def may_offer_in(scope: Scope, partner: Partner, division: Division) -> bool:
+    """Where an offer may serve: inside or containing the actor's area (area staff), anywhere for an organization's
+    own managers, and inside or containing the partner's base for its own staff."""
+    if covers_or_inside(scope, division):
+        return True
+    if partner.organization_id is not None and partner.organization_id in scope.organization_ids:
+        return True
+    base = partner.division.path
+    return (division.path.startswith(base) or base.startswith(division.path)) and acts_as_member(scope, partner)
+
+
+def need_shown_to_partner(need: Need) -> tuple[str, str]:
+    """(title, description) of a need as a partner's staff see it. A need raised from a case or a micro-wish may name
+    the beneficiary in its words, so it is shown by its category and area only; a need a station typed for partners
+    is shown as typed."""
+    if need.source_kind != SourceKind.NONE:
+        return f"{need.category.name} · {need.division.name}", ""
+    return need.title, need.description

@@ -438,3 +438,6 @@ def gifts(request: ApiRequest, filters: Query[ResourceGiftFilter]) -> Any:
              "kind": g.category.kind, "unit": g.category.unit, "delivered": quantity_value(g.delivered, g.category.kind),
              "confirmed": quantity_value(g.confirmed, g.category.kind), "deliveries": g.deliveries, "needs": g.needs}
             for g in sel.partner_gifts(request.auth, year)]
+
+
+from . import api_partner  # noqa: E402,F401 (the partner pages' operations, on this router)

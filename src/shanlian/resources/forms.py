@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core import fields
 from shanlian.orgs.models import Station
 
-from .models import Delivery, Need, Offer, Partner, PartnerKind, ResourceKind
+from .models import Delivery, Need, Offer, Partner, PartnerKind, PartnerMember, ResourceKind
 
 TEXT = {"class": "form-control"}
 SELECT = {"class": "form-select"}
@@ -127,3 +127,26 @@ class DeliveryForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.fields["delivered_on"].initial = timezone.localdate()
+
+
+class OfferEditForm(OfferForm):
+    """An offer's edit: its partner and category stay; `version` is the one the page was read at."""
+
+    version = forms.IntegerField(min_value=1, max_value=2_000_000_000, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, divisions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, partners=[], categories=[], divisions=divisions, **kwargs)
+        del self.fields["partner"], self.fields["category"]
+
+    @classmethod
+    def initial_of(cls, offer: Offer, quantity: Any) -> dict[str, Any]:
+        return {"title": offer.title, "quantity": quantity, "division": str(offer.division_id),
+                "available_from": offer.available_from, "available_until": offer.available_until, "latitude": offer.latitude,
+                "longitude": offer.longitude, "reach_km": offer.reach_km, "description": offer.description,
+                "version": offer.version}
+
+
+class MemberForm(forms.Form):
+    username = fields.TextField(label=_("Their login name"), max_length=150, widget=forms.TextInput(attrs=TEXT))
+    title = fields.TextField(label=_("Position"), required=False, max_length=PartnerMember._meta.get_field("title").max_length,
+                             widget=forms.TextInput(attrs=TEXT))

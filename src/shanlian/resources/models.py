@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shanlian.orgs.models import Organization, Station
 from shanlian.places.models import Division
@@ -109,6 +110,7 @@ class Offer(models.Model):
     available_from = models.DateField(_("available from"))
     available_until = models.DateField(_("available until"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)  # an edit names the one it read
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -247,3 +249,34 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.match_id}: {self.quantity}"
+
+
+class PartnerMember(models.Model):
+    """A partner's own staff member, who signs in to the partner's pages ("我的资源"): registers and keeps its offers,
+    follows their matches, records deliveries. Kept by the officers who manage the partner (access.may_manage_partner);
+    not a role of core.scoping, since it is granted over a partner, which the roles know nothing of."""
+
+    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="members")
+    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(pgettext_lazy("job", "position"), max_length=64, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                                 blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("partner member")
+        verbose_name_plural = _("partner members")
+        ordering = ["-active", "added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "person"], condition=Q(active=True),
+                                    name="resources_member_one_active"),
+            models.CheckConstraint(condition=Q(active=True, ended_at__isnull=True) | Q(active=False, ended_at__isnull=False),
+                                   name="resources_member_ended_when_inactive"),
+        ]
+        indexes = [models.Index(fields=["person", "active"], name="resources_member_person_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.person_id}"

@@ -274,6 +274,11 @@ def partner_gifts(actor: Any, year: int, partner_id: int | None = None) -> list[
                        | Exists(Need.objects.filter(access.needs_q(scope), pk=OuterRef("match__need_id"))))
     if partner_id is not None:
         qs = qs.filter(match__offer__partner_id=partner_id)
+    return gift_rows(qs)
+
+
+def gift_rows(qs: QuerySet[Delivery]) -> list[GiftRow]:
+    """The deliveries in `qs` summed per partner and category (the hub's and the partner pages' one sum)."""
     rows = list(qs.values("match__offer__partner_id", "match__offer__category_id").annotate(
         delivered=Sum("quantity"), confirmed=Sum("quantity", filter=Q(confirmed_at__isnull=False)),
         deliveries=Count("pk"), needs=Count("match__need_id", distinct=True)))

@@ -130,26 +130,39 @@ def _dates(checks: Checks, first: Any, last: Any, *, first_field: str, last_fiel
             checks.failed.append(field_error(last_field, "dates_reversed", _("The last day comes before the first.")))
 
 
+def _check_offer_actor(scope: Scope, partner: Partner, division: Division) -> None:
+    """Who registers or edits a partner's offers, and where they may serve (access.may_offer_in)."""
+    if not access.may_act_for_partner(scope, partner):
+        raise PermissionDenied("not_partner_manager",
+                               _("Only the partner's own staff, its organization or its area's staff keep its offers."))
+    if not access.may_offer_in(scope, partner, division):
+        raise field_error("division", "division_out_of_area", _("Choose an area inside your own, or one containing it."))
+
+
+def _offer_fields(checks: Checks, title: Any, description: Any, quantity: Any, category: Category, latitude: Any,
+                  longitude: Any, reach_km: Any, available_from: Any, available_until: Any) -> tuple[Any, Any, Any, Any]:
+    """An offer's fields, checked the same way on registering and on editing."""
+    title = checks(model_text, Offer, "title", title, required=True)
+    description = checks(model_text, Offer, "description", description)
+    steps = checks(quantity_in, quantity, kind=category.kind)
+    point = _point(checks, latitude, longitude)
+    if reach_km is not None:
+        checks(decimal_in, reach_km, field="reach_km", places=0, minimum=1, maximum=200)
+        if point[0] is None:
+            checks.failed.append(field_error("reach_km", "reach_needs_point", _("A reach needs the offer's location.")))
+    _dates(checks, available_from, available_until, first_field="available_from", last_field="available_until")
+    return title, description, steps, point
+
+
 @transaction.atomic
 def offer_register(*, actor: Any, partner: Partner, category: Category, title: str, quantity: Any, division: Division,
                    available_from: dt.date, available_until: dt.date | None = None, description: str = "",
                    latitude: Any = None, longitude: Any = None, reach_km: int | None = None) -> Offer:
     scope = _scope(actor)
-    if not access.may_manage_partner(scope, partner):
-        raise PermissionDenied("not_partner_manager", _("Only the partner's organization or its area's staff register its offers."))
-    if not (access.covers_or_inside(scope, division) or (
-            partner.organization_id is not None and partner.organization_id in scope.organization_ids)):
-        raise field_error("division", "division_out_of_area", _("Choose an area inside your own, or one containing it."))
+    _check_offer_actor(scope, partner, division)
     checks = Checks()
-    title = checks(model_text, Offer, "title", title, required=True)
-    description = checks(model_text, Offer, "description", description)
-    steps = checks(quantity_in, quantity, kind=category.kind)
-    lat, lon = _point(checks, latitude, longitude)
-    if reach_km is not None:
-        checks(decimal_in, reach_km, field="reach_km", places=0, minimum=1, maximum=200)
-        if lat is None:
-            checks.failed.append(field_error("reach_km", "reach_needs_point", _("A reach needs the offer's location.")))
-    _dates(checks, available_from, available_until, first_field="available_from", last_field="available_until")
+    title, description, steps, (lat, lon) = _offer_fields(checks, title, description, quantity, category, latitude, longitude,
+                                                          reach_km, available_from, available_until)
     checks.done()
     made = Offer.objects.create(partner=partner, category=category, kind=category.kind, title=title, description=description,
                                 quantity=steps, division=division, latitude=lat, longitude=lon, reach_km=reach_km,
@@ -164,13 +177,55 @@ def offer_withdraw(*, actor: Any, offer: Offer) -> Offer:
     """No more matches; what is committed stays committed (cancel a match to release it)."""
     scope = _scope(actor)
     locked = Offer.objects.select_for_update().select_related("partner__division").get(pk=offer.pk)
-    if not access.may_manage_partner(scope, locked.partner):
-        raise PermissionDenied("not_partner_manager", _("Only the partner's organization or its area's staff change its offers."))
+    if not access.may_act_for_partner(scope, locked.partner):
+        raise PermissionDenied("not_partner_manager",
+                               _("Only the partner's own staff, its organization or its area's staff change its offers."))
     if locked.status == OfferStatus.WITHDRAWN:
         return locked
     locked.status = OfferStatus.WITHDRAWN
-    locked.save(update_fields=["status"])
+    locked.version += 1
+    locked.save(update_fields=["status", "version"])
     audit_log(actor=actor, action="resources.offer_withdraw", obj=locked, after={"status": locked.status})
+    return locked
+
+
+@transaction.atomic
+def offer_update(*, actor: Any, offer: Offer, version: int, title: str, quantity: Any, division: Division,
+                 available_from: dt.date, available_until: dt.date | None = None, description: str = "",
+                 latitude: Any = None, longitude: Any = None, reach_km: int | None = None) -> Offer:
+    """An edit of an open offer, naming the version it was read at: a stale edit is refused (`stale_offer`), never
+    silently lost. Once part is committed, only its words and its quantity change (`offer_committed`), and the
+    quantity never falls below what is committed (`below_committed`): the matches were made on the rest."""
+    scope = _scope(actor)
+    locked = Offer.objects.select_for_update().get(pk=offer.pk)
+    partner = Partner.objects.select_related("division").get(pk=locked.partner_id)
+    category = Category.objects.get(pk=locked.category_id)
+    _check_offer_actor(scope, partner, division)
+    if locked.version != version:
+        raise Conflict("stale_offer", _("Someone changed this offer since you opened it: reload it and make your change again."))
+    if locked.status != OfferStatus.OPEN:
+        raise Conflict("offer_withdrawn", lazy_format(_("The offer “%(offer)s” is withdrawn."), {"offer": locked.title}))
+    checks = Checks()
+    title, description, steps, (lat, lon) = _offer_fields(checks, title, description, quantity, category, latitude, longitude,
+                                                          reach_km, available_from, available_until)
+    checks.done()
+    if steps < locked.committed:
+        raise field_error("quantity", "below_committed", lazy_format(
+            _("%(committed)s is already committed: the quantity cannot be less."), {"committed": _shown(locked.committed, locked)}))
+    where = (division.pk, available_from, available_until, lat, lon, reach_km)
+    if locked.committed and where != (locked.division_id, locked.available_from, locked.available_until, locked.latitude,
+                                      locked.longitude, locked.reach_km):
+        raise Conflict("offer_committed", _("Part of this offer is committed: only its title, description and quantity change now."))
+    before = {"title": locked.title, "quantity": locked.quantity, "division": locked.division_id, "version": locked.version}
+    locked.title, locked.description, locked.quantity, locked.division = title, description, steps, division
+    locked.available_from, locked.available_until, locked.latitude, locked.longitude = available_from, available_until, lat, lon
+    locked.reach_km = reach_km
+    locked.version += 1
+    locked.full_clean(exclude=["partner", "category", "created_by"])
+    locked.save(update_fields=["title", "description", "quantity", "division", "available_from", "available_until", "latitude",
+                               "longitude", "reach_km", "version"])
+    audit_log(actor=actor, action="resources.offer_update", obj=locked, before=before,
+              after={"title": title, "quantity": steps, "division": division.pk, "version": locked.version})
     return locked
 
 
@@ -348,7 +403,7 @@ def delivery_record(*, actor: Any, match: Match, quantity: Any, delivered_on: dt
     scope = _scope(actor)
     locked = Match.objects.select_for_update().select_related(
         "offer__partner__division", "offer__category", "need__division", "need__category").get(pk=match.pk)
-    if not (access.may_manage_partner(scope, locked.offer.partner) or access.may_receive(scope, locked.need)
+    if not (access.may_act_for_partner(scope, locked.offer.partner) or access.may_receive(scope, locked.need)
             or access.oversees_need(scope, locked.need)):
         raise PermissionDenied("not_delivery_party", _("Only the partner's side, the receiver or the area's officers record deliveries."))
     if locked.cancelled:
@@ -393,5 +448,8 @@ def delivery_confirm(*, actor: Any, delivery: Delivery) -> Delivery:
     return locked
 
 
+from .services_members import partner_member_add, partner_member_end  # noqa: E402 (the partner's staff, kept apart)
+
 __all__ = ["category_create", "delivery_confirm", "delivery_record", "match_cancel", "matches_commit", "need_close",
-           "need_register", "offer_register", "offer_withdraw", "partner_register"]
+           "need_register", "offer_register", "offer_update", "offer_withdraw", "partner_member_add", "partner_member_end",
+           "partner_register"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_partner
 
 app_name = "resources"
 
@@ -15,4 +15,9 @@ urlpatterns = [
     path("matching/", views.matching, name="matching"),
     path("matches/<id:resource_match_id>/", views.match, name="match"),
     path("gifts/", views.gifts, name="gifts"),
+    path("partners/<id:resource_partner_id>/members/", views_partner.members, name="partner_members"),
+    path("mine/", views_partner.home, name="mine_home"),
+    path("mine/offers/new/", views_partner.offer_new, name="mine_offer_new"),
+    path("mine/offers/<id:resource_offer_id>/", views_partner.offer, name="mine_offer"),
+    path("mine/matches/<id:resource_match_id>/", views_partner.match, name="mine_match"),
 ]
