@@ -1,0 +1,64 @@
+"""Who sees and does what with micro-wishes: one predicate per rule, used by the selectors, the services, the pages and
+the menu.
+
+- The wall (open wishes, de-identified at community level) is public, with no login.
+- The case team of the wish's station (its social workers, the agency's manager: `cases.access.is_case_team`) registers,
+  edits, cancels, messages the claimant, records fulfilments and confirms; it sees the beneficiary and the private note.
+- Officers overseeing the station's street (street, district, city) see the station's wishes and their counts, with the
+  beneficiary's name masked and no private note or messages; they change nothing.
+- A claimant sees their own claims, the station's messages to them and what was recorded; never the beneficiary.
+- Anyone else sees the wall only: a station's wish page answers as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from shanlian.cases.access import OFFICER_ROLES
+from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
+
+
+def may_open_station_wishes(scope: Scope) -> bool:
+    """The stations' wish lists and counts: stations' staff and area officers."""
+    return scope.is_superuser or scope.has(*STATION_STAFF_ROLES, *OFFICER_ROLES)
+
+
+def may_register(scope: Scope) -> bool:
+    return scope.is_superuser or (scope.has(*STATION_STAFF_ROLES) and bool(scope.station_ids))
+
+
+def shows_wall_in_menu(scope: Scope) -> bool:
+    """The wall in the menu: for residents, donors and volunteers (staff at work reach it from their wish list)."""
+    return not scope.is_staff_role
+
+
+def visible_q(scope: Scope, prefix: str = "") -> Q:
+    """Wishes (at `prefix`) whose station page an actor may open: their own stations' (staff), their area's (officers)."""
+    if scope.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    if scope.has(*STATION_STAFF_ROLES):
+        q |= Q(**{f"{prefix}station_id__in": scope.station_ids})
+    if scope.has(*OFFICER_ROLES):
+        for path in scope.area_paths:
+            q |= Q(**{f"{prefix}station__street__path__startswith": path})
+    return q
+
+
+def is_team(scope: Scope, station_id: int) -> bool:
+    """The station's case team: writes about its wishes and sees the beneficiary (cases.access.is_case_team)."""
+    return scope.is_station_staff(station_id)
+
+
+def may_claim(scope: Scope, station_id: int) -> bool:
+    """Anyone signed in but the station's own staff: they post its wishes, record what was given and confirm it, and
+    nobody confirms their own gift."""
+    return scope.user_id is not None and (scope.is_superuser or not is_team(scope, station_id))
+
+
+def oversees(scope: Scope, street_path: str) -> bool:
+    return scope.has(*OFFICER_ROLES) and scope.covers_path(street_path, scope.area_paths)
+
+
+def may_see(scope: Scope, station_id: int, street_path: str) -> bool:
+    return is_team(scope, station_id) or oversees(scope, street_path)
