@@ -1,0 +1,44 @@
+"""Who reads the monthly report, and over what: one predicate per rule, used by the selectors, the pages, the API and
+the menu.
+
+- The city, district and street officers read every station of their area, and its divisions' rows.
+- A station's staff (its social workers, the managers of the agency running it) read their stations' rows only: never
+  a division's row, which would add up stations they do not run.
+- Anyone else (a finance officer, an expert, a volunteer, a donor, the public) is refused (403).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from shanlian.core.scoping import STATION_STAFF_ROLES, Role, Scope
+from shanlian.places.models import Division
+
+OFFICER_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER)
+
+
+def may_open_report(scope: Scope) -> bool:
+    return scope.is_superuser or scope.has(*OFFICER_ROLES, *STATION_STAFF_ROLES)
+
+
+def stations_q(scope: Scope, prefix: str = "") -> Q:
+    """The stations (at `prefix`, e.g. "station__") whose rows the actor reads."""
+    if scope.is_superuser:
+        return Q()
+    q = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    if scope.has(*STATION_STAFF_ROLES):
+        q |= Q(**{f"{prefix}pk__in": sorted(scope.station_ids)})
+    if scope.has(*OFFICER_ROLES):
+        for path in scope.area_paths:
+            q |= Q(**{f"{prefix}street__path__startswith": path})
+    return q
+
+
+def officer_paths(scope: Scope) -> tuple[str, ...]:
+    """The division subtrees whose rows (sums of their stations) the actor reads."""
+    return scope.area_paths if scope.has(*OFFICER_ROLES) else ()
+
+
+def covers_division(scope: Scope, division: Division | str) -> bool:
+    path = division if isinstance(division, str) else division.path
+    return scope.is_superuser or any(path.startswith(p) for p in officer_paths(scope))
