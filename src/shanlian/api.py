@@ -160,14 +160,17 @@ def _register_routers() -> None:
     from shanlian.grants.api_projects import router as grants_projects_router
     from shanlian.grants.api_public import router as grants_public_router
     from shanlian.grants.api_staff import router as grants_staff_router
+    from shanlian.groupwork.api import router as groupwork_router
     from shanlian.orgs.api import router as orgs_router
     from shanlian.people.api import me_router
     from shanlian.people.api import router as people_router
     from shanlian.places.api import router as places_router
+    from shanlian.reports.api import router as reports_router
     from shanlian.resources.api import router as resources_router
     from shanlian.timebank.api import router as timebank_router
     from shanlian.timebank.api_credits import router as credits_router
     from shanlian.timebank.api_volunteer import router as volunteer_router
+    from shanlian.wishes.api import router as wishes_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/divisions", places_router)
@@ -187,6 +190,9 @@ def _register_routers() -> None:
     api.add_router("/evaluation", evaluation_router)
     api.add_router("/resources", resources_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/wishes", wishes_router)
+    api.add_router("/groupwork", groupwork_router)
+    api.add_router("/reports", reports_router)
 
 
 _register_routers()

@@ -26,6 +26,7 @@ SCHEDULE: tuple[Job, ...] = (
     # The supervision calendar's tasks of the month, quarter and half year, and their reminders; grades about to expire.
     Job("evaluation-supervision", "shanlian.evaluation.tasks.supervision_calendar", daily_at=dt.time(1, 0)),
     Job("evaluation-grade-reminders", "shanlian.evaluation.tasks.grade_reminders", daily_at=dt.time(1, 15)),
+    Job("wishes-expire-claims", "shanlian.wishes.tasks.claims_expire", every=dt.timedelta(minutes=30)),
 )
 
 

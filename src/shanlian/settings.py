@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "shanlian.evaluation",
     "shanlian.resources",
     "shanlian.cases",
+    "shanlian.wishes",
+    "shanlian.groupwork",
+    "shanlian.reports",
     "shanlian.web",
 ]
 
@@ -235,6 +238,8 @@ SHANLIAN: dict[str, Any] = {
     "CASES_DATA_REQUEST_DAYS": int(os.environ.get("SHANLIAN_CASES_DATA_REQUEST_DAYS", "15")),
     "CASES_CONSENT_MAX_YEARS": int(os.environ.get("SHANLIAN_CASES_CONSENT_MAX_YEARS", "3")),
     "CASES_REVEAL_REASON_MIN": int(os.environ.get("SHANLIAN_CASES_REVEAL_REASON_MIN", "4")),
+    # Elders living alone (and cases whose plan says so) get a home visit at least this often (days).
+    "CASES_HOME_VISIT_DAYS": int(os.environ.get("SHANLIAN_CASES_HOME_VISIT_DAYS", "30")),
     "PAGE_SIZE": int(os.environ.get("SHANLIAN_PAGE_SIZE", "25")),
     "API_PAGE_SIZE_MAX": int(os.environ.get("SHANLIAN_API_PAGE_SIZE_MAX", "200")),
     # List totals are counted up to this many rows ("10,000+" beyond): a page costs the same in any city.

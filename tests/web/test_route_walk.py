@@ -90,13 +90,16 @@ from tests.web import (
     route_walk_cases,
     route_walk_grading,
     route_walk_grants,
+    route_walk_groupwork,
     route_walk_resources,
     route_walk_satisfaction,
     route_walk_supervision,
+    route_walk_wishes,
 )
 
 EVALUATION_PARTS = {"grading": route_walk_grading, "capacity": route_walk_capacity, "supervision": route_walk_supervision,
-                    "satisfaction": route_walk_satisfaction, "resources": route_walk_resources, "cases": route_walk_cases}
+                    "satisfaction": route_walk_satisfaction, "resources": route_walk_resources, "cases": route_walk_cases,
+                    "groupwork": route_walk_groupwork, "wishes": route_walk_wishes}
 
 # -- who walks -----------------------------------------------------------------------------------------
 
@@ -365,7 +368,7 @@ API_ROUTES = api_routes()
 # modules say so) but the donor's own list, the certificate check, the login page, signing up and resetting a
 # password, what it takes to leave or to change the language, and
 # the API's schema, its viewer and django-ninja's root (a 404 that only names the docs).
-PUBLIC_NAMESPACES = {"public", "give", "grants_public", "evaluation_public"}
+PUBLIC_NAMESPACES = {"public", "give", "grants_public", "evaluation_public", "wishes_public"}
 LOGIN_IN_PUBLIC_NAMESPACES = {"give:mine"}
 NINJA_PAGES = {"api:openapi-json", "api:openapi-view", "api:api-root"}
 PUBLIC_NAMES = {"login", "logout", "set_language", "timebank:certificate_verify", "web:home", "web:verify", "accounts:signup",

@@ -66,7 +66,8 @@ KINDS = ("divisions", "organizations", "stations", "donation_points", "people", 
          "evaluation_supervision_sessions", "evaluation_surveys", "evaluation_survey_responses",
          "capacity_diagnoses", "capacity_respondents", "capacity_actions", "competency_assessments", "coaching_sessions",
          "resource_partners", "resource_offers", "resource_needs", "resource_matches", "resource_deliveries_confirmed",
-         "beneficiaries", "consents", "data_requests")
+         "beneficiaries", "consents", "data_requests", "cases", "records", "groupwork_programmes", "groupwork_sessions",
+         "wishes", "wish_claims", "wishes_confirmed")
 
 
 class _Writer:
@@ -98,6 +99,8 @@ class _Writer:
             self.write_evaluation()
             self.write_resources()
             self.write_cases()
+            self.write_wishes()
+            self.write_groupwork()
         return self.report
 
     def write_charity(self) -> None:
@@ -127,7 +130,7 @@ class _Writer:
                                          "resource_needs": Need.objects.count(), "resource_matches": Match.objects.count()})
 
     def write_cases(self) -> None:
-        from shanlian.cases.models import Beneficiary, Consent, DataRequest
+        from shanlian.cases.models import Beneficiary, Case, Consent, DataRequest, ServiceRecord
 
         from .cases import seed_cases
 
@@ -135,7 +138,30 @@ class _Writer:
         self.report.created.update(created)
         if not created:  # found done
             self.report.existing.update({"beneficiaries": Beneficiary.objects.count(), "consents": Consent.objects.count(),
-                                         "data_requests": DataRequest.objects.count()})
+                                         "data_requests": DataRequest.objects.count(), "cases": Case.objects.count(),
+                                         "records": ServiceRecord.objects.count()})
+
+    def write_groupwork(self) -> None:
+        from shanlian.groupwork.models import Programme, Session
+
+        from .groupwork import seed_groupwork
+
+        created = seed_groupwork()
+        self.report.created.update(created)
+        if not created:  # found done
+            self.report.existing.update({"groupwork_programmes": Programme.objects.count(),
+                                         "groupwork_sessions": Session.objects.count()})
+
+    def write_wishes(self) -> None:
+        from shanlian.wishes.models import Wish, WishClaim
+
+        from .wishes import seed_wishes
+
+        created = seed_wishes()
+        self.report.created.update(created)
+        if not created:  # found done
+            self.report.existing.update({"wishes": Wish.objects.count(), "wish_claims": WishClaim.objects.count(),
+                                         "wishes_confirmed": Wish.objects.filter(status="confirmed").count()})
 
     def write_timebank(self) -> None:
         from .timebank import seed_timebank

@@ -62,6 +62,13 @@ KIND_LABELS = {
     "beneficiaries": "服务对象 Beneficiaries",
     "consents": "同意记录 Consents",
     "data_requests": "个人信息权利申请 Data-subject requests",
+    "cases": "个案 Cases",
+    "records": "个案服务记录 Service records",
+    "groupwork_programmes": "小组与社区活动 Groups and activities",
+    "groupwork_sessions": "小组与活动场次 Sessions",
+    "wishes": "微心愿 Micro-wishes",
+    "wish_claims": "心愿认领 Wish claims",
+    "wishes_confirmed": "已实现心愿 Wishes fulfilled",
 }
 
 
