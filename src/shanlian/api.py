@@ -151,6 +151,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from shanlian.accounts.api import router as auth_router
+    from shanlian.cases import api_cycle  # noqa: F401  (the case cycle's operations, on the cases router)
     from shanlian.cases.api import router as cases_router
     from shanlian.charity.api import router as charity_router
     from shanlian.charity.api_give import router as give_router
@@ -166,6 +167,7 @@ def _register_routers() -> None:
     from shanlian.people.api import router as people_router
     from shanlian.places.api import router as places_router
     from shanlian.reports.api import router as reports_router
+    from shanlian.resources import api_partner  # noqa: F401  (the partners' own operations, on the resources router)
     from shanlian.resources.api import router as resources_router
     from shanlian.timebank.api import router as timebank_router
     from shanlian.timebank.api_credits import router as credits_router

@@ -30,6 +30,9 @@ ENDPOINTS = [
 ]
 
 
+PUBLIC_WISH_PATHS = {"/api/wishes/wall", "/api/wishes/wall/{wish_id}", "/api/wishes/leaderboard", "/api/wishes/counts"}
+
+
 def _url(city, template: str) -> str:
     return template.format(
         division=city.communities["盐运西"].pk, org=city.orgs["启明"].pk, station=city.stations["北京街"].pk,
@@ -176,10 +179,11 @@ def test_openapi_lists_every_path_with_summaries_and_error_schemas(client, db):
             if op.get("security") is not None:  # an operation that needs a login says what not having one gets
                 assert "401" in codes, (method, path)
             else:  # the public ones: signing in, the micro-venture rounds' and projects' public data, evaluation notices
-                # and certificates, and answering a survey or a diagnosis by its link
+                # and certificates, answering a survey or a diagnosis by its link, and the de-identified wish wall
                 assert path == "/api/auth/token" or path.startswith((
                     "/api/grants/rounds", "/api/grants/projects", "/api/evaluation/notices", "/api/evaluation/certificates",
-                    "/api/evaluation/satisfaction/answer", "/api/evaluation/capacity/answer")), (method, path)
+                    "/api/evaluation/satisfaction/answer", "/api/evaluation/capacity/answer")) or (
+                    method == "get" and path in PUBLIC_WISH_PATHS), (method, path)
             assert codes & {"200", "201"}, (method, path)
             for code in codes - {"200", "201"}:
                 schema = op["responses"][code]["content"]["application/json"]["schema"]

@@ -462,4 +462,3 @@ def data_request_answer(request: ApiRequest, data_request_id: int, payload: Data
     return {**_request_row(done), "answer": json.loads(crypto.decrypt(done.answer_enc)) if done.answer_enc else None}
 
 
-from . import api_cycle  # noqa: E402,F401  (the case cycle's operations, on this router)

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from stdnum.cn import ric
 
 from shanlian.orgs.models import Station
 from shanlian.people import services as people_services
@@ -132,7 +133,9 @@ def _partner_login(officer: Any, home: Division, counts: Counter[str]) -> None:
     user = get_user_model().objects.filter(username__iexact=username).first()
     if user is None:
         community = Division.objects.filter(parent=home).order_by("code").first() or home
-        person = people_services.person_create(actor=None, real_name=name, division=community, gender="M")
+        body = "44010019790612851"  # a man born 1979-06-12 (GB 11643: odd sequence digits for men)
+        person = people_services.person_create(actor=None, real_name=name, division=community, gender="M",
+                                               resident_id=body + ric.calc_check_digit(body + "0"), phone="13926081851")
         user = people_services.account_create(actor=None, person=person, username=username, password=demo_password())
         counts["partner_logins"] += 1
     member = getattr(user, "person", None)

@@ -440,4 +440,3 @@ def gifts(request: ApiRequest, filters: Query[ResourceGiftFilter]) -> Any:
             for g in sel.partner_gifts(request.auth, year)]
 
 
-from . import api_partner  # noqa: E402,F401 (the partner pages' operations, on this router)
