@@ -48,6 +48,8 @@ def test_filters_by_level_and_parent(login, city):
     assert [d["name"] for d in body["results"]] == ["盐运西社区", "都府社区"]
     body = client.get("/api/divisions", {"level": "street", "parent_id": city.districts["天河"].pk}).json()
     assert [d["name"] for d in body["results"]] == ["石牌街道"]
+    too_large = client.get("/api/divisions", {"parent_id": 10**20, "level": "street"})  # found by the API fuzzer: was a 500
+    assert too_large.status_code in (400, 422) and too_large.json()["code"] != "server_error"
 
 
 def test_unknown_level_is_a_400(login, city):

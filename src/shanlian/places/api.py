@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
 from shanlian.people.selectors import actor_scope
@@ -34,7 +34,7 @@ class DivisionPage(PageOut):
 
 class DivisionFilter(PageIn):
     level: Level | None = None
-    parent_id: int | None = None
+    parent_id: int | None = Field(None, ge=1, le=2**63 - 1)  # a database id: larger overflows SQLite's INTEGER
 
 
 @router.get("", response={200: DivisionPage, **errors(400, 401)}, summary="List divisions")
