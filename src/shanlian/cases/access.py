@@ -57,11 +57,7 @@ def visible_q(scope: Scope, prefix: str = "") -> Q:
 
 
 def sight(scope: Scope, beneficiary: Beneficiary) -> Sight:
-    if scope.is_station_staff(beneficiary.station_id):
-        return Sight.VALUES
-    if scope.has(*OFFICER_ROLES) and scope.covers_path(beneficiary.station.street.path, scope.area_paths):
-        return Sight.MASKED
-    return Sight.NONE
+    return station_sight(scope, beneficiary.station)
 
 
 def is_case_team(scope: Scope, beneficiary: Beneficiary) -> bool:
@@ -77,7 +73,7 @@ def may_reveal(scope: Scope, beneficiary: Beneficiary) -> bool:
 # --- the case cycle -------------------------------------------------------------------------------------------------
 
 def station_sight(scope: Scope, station: Station) -> Sight:
-    """How an actor sees a case of a station: as `sight` sees the station's beneficiaries."""
+    """How an actor sees what a station keeps about the people it serves (beneficiaries, cases, a group's members)."""
     if scope.is_station_staff(station.pk):
         return Sight.VALUES
     if scope.has(*OFFICER_ROLES) and scope.covers_path(station.street.path, scope.area_paths):
