@@ -76,9 +76,14 @@ def station_sight(scope: Scope, station: Station) -> Sight:
     """How an actor sees what a station keeps about the people it serves (beneficiaries, cases, a group's members)."""
     if scope.is_station_staff(station.pk):
         return Sight.VALUES
-    if scope.has(*OFFICER_ROLES) and scope.covers_path(station.street.path, scope.area_paths):
+    if oversees(scope, station.street.path):
         return Sight.MASKED
     return Sight.NONE
+
+
+def oversees(scope: Scope, street_path: str) -> bool:
+    """An officer whose area holds the street (its street officer, its district's and the city's administrators)."""
+    return scope.has(*OFFICER_ROLES) and scope.covers_path(street_path, scope.area_paths)
 
 
 def is_supervisor(scope: Scope, station: Station) -> bool:

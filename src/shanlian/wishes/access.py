@@ -12,37 +12,19 @@ the menu.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from shanlian.cases import access as case_access
+from shanlian.core.scoping import Scope
 
-from shanlian.cases.access import OFFICER_ROLES
-from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
-
-
-def may_open_station_wishes(scope: Scope) -> bool:
-    """The stations' wish lists and counts: stations' staff and area officers."""
-    return scope.is_superuser or scope.has(*STATION_STAFF_ROLES, *OFFICER_ROLES)
-
-
-def may_register(scope: Scope) -> bool:
-    return scope.is_superuser or (scope.has(*STATION_STAFF_ROLES) and bool(scope.station_ids))
+# The station rule is the case team's (cases.access): who opens a station's records, who registers, which rows.
+may_open_station_wishes = case_access.may_open_cases
+may_register = case_access.may_register
+visible_q = case_access.visible_q
+oversees = case_access.oversees
 
 
 def shows_wall_in_menu(scope: Scope) -> bool:
     """The wall in the menu: for residents, donors and volunteers (staff at work reach it from their wish list)."""
     return not scope.is_staff_role
-
-
-def visible_q(scope: Scope, prefix: str = "") -> Q:
-    """Wishes (at `prefix`) whose station page an actor may open: their own stations' (staff), their area's (officers)."""
-    if scope.is_superuser:
-        return Q()
-    q = Q(pk__in=[])
-    if scope.has(*STATION_STAFF_ROLES):
-        q |= Q(**{f"{prefix}station_id__in": scope.station_ids})
-    if scope.has(*OFFICER_ROLES):
-        for path in scope.area_paths:
-            q |= Q(**{f"{prefix}station__street__path__startswith": path})
-    return q
 
 
 def is_team(scope: Scope, station_id: int) -> bool:
@@ -54,10 +36,6 @@ def may_claim(scope: Scope, station_id: int) -> bool:
     """Anyone signed in but the station's own staff: they post its wishes, record what was given and confirm it, and
     nobody confirms their own gift."""
     return scope.user_id is not None and (scope.is_superuser or not is_team(scope, station_id))
-
-
-def oversees(scope: Scope, street_path: str) -> bool:
-    return scope.has(*OFFICER_ROLES) and scope.covers_path(street_path, scope.area_paths)
 
 
 def may_see(scope: Scope, station_id: int, street_path: str) -> bool:
