@@ -86,6 +86,30 @@ def test_a_wish_needs_the_persons_consent(site):
     assert not Wish.objects.exists()
 
 
+def test_a_withdrawn_consent_takes_the_wish_off_the_wall(site):
+    from shanlian.cases import services as cases
+
+    shown, kept = site.wish(), site.wish(beneficiary=site.far, worker="other_worker", title="助听器电池")
+    assert shown.consent.purpose == "wish" and {w.pk for w in sel.wall()} == {shown.pk, kept.pk}
+    assert sel.wall_counts().open == 2
+    cases.consent_withdraw(actor=site.users["station_worker"], consent=shown.consent)
+    assert [w.pk for w in sel.wall()] == [kept.pk] and sel.wall_counts().open == 1
+    assert site.client("anonymous").get(f"/public/wishes/{shown.pk}/").status_code == 404
+    refused("off_wall", ws.wish_claim, actor=site.users["donor"], wish=shown)
+    assert not WishClaim.objects.exists() and Wish.objects.get(pk=shown.pk).status == "open"
+    page = site.client("station_worker").get(f"/wishes/{shown.pk}/").content.decode()
+    assert 'data-testid="off-wall"' in page  # the station still sees it, marked
+    assert site.client("station_worker").get(f"/api/wishes/station/{shown.pk}").json()["on_wall"] is False
+    assert 'data-testid="off-wall"' not in site.client("other_worker").get(f"/wishes/{kept.pk}/").content.decode()
+
+
+def test_a_wish_comes_off_the_wall_when_its_consent_expires(site):
+    w = site.wish()
+    w.consent.expires_on = timezone.localdate()
+    w.consent.save(update_fields=["expires_on"])
+    assert not sel.wall().filter(pk=w.pk).exists() and sel.wall_counts().open == 0
+
+
 def test_only_the_case_team_registers(site):
     refused("not_found", site.wish, worker="other_worker")  # another station: as if the beneficiary did not exist
     refused("not_case_team", site.wish, worker="street_officer")  # sees the record masked, writes nothing

@@ -274,6 +274,12 @@ def consent_state(consent: Consent, on: dt.date) -> str:
     return "valid"
 
 
+def consent_valid_q(on: dt.date, prefix: str = "") -> Q:
+    """`consent_state(c, on) == "valid"` as a filter, for consents at `prefix` (e.g. "consent__")."""
+    return (Q(**{f"{prefix}given_on__lte": on, f"{prefix}expires_on__gt": on})
+            & (Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": on})))
+
+
 def consent_text_current(purpose: str) -> ConsentText | None:
     return ConsentText.objects.filter(purpose=purpose).order_by("-version").first()
 

@@ -10,12 +10,12 @@ menu. Members of groups are often the station's beneficiaries, so their names fo
 
 from __future__ import annotations
 
-from shanlian.cases.access import OFFICER_ROLES, Sight, may_open_cases, station_sight, visible_q
+from shanlian.cases.access import OFFICER_ROLES, Sight, may_open_cases, station_sight, stations_q, visible_q
 from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
 
 from .models import Programme
 
-__all__ = ["OFFICER_ROLES", "Sight", "may_create", "may_open", "names_visible", "sight", "visible_q", "writes"]
+__all__ = ["OFFICER_ROLES", "Sight", "may_create", "may_open", "names_visible", "sight", "stations_q", "visible_q", "writes"]
 
 
 def may_open(scope: Scope) -> bool:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound
-from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
+from shanlian.core.scoping import Scope
 from shanlian.orgs.models import Station
 from shanlian.people.models import Person
 from shanlian.people.selectors import actor_scope
@@ -72,14 +72,7 @@ def stations_visible(actor: Any) -> QuerySet[Station]:
     scope = scope_of(actor)
     if not access.may_open(scope):
         return Station.objects.none()
-    q = Q() if scope.is_superuser else Q(pk__in=[])
-    if not scope.is_superuser:
-        if scope.has(*STATION_STAFF_ROLES):
-            q |= Q(pk__in=scope.station_ids)
-        if scope.has(*access.OFFICER_ROLES):
-            for path in scope.area_paths:
-                q |= Q(street__path__startswith=path)
-    return Station.objects.filter(q).select_related("street").order_by("street__code")
+    return Station.objects.filter(access.stations_q(scope)).select_related("street").order_by("street__code")
 
 
 def programmes_visible(actor: Any, *, station_id: int | None = None, kind: str = "", status: str = "",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from shanlian.core.scoping import STATION_STAFF_ROLES, Role, Scope
+from shanlian.cases import access as case_access
+from shanlian.cases.access import OFFICER_ROLES
+from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
 from shanlian.places.models import Division
-
-OFFICER_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER)
 
 
 def may_open_report(scope: Scope) -> bool:
@@ -22,16 +22,8 @@ def may_open_report(scope: Scope) -> bool:
 
 
 def stations_q(scope: Scope, prefix: str = "") -> Q:
-    """The stations (at `prefix`, e.g. "station__") whose rows the actor reads."""
-    if scope.is_superuser:
-        return Q()
-    q = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
-    if scope.has(*STATION_STAFF_ROLES):
-        q |= Q(**{f"{prefix}pk__in": sorted(scope.station_ids)})
-    if scope.has(*OFFICER_ROLES):
-        for path in scope.area_paths:
-            q |= Q(**{f"{prefix}street__path__startswith": path})
-    return q
+    """The stations (at `prefix`, e.g. "station__") whose rows the actor reads: those whose records they see."""
+    return case_access.stations_q(scope, prefix)
 
 
 def officer_paths(scope: Scope) -> tuple[str, ...]:

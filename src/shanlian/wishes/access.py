@@ -1,7 +1,8 @@
 """Who sees and does what with micro-wishes: one predicate per rule, used by the selectors, the services, the pages and
 the menu.
 
-- The wall (open wishes, de-identified at community level) is public, with no login.
+- The wall (open wishes, de-identified at community level) is public, with no login, while the beneficiary's consent to
+  the posting holds (`on_wall`).
 - The case team of the wish's station (its social workers, the agency's manager: `cases.access.is_case_team`) registers,
   edits, cancels, messages the claimant, records fulfilments and confirms; it sees the beneficiary and the private note.
 - Officers overseeing the station's street (street, district, city) see the station's wishes and their counts, with the
@@ -12,14 +13,32 @@ the menu.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+
 from shanlian.cases import access as case_access
+from shanlian.cases.selectors import consent_state, consent_valid_q
 from shanlian.core.scoping import Scope
 
 # The station rule is the case team's (cases.access): who opens a station's records, who registers, which rows.
 may_open_station_wishes = case_access.may_open_cases
 may_register = case_access.may_register
 visible_q = case_access.visible_q
+stations_q = case_access.stations_q
 oversees = case_access.oversees
+
+
+def on_wall(wish: Any, day: dt.date) -> bool:
+    """A wish is shown to the public (and claimed) only while the consent it was posted under holds: withdrawn or
+    expired, it comes off the wall."""
+    return wish.consent is not None and consent_state(wish.consent, day) == "valid"
+
+
+def on_wall_q(day: dt.date) -> Q:
+    """`on_wall` as a filter."""
+    return consent_valid_q(day, "consent__")
 
 
 def shows_wall_in_menu(scope: Scope) -> bool:

@@ -197,6 +197,7 @@ class WishOut(Schema):
     fulfilled_value: Decimal
     needed_by: dt.date
     status: str
+    on_wall: bool = Field(..., description="Shown on the public wall: false once the consent it was posted under is withdrawn or expired.")
     version: int
     headline: str
     claim: WishStationClaimOut | None
@@ -278,7 +279,8 @@ def _detail(request: ApiRequest, wish_id: int) -> dict[str, Any]:
     return {"id": w.pk, "number": w.number, "station_id": w.station_id, "beneficiary_id": w.beneficiary_id,
             "beneficiary": f.beneficiary_name, "private_note": f.private_note, "title": w.title, "description": w.description,
             "wish_for": w.wish_for, "kind": w.kind, "value": w.value.amount, "fulfilled_value": w.fulfilled_value.amount,
-            "needed_by": w.needed_by, "status": w.status, "version": w.version, "headline": f.public.headline, "claim": claim,
+            "needed_by": w.needed_by, "status": w.status, "on_wall": f.on_wall, "version": w.version, "headline": f.public.headline,
+            "claim": claim,
             "messages": [_message(m) for m in f.messages], "fulfilments": [_fulfilment(x) for x in f.fulfilments]}
 
 

@@ -49,6 +49,10 @@ class Wish(models.Model):
     # Where the wall says the wish is: the beneficiary's community (or the station's street), and the street, for filters.
     area = models.ForeignKey("places.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
     street = models.ForeignKey("places.Division", verbose_name=_("street"), on_delete=models.PROTECT, related_name="+")
+    # The consent the wish was posted under: the wall shows it only while that consent holds (withdrawn or expired, the
+    # wish comes off the wall; the station still sees it and may finish what a claimant took on).
+    consent = models.ForeignKey("cases.Consent", verbose_name=_("posted under consent"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
     title = models.CharField(_("what"), max_length=40)
     description = models.CharField(_("description for the wall"), max_length=300, blank=True)
     private_note_enc = models.TextField(_("private note (encrypted)"), blank=True, editable=False)

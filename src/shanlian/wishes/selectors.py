@@ -96,7 +96,7 @@ def public_wish(wish: Wish, now: dt.datetime | None = None) -> PublicWish:
 
 
 def _public_qs(now: dt.datetime) -> QuerySet[Wish]:
-    return (Wish.objects.select_related("area", "street", "street__parent")
+    return (Wish.objects.filter(access.on_wall_q(timezone.localdate(now))).select_related("area", "street", "street__parent")
             .annotate(claim_lapsed=_expired_claim(now)).only(
                 "id", "title", "description", "wish_for", "kind", "value", "fulfilled_value", "needed_by", "status",
                 "registered_at", "area__name", "area__id", "street__name", "street__id", "street__parent__name",
@@ -138,14 +138,15 @@ class WallCounts:
 
 
 def wall_counts(now: dt.datetime | None = None) -> WallCounts:
-    """The wall's figures in one query: open now, claimed, fulfilled (confirmed) and their value; the claimants who
-    fulfilled one in a second."""
+    """The wall's figures in one query: open now and claimed (as the wall shows them), fulfilled (confirmed, all of them:
+    a count) and their value; the claimants who fulfilled one in a second."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     lapsed = Q(status=WishStatus.CLAIMED, claim_lapsed=True)
+    shown = access.on_wall_q(today)
     agg = Wish.objects.annotate(claim_lapsed=_expired_claim(now)).aggregate(
-        open=Count("id", filter=(Q(status=WishStatus.OPEN) | lapsed) & Q(needed_by__gte=today)),
-        claimed=Count("id", filter=Q(status__in=[WishStatus.CLAIMED, WishStatus.FULFILLED]) & ~lapsed),
+        open=Count("id", filter=(Q(status=WishStatus.OPEN) | lapsed) & Q(needed_by__gte=today) & shown),
+        claimed=Count("id", filter=Q(status__in=[WishStatus.CLAIMED, WishStatus.FULFILLED]) & ~lapsed & shown),
         fulfilled=Count("id", filter=Q(status=WishStatus.CONFIRMED)),
         value=fen_sum("fulfilled_value", filter=Q(status=WishStatus.CONFIRMED)))
     claimants = WishClaim.objects.filter(status=ClaimStatus.CONFIRMED).aggregate(n=Count("claimant_key", distinct=True))["n"]
@@ -208,7 +209,8 @@ def wish_get(actor: Any, wish_id: int) -> Wish:
     """A wish for its station's page: the case team and the officers above; anyone else a 404 (and the look logged). A
     claim past its time is ended first."""
     scope = scope_of(actor)
-    found = Wish.objects.select_related("station", "street", "area", "street__parent", "beneficiary__person").filter(pk=wish_id).first()
+    found = (Wish.objects.select_related("station", "street", "area", "street__parent", "beneficiary__person", "consent")
+             .filter(pk=wish_id).first())
     if found is None or not access.may_see(scope, found.station_id, found.street.path):
         access_denied(user_id=scope.user_id, object_type="wishes.wish", object_id=wish_id)
         raise NotFound()
@@ -228,6 +230,7 @@ class WishFile:
     messages: list[WishMessage] = field(default_factory=list)
     fulfilments: list[Any] = field(default_factory=list)
     confirmation: Any = None
+    on_wall: bool = True
 
     @property
     def room(self) -> Money:
@@ -252,7 +255,8 @@ def wish_file(actor: Any, wish: Wish) -> WishFile:
         private_note=crypto.decrypt(wish.private_note_enc) if team and wish.private_note_enc else "",
         public=public_wish(wish), claim=live, claimant_name=claimant if team else (live.claimant_label if live else ""),
         claims=claims, messages=list(wish.messages.select_related("sender").order_by("sent_at", "id")) if team else [],
-        fulfilments=list(wish.fulfilments.select_related("donation", "recorded_by").order_by("id")), confirmation=confirmation)
+        fulfilments=list(wish.fulfilments.select_related("donation", "recorded_by").order_by("id")), confirmation=confirmation,
+        on_wall=access.on_wall(wish, timezone.localdate()))
 
 
 def beneficiaries_for_wishes(actor: Any) -> QuerySet[Any]:
@@ -269,14 +273,7 @@ def beneficiaries_for_wishes(actor: Any) -> QuerySet[Any]:
 
 
 def stations_seen(actor: Any) -> QuerySet[Station]:
-    scope = scope_of(actor)
-    if scope.is_superuser:
-        return Station.objects.select_related("street").order_by("street__code")
-    q = Q(pk__in=scope.station_ids) if scope.has(*access.STATION_STAFF_ROLES) else Q(pk__in=[])
-    if scope.has(*access.OFFICER_ROLES):
-        for path in scope.area_paths:
-            q |= Q(street__path__startswith=path)
-    return Station.objects.filter(q).select_related("street").order_by("street__code")
+    return Station.objects.filter(access.stations_q(scope_of(actor))).select_related("street").order_by("street__code")
 
 
 # --- the claimant's pages -------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def team_scope(actor: Any, station_id: int, street_path: str, object_id: int | s
 
 
 def _locked(wish: Wish) -> Wish:
-    return Wish.objects.select_for_update(of=("self",)).select_related("station", "street").get(pk=wish.pk)
+    return Wish.objects.select_for_update(of=("self",)).select_related("station", "street", "consent").get(pk=wish.pk)
 
 
 def _value(checks: Checks, value: Any) -> Money | None:
@@ -139,9 +139,10 @@ def wish_register(*, actor: Any, beneficiary: Beneficiary, title: str, wish_for:
     if title or description:
         _public_texts(checks, beneficiary, {"title": title or "", "description": description or ""})
     checks.done()
-    consent_require(beneficiary, Purpose.WISH, Recipient.DONOR, on=today)
+    consent = consent_require(beneficiary, Purpose.WISH, Recipient.DONOR, on=today)
     assert money is not None and day is not None  # (checks.done() raised otherwise)
     wish = Wish(station=beneficiary.station, beneficiary=beneficiary, area=_area(beneficiary), street=beneficiary.station.street,
+                consent=consent,
                 title=title, description=description, private_note_enc=crypto.encrypt(note) if note else "", wish_for=wish_for,
                 kind=kind, value=money, needed_by=day, registered_by=actor, registered_at=at)
     wish.full_clean(exclude=["private_note_enc"])
@@ -324,6 +325,8 @@ def wish_claim(*, actor: Any, wish: Wish, kind: str = ClaimKind.SELF, party_bran
         raise PermissionDenied("own_station", _("A station's own staff do not claim its wishes: they confirm them."))
     if locked.beneficiary.person.user_id is not None and locked.beneficiary.person.user_id == actor.pk:
         raise PermissionDenied("own_wish", _("A wish is not claimed by the person it is for."))
+    if not access.on_wall(locked, timezone.localdate(at)):
+        raise Conflict("off_wall", _("This wish has been taken off the wall."))
     if locked.status == WishStatus.CLAIMED:
         raise Conflict("already_claimed", _("Someone has just claimed this wish. Choose another one on the wall."))
     if locked.status != WishStatus.OPEN:
