@@ -119,6 +119,47 @@ def test_a_worker_runs_a_case_on_the_pages(site, cycle, db):
     assert Case.objects.get(pk=case.pk).status == "closed"
 
 
+def test_a_visit_names_other_workers_and_volunteers_on_the_page(site, cycle, db):
+    from shanlian.timebank import services as ts
+
+    helper = site.users["volunteer"]
+    ts.volunteer_register(actor=helper, person=helper.person, station=cycle.case.station)
+    client = site.client("station_worker")
+    url = reverse("cases:case_record_new", args=[cycle.case.pk])
+    form = client.get(url).content.decode()
+    manager, other = site.users["agency_manager"], site.users["other_worker"]
+    assert f'name="co_workers" value="{manager.pk}"' in form and f'value="{other.pk}"' not in form  # the station's staff only
+    assert f'name="volunteers" value="{helper.person.pk}"' in form
+    visit = {"kind": "home_visit", "care_kind": "action", "served_on": TODAY.isoformat(), "minutes": 40, "person_times": 1}
+    bad = client.post(url, {**visit, "co_workers": [str(other.pk)]})
+    assert bad.status_code == 400 and not ServiceRecord.objects.filter(case=cycle.case, minutes=40).exists()
+    assert client.post(url, {**visit, "co_workers": [str(manager.pk)], "volunteers": [str(helper.person.pk)]}).status_code == 302
+    record = ServiceRecord.objects.get(case=cycle.case, minutes=40)
+    assert list(record.co_workers.all()) == [manager] and list(record.volunteers.all()) == [helper.person]
+    page = client.get(reverse("cases:case", args=[cycle.case.pk])).content.decode()
+    assert 'data-testid="record-volunteers"' in page and helper.person.real_name in page
+
+
+def test_the_team_changes_the_worker_and_the_problem_on_a_page(site, cycle, db):
+    client = site.client("station_worker")
+    case = Case.objects.get(pk=cycle.case.pk)
+    url = reverse("cases:case_edit", args=[case.pk])
+    assert 'data-testid="edit-case"' in client.get(reverse("cases:case", args=[case.pk])).content.decode()
+    form = client.get(url).content.decode()
+    assert "独居，行动不便，情绪低落" in form  # the team sees the problem it corrects
+    manager, other = site.users["agency_manager"], site.users["other_worker"]
+    stale = {"version": case.version, "source": case.source, "problem": "独居，近期两次跌倒"}
+    assert client.post(url, {**stale, "owner": str(other.pk)}).status_code == 400  # another station's worker is not offered
+    assert client.post(url, {**stale, "owner": str(manager.pk)}).status_code == 302
+    case.refresh_from_db()
+    assert case.owner == manager and case.version == cycle.case.version + 1
+    again = client.post(url, {**stale, "owner": str(manager.pk), "problem": "旧版本"})  # the version read is now stale
+    assert again.status_code == 409 and 'data-error-code="stale"' in again.content.decode()
+    assert Case.objects.get(pk=case.pk).version == case.version  # nothing written
+    assert site.client("street_officer").get(url).status_code == 403
+    assert site.client("other_worker").get(url).status_code == 404
+
+
 def test_a_stale_page_write_is_refused(site, cycle, db):
     client = site.client("station_worker")
     case = Case.objects.get(pk=cycle.case.pk)

@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 from shanlian.core import fields
 
 from . import instruments
-from .forms import AREA, DATE, SELECT, TEXT, ObjectChoiceField
+from .forms import AREA, DATE, SELECT, TEXT, ObjectChoiceField, ObjectsField
 from .models import AssessmentKind, CareKind, CaseSource, GoalResult, RecordKind, ReferralStatus, ReviewKind
 from .models.cycle import MINUTES_MAX, PERSON_TIMES_MAX, VISIT_DAYS_MAX
 from .services_cycle import GOALS_MAX, NOTES_MAX, PROBLEM_MAX, REASON_MAX
@@ -38,6 +38,11 @@ def _version() -> forms.IntegerField:
     return forms.IntegerField(min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
 
 
+def user_label(user: Any) -> str:
+    person = getattr(user, "person", None)
+    return person.real_name if person is not None else user.get_full_name() or user.get_username()
+
+
 class CaseOpenForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), choices=CaseSource.choices, widget=forms.Select(attrs=SELECT))
     problem = fields.TextField(label=_("Presenting problem"), max_length=PROBLEM_MAX, multiline=True,
@@ -47,6 +52,18 @@ class CaseOpenForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _today_initial(self, "opened_on")
+
+
+class CaseEditForm(forms.Form):
+    version = _version()
+    owner = ObjectChoiceField(label=_("Case worker"), widget=forms.Select(attrs=SELECT))
+    source = forms.ChoiceField(label=_("Source"), choices=CaseSource.choices, widget=forms.Select(attrs=SELECT))
+    problem = fields.TextField(label=_("Presenting problem"), max_length=PROBLEM_MAX, multiline=True,
+                               widget=forms.Textarea(attrs=AREA), help_text=_("Kept encrypted; seen only by the case team."))
+
+    def __init__(self, *args: Any, staff: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].offer(staff, user_label)  # type: ignore[attr-defined]
 
 
 class AssessmentForm(forms.Form):
@@ -122,9 +139,15 @@ class RecordForm(forms.Form):
     notes = fields.TextField(label=_("Notes"), required=False, max_length=NOTES_MAX, multiline=True,
                              widget=forms.Textarea(attrs=AREA), help_text=_("Kept encrypted; seen only by the case team."))
 
-    def __init__(self, *args: Any, correcting: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, correcting: bool = False, staff: Any = (), volunteers: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _today_initial(self, "served_on")
+        for name, label, offered, show in (("co_workers", _("Other workers who served"), staff, user_label),
+                                           ("volunteers", _("Volunteers who served"), volunteers, str)):
+            if offered:
+                field = ObjectsField(label=label, required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+                field.offer(offered, show)
+                self.fields[name] = field
         if correcting:
             self.fields["reason"] = fields.TextField(label=_("Why it is corrected"), max_length=200,
                                                      widget=forms.TextInput(attrs=TEXT))

@@ -21,7 +21,8 @@ from shanlian.core.audit import access_denied, audit_log
 from shanlian.core.errors import NotFound, PermissionDenied
 from shanlian.core.scoping import Scope
 from shanlian.orgs.models import Organization
-from shanlian.people.selectors import actor_scope
+from shanlian.people.selectors import actor_scope, station_staff_users
+from shanlian.timebank.selectors_manage import station_volunteers
 
 from . import access, instruments
 from .access import Sight
@@ -45,6 +46,7 @@ from .models import (
 )
 from .selectors import consent_state
 
+HELPERS_OFFERED = 50  # volunteers offered on the visit form (a phone's list), by volunteer number
 NEXT_STEP = {
     CaseStatus.INTAKE: _("Assess (baseline)"),
     CaseStatus.ASSESSED: _("Write the plan and submit it"),
@@ -191,7 +193,8 @@ def case_file(actor: Any, case: Case, *, log: bool = True) -> CaseFile:
     plan = Plan.objects.filter(case=case).select_related("submitted_by", "decided_by").first()
     goals = list(plan.goals.select_related("instrument")) if plan else []
     assessments = list(case.assessments.select_related("instrument", "recorded_by").order_by("-assessed_on", "-id"))
-    records = list(case.records.select_related("worker", "corrects").prefetch_related("volunteers").order_by("-served_on", "-id"))
+    records = list(case.records.select_related("worker", "corrects").prefetch_related("volunteers", "co_workers")
+                   .order_by("-served_on", "-id"))
     reviews = list(case.reviews.select_related("recorded_by").prefetch_related(
         Prefetch("goals", queryset=ReviewGoal.objects.select_related("goal__instrument").order_by("goal__order"))
     ).order_by("-reviewed_on", "-id"))
@@ -217,6 +220,17 @@ def case_file(actor: Any, case: Case, *, log: bool = True) -> CaseFile:
                     outcome=list(reviews[0].goals.all()) if reviews else [], referrals=referrals, timeline=timeline,
                     next_visit=next_visit_on(case), supervisor=access.is_supervisor(scope, case.station),
                     closure_summary=text(case.closure_summary_enc))
+
+
+def workers_for(case: Case) -> list[Any]:
+    """Who may own the case: the station's social workers and the agency's managers."""
+    return list(station_staff_users(case.station))
+
+
+def record_helpers(case: Case, worker: Any) -> tuple[list[Any], list[Any]]:
+    """Whom a service record may name beside its worker: the station's other staff and its registered volunteers."""
+    return ([u for u in workers_for(case) if u.pk != worker.pk],
+            [v.person for v in station_volunteers(station=case.station)[:HELPERS_OFFERED]])
 
 
 def assessment_answers(assessment: Assessment) -> dict[str, str]:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("approvals/", views_cycle.approvals, name="approvals"),
     path("<id:beneficiary_id>/cases/new/", views_cycle.case_new, name="case_new"),
     path("cases/<id:case_id>/", views_cycle.case, name="case"),
+    path("cases/<id:case_id>/edit/", views_cycle.case_edit, name="case_edit"),
     path("cases/<id:case_id>/assess/", views_cycle.assess, name="case_assess"),
     path("cases/<id:case_id>/plan/", views_cycle.plan, name="case_plan"),
     path("cases/<id:case_id>/records/new/", views_cycle.record_new, name="case_record_new"),

@@ -25,6 +25,7 @@ from . import services_records as cr
 from .access import Sight
 from .forms_cycle import (
     AssessmentForm,
+    CaseEditForm,
     CaseOpenForm,
     ClosureForm,
     DecisionForm,
@@ -100,6 +101,22 @@ def case(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    found = _team_case(request, case_id)
+    form = CaseEditForm(request.POST or None, staff=sc.workers_for(found), initial={
+        "version": found.version, "owner": str(found.owner_id), "source": found.source, "problem": sc.crypto.decrypt(found.problem_enc)})
+    status = 200
+    if request.method == "POST":
+        done = submit(form, lambda d: cy.case_update(actor=request.user, case=found, version=d["version"], owner=d["owner"],
+                                                     source=d["source"], problem=d["problem"]))
+        if done.value is not None:
+            return _done(request, found, _("Case updated."))
+        status = done.status
+    return _form(request, form, _("Change the case · %(name)s") % {"name": sc.beneficiary_name(found, Sight.VALUES)}, found, status)
+
+
+@never_cache
+@login_required
 def assess(request: HttpRequest, case_id: int) -> HttpResponse:
     found = _team_case(request, case_id)
     instrument = sc.instruments_active().filter(code=request.GET.get("instrument", "barthel")[:32]).first()
@@ -156,12 +173,14 @@ def plan(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 def record_new(request: HttpRequest, case_id: int) -> HttpResponse:
     found = _team_case(request, case_id)
-    form = RecordForm(request.POST or None, initial={"kind": "home_visit"})
+    staff, volunteers = sc.record_helpers(found, request.user)
+    form = RecordForm(request.POST or None, initial={"kind": "home_visit"}, staff=staff, volunteers=volunteers)
     status = 200
     if request.method == "POST":
         done = submit(form, lambda d: cr.record_add(actor=request.user, case=found, kind=d["kind"], care_kind=d["care_kind"],
                                                     served_on=d["served_on"], minutes=d["minutes"],
-                                                    person_times=d["person_times"], notes=d["notes"]))
+                                                    person_times=d["person_times"], notes=d["notes"],
+                                                    co_workers=d.get("co_workers", ()), volunteers=d.get("volunteers", ())))
         if done.value is not None:
             return _done(request, found, _("Visit recorded."))
         status = done.status
@@ -175,13 +194,16 @@ def record_correct(request: HttpRequest, service_record_id: int) -> HttpResponse
     record = sc.record_get(request.user, service_record_id)
     found = _team_case(request, record.case_id)
     initial = {"kind": record.kind, "care_kind": record.care_kind, "served_on": record.served_on, "minutes": record.minutes,
-               "person_times": record.person_times, "notes": sc.crypto.decrypt(record.notes_enc)}
-    form = RecordForm(request.POST or None, initial=initial, correcting=True)
+               "person_times": record.person_times, "notes": sc.crypto.decrypt(record.notes_enc),
+               "co_workers": [str(u.pk) for u in record.co_workers.all()], "volunteers": [str(p.pk) for p in record.volunteers.all()]}
+    staff, volunteers = sc.record_helpers(found, record.worker)
+    form = RecordForm(request.POST or None, initial=initial, correcting=True, staff=staff, volunteers=volunteers)
     status = 200
     if request.method == "POST":
         done = submit(form, lambda d: cr.record_correct(actor=request.user, record=record, reason=d["reason"], kind=d["kind"],
                                                         care_kind=d["care_kind"], served_on=d["served_on"], minutes=d["minutes"],
-                                                        person_times=d["person_times"], notes=d["notes"]))
+                                                        person_times=d["person_times"], notes=d["notes"],
+                                                        co_workers=d.get("co_workers", ()), volunteers=d.get("volunteers", ())))
         if done.value is not None:
             return _done(request, found, _("Record corrected; the earlier version is kept."))
         status = done.status

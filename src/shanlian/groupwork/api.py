@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from shanlian.core.errors import NotFound, field_error
 from shanlian.core.inputs import date_window
 from shanlian.core.schemas import ApiRequest, PageIn, PageOut, errors, paginate
+from shanlian.people.selectors import station_staff_users
 
 from . import selectors as sel
 from . import services
@@ -172,7 +173,7 @@ def _detail(request: ApiRequest, programme_id: int) -> dict[str, Any]:
 
 
 def _users(programme_station: Any, ids: list[int], field: str) -> list[Any]:
-    found = {u.pk: u for u in sel.station_staff_users(programme_station).filter(pk__in=ids)}
+    found = {u.pk: u for u in station_staff_users(programme_station).filter(pk__in=ids)}
     if len(found) != len(set(ids)):
         raise field_error(field, "worker_other_station", services.OTHER_STATION_MESSAGE)
     return [found[i] for i in dict.fromkeys(ids)]

@@ -162,15 +162,6 @@ def attendees(actor: Any, session: Session) -> list[Attendance] | None:
 
 # --- choices for the forms ---------------------------------------------------------------------------------------------
 
-def station_staff_users(*stations: Station) -> QuerySet[Any]:
-    """The users who may lead or be present as workers: the stations' social workers and their agencies' managers."""
-    from shanlian.people.models import RoleGrant
-
-    grants = RoleGrant.objects.filter(revoked_at__isnull=True).filter(
-        Q(role="station_worker", station__in=stations) | Q(role="agency_manager", organization_id__in={s.agency_id for s in stations}))
-    return _users().filter(pk__in=grants.values("user_id"), is_active=True)
-
-
 def members_of(programme: Programme) -> QuerySet[Member]:
     return programme.members.select_related("person").order_by("person__real_name", "id")
 

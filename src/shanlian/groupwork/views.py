@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from shanlian.core.errors import PermissionDenied
 from shanlian.core.pages import paginate, submit
+from shanlian.people.selectors import station_staff_users
 
 from . import access, services
 from . import selectors as sel
@@ -53,7 +54,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
     stations = list(sel.stations_served(request.user))
     if not stations:
         raise PermissionDenied("not_station_team", _("Only the station's social workers and their agency record its group work."))
-    staff = list(sel.station_staff_users(*stations))
+    staff = list(station_staff_users(*stations))
     initial = {"station": str(stations[0].pk), "kind": Kind.GROUP, "starts_on": timezone.localdate(), "planned_sessions": 6,
                "leaders": [str(request.user.pk)]}
     form = ProgrammeForm(request.POST or None, initial=initial, stations=stations, staff=staff)
@@ -89,7 +90,7 @@ def session_new(request: HttpRequest, programme_id: int) -> HttpResponse:
     initial = {"held_on": timezone.localdate(), "starts_at": "09:30", "minutes": 90, "workers": [str(request.user.pk)],
                "headcount": 0, "volunteers": 0}
     form = SessionForm(request.POST or None, initial=initial, members=sel.members_of(found),
-                       staff=sel.station_staff_users(found.station), activities=sel.timebank_activities(found), group=group)
+                       staff=station_staff_users(found.station), activities=sel.timebank_activities(found), group=group)
     status = 200
     if request.method == "POST":
         done = submit(form, lambda d: services.session_record(

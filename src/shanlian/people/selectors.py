@@ -255,3 +255,15 @@ def account_get_by_username(*, scope: Scope, username: str) -> Any:
     if user is None:
         raise NotFound("unknown_user", _("There is no active account with this user name."))
     return user
+
+
+def station_staff_users(*stations: Station) -> QuerySet[Any]:
+    """The logins that work at the stations: their social workers and their agencies' managers (for the forms that name
+    who served, who leads, whose case it is)."""
+    from django.contrib.auth import get_user_model
+
+    grants = RoleGrant.objects.filter(revoked_at__isnull=True).filter(
+        Q(role=Role.STATION_WORKER, station__in=stations)
+        | Q(role=Role.AGENCY_MANAGER, organization_id__in={s.agency_id for s in stations}))
+    return (get_user_model().objects.filter(pk__in=grants.values("user_id"), is_active=True).select_related("person")
+            .order_by("id"))
