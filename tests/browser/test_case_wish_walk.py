@@ -109,6 +109,8 @@ def test_a_home_visit_becomes_a_fulfilled_wish_in_the_monthly_report(browser, li
     page.set_viewport_size(PHONE)
     page.goto(case_url)
     page.locator("[data-testid=record-visit]").click()
+    shoot(page, "case-visit-form")
+    page.check(f"[name=co_workers][value='{s.users['agency_manager'].pk}']")  # the supervisor came along
     page.select_option("[name=kind]", "home_visit")
     page.select_option("[name=care_kind]", "psychological")
     page.fill("[name=minutes]", "50")
@@ -116,6 +118,9 @@ def test_a_home_visit_becomes_a_fulfilled_wish_in_the_monthly_report(browser, li
     submit(page)
     assert "入户探访" in page.locator("[data-testid=timeline]").inner_text()
     assert no_horizontal_scroll(page)
+    page.locator("[data-testid=edit-case]").click()
+    shoot(page, "case-edit")
+    page.go_back()
 
     # a wish for her
     page.set_viewport_size({"width": 1280, "height": 900})

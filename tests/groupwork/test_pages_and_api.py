@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from shanlian.groupwork import services as gs
 from shanlian.groupwork.models import Session
@@ -171,6 +172,31 @@ def test_pages_enrol_and_end(site, db):
     assert c.post(url, {"summary": "短"}).status_code == 400
     assert c.post(url, {"summary": "六节小组完成，组员掌握了血压自我监测。"}).status_code == 302
     assert 'data-testid="summary"' in c.get(reverse("groupwork:programme", args=[site.group.pk])).content.decode()
+
+
+def test_a_member_leaves_on_the_page_and_the_api(site, db):
+    from shanlian.groupwork.models import Member
+
+    c = site.client("station_worker")
+    member = Member.objects.get(programme=site.group, person=site.people["梁姨"])
+    page = c.get(reverse("groupwork:programme", args=[site.group.pk])).content.decode()
+    assert page.count('data-testid="leave"') == 5
+    url = reverse("groupwork:member_leave", args=[member.pk])
+    assert c.get(url).status_code == 405
+    bad = c.post(url, {"left_on": "明天"}, follow=True).content.decode()
+    assert 'invalid_date' in bad and Member.objects.get(pk=member.pk).left_on is None
+    early = c.post(url, {"left_on": days_ago(41).isoformat()}, follow=True).content.decode()
+    assert "before_joined" in early and Member.objects.get(pk=member.pk).left_on is None
+    assert site.client("street_officer").post(url, {}).status_code == 403
+    assert site.client("other_worker").post(url, {}).status_code == 404
+    assert c.post(url, {"left_on": days_ago(20).isoformat()}).status_code == 302
+    page = c.get(reverse("groupwork:programme", args=[site.group.pk])).content.decode()
+    assert 'data-testid="member-left"' in page and page.count('data-testid="leave"') == 4
+    other = Member.objects.get(programme=site.group, person=site.people["何婆婆"])
+    api = c.post(f"/api/groupwork/members/{other.pk}/leave", {}, content_type="application/json")
+    assert api.status_code == 200 and {m["id"]: m["left_on"] for m in api.json()["members"]}[other.pk] == timezone.localdate().isoformat()
+    again = c.post(f"/api/groupwork/members/{other.pk}/leave", {}, content_type="application/json")
+    assert again.status_code == 409 and again.json()["code"] == "already_left"
 
 
 def test_new_programme_page(site, db):

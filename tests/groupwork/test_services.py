@@ -123,6 +123,39 @@ def test_enrolment_rules(site, db):
     assert Member.objects.filter(programme=site.group).count() == 5
 
 
+def test_a_member_leaves_and_stays_on_the_record(site, db):
+    worker = site.users["station_worker"]
+    member = Member.objects.get(programme=site.group, person=site.people["梁姨"])  # came to the session 35 days ago only
+    for day, code in [(days_ago(-1), "date_in_future"), (days_ago(41), "before_joined")]:
+        with pytest.raises(DomainError) as e:
+            gs.member_leave(actor=worker, member=member, left_on=day)
+        assert code in _codes(e)
+    mid = Member.objects.get(programme=site.group, person=site.people[ELDER])  # came 35 and 28 days ago
+    with pytest.raises(DomainError) as e:
+        gs.member_leave(actor=worker, member=mid, left_on=days_ago(30))
+    assert "attended_after" in _codes(e) and Member.objects.get(pk=mid.pk).left_on is None
+    with pytest.raises(NotFound):
+        gs.member_leave(actor=site.users["other_worker"], member=member)
+    gs.member_leave(actor=worker, member=member, left_on=days_ago(20))
+    assert Member.objects.get(pk=member.pk).left_on == days_ago(20) and member.attendance.count() == 1
+    with pytest.raises(Conflict) as c:
+        gs.member_leave(actor=worker, member=member)
+    assert c.value.code == "already_left"
+    with pytest.raises(DomainError) as e:  # not marked present after leaving; before it, yes
+        _record(site, present=[site.people["梁姨"]])
+    assert "not_member" in _codes(e)
+    assert _record(site, held_on=days_ago(21), present=[site.people["梁姨"]]).present_count == 1
+    view = sel.programme_view(worker, site.group)
+    assert view.member_count == 4 and len(view.members) == 5
+    assert site.people["梁姨"] not in [m.person for m in sel.members_of(site.group)]
+
+
+def test_the_database_keeps_a_member_s_period(site, db):
+    member = Member.objects.filter(programme=site.group).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Member.objects.filter(pk=member.pk).update(left_on=member.joined_on - dt.timedelta(days=1))
+
+
 @pytest.mark.parametrize("kw, code", [
     ({"kind": "group", "group_type": ""}, "group_type_required"),
     ({"kind": "community", "group_type": "support"}, "group_type_not_for_activity"),

@@ -23,6 +23,7 @@ def _bindings() -> dict[str, Any]:
         "programme_id": Binding(lambda s, r: s.groupwork.group.pk, bjj, NO_ID,
                                 "a 北京街 group: its station's worker and agency (names); its street, district and city (counts)"),
         "session_id": Binding(lambda s, r: s.groupwork.session.pk, bjj, NO_ID, "its session: whoever sees the group"),
+        "group_member_id": Binding(lambda s, r: s.groupwork.member.pk, bjj, NO_ID, "李伟, its member: whoever sees the group"),
     }
 
 
@@ -36,6 +37,7 @@ WALKERS: tuple[str, ...] = ()
 class GroupworkSite:
     group: Any
     session: Any
+    member: Any
 
 
 def build(city: Any, users: dict[str, Any]) -> Any:
@@ -44,8 +46,8 @@ def build(city: Any, users: dict[str, Any]) -> Any:
     group = gs.programme_create(actor=worker, station=city.stations["北京街"], kind="group", title="长者健康自我管理小组",
                                 care_area="elderly", group_type="education", planned_sessions=6,
                                 starts_on=today - dt.timedelta(days=20), leaders=[worker])
-    gs.members_enrol(actor=worker, programme=group, people=[city.people["陈秀英"], city.people["李伟"]])
+    _elder, member = gs.members_enrol(actor=worker, programme=group, people=[city.people["陈秀英"], city.people["李伟"]])
     session = gs.session_record(actor=worker, programme=group, held_on=today - dt.timedelta(days=1), starts_at=dt.time(9, 30),
                                 minutes=90, venue="社工站活动室", theme="认识高血压", workers=[worker],
                                 present=[city.people["陈秀英"]])
-    return GroupworkSite(group=group, session=session)
+    return GroupworkSite(group=group, session=session, member=member)

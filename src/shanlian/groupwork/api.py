@@ -51,6 +51,7 @@ class GroupMemberOut(Schema):
     person_id: int
     name: str
     joined_on: dt.date
+    left_on: dt.date | None = Field(..., description="The day the member left; null while a member.")
     sessions_attended: int
     beneficiary: bool = Field(..., description="A beneficiary of the programme's station.")
 
@@ -146,7 +147,7 @@ def _row(p: Programme) -> dict[str, Any]:
 
 
 def _member(m: Any) -> dict[str, Any]:
-    return {"id": m.pk, "person_id": m.person_id, "name": m.person.real_name, "joined_on": m.joined_on,
+    return {"id": m.pk, "person_id": m.person_id, "name": m.person.real_name, "joined_on": m.joined_on, "left_on": m.left_on,
             "sessions_attended": getattr(m, "sessions_attended", 0), "beneficiary": getattr(m, "is_beneficiary", False)}
 
 
@@ -157,7 +158,7 @@ def _session(s: Session, attendees: list[Any] | None = None) -> dict[str, Any]:
             "timebank_activity_id": s.timebank_activity_id, "workers": [worker_name(u) for u in s.workers.all()],
             "attendees": None if attendees is None else [
                 {"id": a.member_id, "person_id": a.person_id, "name": a.person.real_name, "joined_on": a.member.joined_on,
-                 "sessions_attended": 0, "beneficiary": False} for a in attendees]}
+                 "left_on": a.member.left_on, "sessions_attended": 0, "beneficiary": False} for a in attendees]}
 
 
 def _detail(request: ApiRequest, programme_id: int) -> dict[str, Any]:
@@ -263,6 +264,20 @@ def programme_end(request: ApiRequest, programme_id: int, payload: GroupEndIn) -
     p = sel.programme_get(request.auth, programme_id)
     services.programme_end(actor=request.auth, programme=p, summary=payload.summary)
     return _detail(request, programme_id)
+
+
+class GroupLeaveIn(Schema):
+    left_on: dt.date | None = Field(None, description="The day the member left; today when not given.")
+
+
+@router.post("/members/{id:group_member_id}/leave", response={200: GroupProgrammeOut, **errors(400, 401, 403, 404, 409)},
+             summary="A member leaves the programme")
+def member_leave(request: ApiRequest, group_member_id: int, payload: GroupLeaveIn) -> Any:
+    """Refused: a day to come (`date_in_future`), before joining (`before_joined`) or before a session the member came to
+    (`attended_after`), a member who has left (`already_left`), an ended programme (`programme_ended`)."""
+    member = sel.member_get(request.auth, group_member_id)
+    services.member_leave(actor=request.auth, member=member, left_on=payload.left_on)
+    return _detail(request, member.programme_id)
 
 
 @router.get("/counts", response={200: list[GroupStationCountsOut], **errors(400, 401)},

@@ -114,6 +114,10 @@ class EndForm(forms.Form):
     summary = _text(Programme, "summary", _("Closing summary"), area=True)
 
 
+class LeaveForm(forms.Form):
+    left_on = fields.DateField(label=_("Left on"), required=False, widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
+
+
 class FilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All")), *Kind.choices], widget=forms.Select(attrs=SELECT))
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *Status.choices],

@@ -91,6 +91,7 @@ class Member(models.Model):
     programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="members")
     person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+")
     joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"), null=True, on_delete=models.PROTECT,
                                  related_name="+")
 
@@ -98,7 +99,10 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["programme_id", "id"]
-        constraints = [models.UniqueConstraint(fields=["programme", "person"], name="groupwork_member_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "person"], name="groupwork_member_once"),
+            models.CheckConstraint(condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")), name="groupwork_member_period"),
+        ]
 
     def __str__(self) -> str:
         return str(self.pk)

@@ -149,7 +149,8 @@ def programme_view(actor: Any, programme: Programme) -> ProgrammeView:
         for m in members:
             m.is_beneficiary = m.person_id in beneficiaries  # type: ignore[attr-defined]
     return ProgrammeView(programme=programme, names=names, sessions=sessions, members=members,
-                         member_count=len(members) if names else programme.members.count(),
+                         member_count=sum(m.left_on is None for m in members) if names
+                         else programme.members.filter(left_on__isnull=True).count(),
                          person_times=sum(s.person_times for s in sessions), leaders=list(programme.leaders.order_by("id")))
 
 
@@ -157,13 +158,24 @@ def attendees(actor: Any, session: Session) -> list[Attendance] | None:
     """The members present, for the team; None for officers (they see the counts)."""
     if not access.names_visible(scope_of(actor), session.programme):
         return None
-    return list(session.attendance.select_related("person").order_by("person__real_name", "id"))
+    return list(session.attendance.select_related("person", "member").order_by("person__real_name", "id"))
 
 
 # --- choices for the forms ---------------------------------------------------------------------------------------------
 
 def members_of(programme: Programme) -> QuerySet[Member]:
-    return programme.members.select_related("person").order_by("person__real_name", "id")
+    """The members who may be marked present: those who have not left."""
+    return programme.members.filter(left_on__isnull=True).select_related("person").order_by("person__real_name", "id")
+
+
+def member_get(actor: Any, member_id: int) -> Member:
+    """A member of a programme the actor sees (else a 404, the look logged)."""
+    found = Member.objects.select_related("programme__station__street").filter(pk=member_id).first()
+    scope = scope_of(actor)
+    if found is None or access.sight(scope, found.programme) is Sight.NONE:
+        access_denied(user_id=scope.user_id, object_type="groupwork.member", object_id=member_id)
+        raise NotFound()
+    return found
 
 
 def people_to_enrol(programme: Programme, query: str = "") -> QuerySet[Person]:

@@ -50,7 +50,7 @@ ENROL_AT_ONCE_MAX = 100
 SUMMARY_MIN = 10
 OTHER_STATION_MESSAGE = _("Only the station's own social workers and its agency's managers can be named.")
 OUTSIDE_MESSAGE = _("The person does not live in the station's street.")
-NOT_MEMBER_MESSAGE = _("Only the programme's enrolled members can be marked present.")
+NOT_MEMBER_MESSAGE = _("Only the programme's members (who had not left by that day) can be marked present.")
 
 
 def _today() -> dt.date:
@@ -161,11 +161,37 @@ def members_enrol(*, actor: Any, programme: Programme, people: Iterable[Person],
         raise Conflict("already_member", _("This person is already enrolled."),
                        fields={"people": [("already_member", _("This person is already enrolled."))]})
     most = MEMBERS_MAX[Kind(locked.kind)]
-    if locked.members.count() + len(chosen) > most:
+    if locked.members.filter(left_on__isnull=True).count() + len(chosen) > most:
         raise Conflict("members_full", lazy_format(_("A programme of this kind has at most %(n)s members."), {"n": most}))
     made = Member.objects.bulk_create([Member(programme=locked, person=p, joined_on=joined_on, added_by=actor) for p in chosen])
     audit_log(actor=actor, action="groupwork.members_enrol", obj=locked, after={"members": [m.pk for m in made]})
     return made
+
+
+@transaction.atomic
+def member_leave(*, actor: Any, member: Member, left_on: dt.date | None = None) -> Member:
+    """A member leaves from a day (today by default, not before joining, not before a session they came to): they stay
+    on the record with the sessions they attended, are not marked present after that day and no longer count against
+    the programme's size (`already_left`, `date_in_future`, `before_joined`, `attended_after`)."""
+    team_scope(actor, member.programme)
+    locked = _locked(member.programme)
+    _open(locked)
+    row = Member.objects.select_for_update().get(pk=member.pk)
+    if row.left_on is not None:
+        raise Conflict("already_left", _("This member has already left."))
+    day = left_on or _today()
+    checks = Checks()
+    if day > _today():
+        checks.failed.append(field_error("left_on", "date_in_future", _("This day has not come yet.")))
+    elif day < row.joined_on:
+        checks.failed.append(field_error("left_on", "before_joined", _("This day comes before the member joined.")))
+    elif row.attendance.filter(session__held_on__gt=day).exists():
+        checks.failed.append(field_error("left_on", "attended_after", _("The member came to a session after this day.")))
+    checks.done()
+    row.left_on = day
+    row.save(update_fields=["left_on"])
+    audit_log(actor=actor, action="groupwork.member_leave", obj=locked, after={"member": row.pk, "left_on": day.isoformat()})
+    return row
 
 
 # --- sessions --------------------------------------------------------------------------------------------------------
@@ -203,7 +229,8 @@ def session_record(*, actor: Any, programme: Programme, held_on: dt.date, starts
     came = list(present)
     if len({p.pk for p in came}) != len(came):
         checks.failed.append(field_error("present", "duplicate_attendance", _("The same person is marked present twice.")))
-    members = {m.person_id: m for m in locked.members.filter(person__in=came)}
+    members = {m.person_id: m for m in locked.members.filter(person__in=came)
+               if held_on is None or m.left_on is None or m.left_on >= held_on}
     if any(p.pk not in members for p in came):
         checks.failed.append(field_error("present", "not_member", NOT_MEMBER_MESSAGE))
     if timebank_activity is not None and timebank_activity.station_id != locked.station_id:

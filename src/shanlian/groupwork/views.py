@@ -13,14 +13,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from shanlian.core.errors import PermissionDenied
-from shanlian.core.pages import paginate, submit
+from shanlian.core.errors import DomainError, PermissionDenied
+from shanlian.core.pages import flash_error, paginate, submit
 from shanlian.people.selectors import station_staff_users
 
 from . import access, services
 from . import selectors as sel
-from .forms import EndForm, EnrolForm, FilterForm, ProgrammeForm, SessionForm, worker_name
+from .forms import EndForm, EnrolForm, FilterForm, LeaveForm, ProgrammeForm, SessionForm, worker_name
 from .models import Kind, Status
 
 
@@ -130,6 +131,24 @@ def members_enrol(request: HttpRequest, programme_id: int) -> HttpResponse:
             return redirect("groupwork:programme", programme_id=found.pk)
         status = done.status
     return render(request, "groupwork/enrol.html", {"form": form, "p": found, "q": query}, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def member_leave(request: HttpRequest, group_member_id: int) -> HttpResponse:
+    member = sel.member_get(request.user, group_member_id)
+    _team_only(request, member.programme)
+    form = LeaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the day the member left, such as 2026-09-05."), extra_tags="invalid_date")
+    else:
+        try:
+            services.member_leave(actor=request.user, member=member, left_on=form.cleaned_data["left_on"])
+            messages.success(request, _("%(name)s has left the programme.") % {"name": member.person.real_name})
+        except DomainError as exc:
+            flash_error(request, exc)
+    return redirect("groupwork:programme", programme_id=member.programme_id)
 
 
 @never_cache
