@@ -301,7 +301,7 @@ def instruments(request: ApiRequest) -> Any:
 def cases(request: ApiRequest, filters: Query[CaseFilter]) -> Any:
     scope = sel.scope_of(request.auth)
     page = paginate(sc.cases_visible(request.auth, mine=filters.mine, status=filters.status or ""), filters)
-    page["results"] = [_row(c, scope) for c in page["results"]]
+    page["results"] = [_row(c, scope) for c in sc.with_rhythm(page["results"])]
     return page
 
 

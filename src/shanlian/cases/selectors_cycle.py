@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +115,16 @@ def cases_visible(actor: Any, *, mine: bool = False, status: str = "", open_only
         qs = qs.filter(status=status)
     elif open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
-    return with_visits(qs.select_related("beneficiary__person__division", "station", "owner")).order_by("-opened_on", "-id")
+    return qs.select_related("beneficiary__person__division", "station", "owner").order_by("-opened_on", "-id")
+
+
+def with_rhythm(cases: Sequence[Case]) -> list[Case]:
+    """A page of cases with their last home visit and whether each is an elder living alone (`with_visits`), asked in one
+    query by the page's ids: asked of a whole area's list, PostgreSQL works out the elders of every beneficiary."""
+    found = {c.pk: c for c in with_visits(Case.objects.filter(pk__in=[c.pk for c in cases])).only("id")}
+    for c in cases:
+        c.last_visit, c.alone_elder = found[c.pk].last_visit, found[c.pk].alone_elder  # type: ignore[attr-defined]
+    return list(cases)
 
 
 def visits_due(actor: Any, on: dt.date | None = None, *, mine: bool = False) -> QuerySet[Case]:
@@ -122,7 +132,7 @@ def visits_due(actor: Any, on: dt.date | None = None, *, mine: bool = False) -> 
     case whose plan sets its own rhythm, counted from the last home visit (or the opening). One SQL filter: the rhythm
     takes few values, each compared with its own cut-off."""
     on = on or timezone.localdate()
-    qs = cases_visible(actor, mine=mine).annotate(anchor=Coalesce(F("last_visit"), F("opened_on")))
+    qs = with_visits(cases_visible(actor, mine=mine)).annotate(anchor=Coalesce(F("last_visit"), F("opened_on")))
     due = Q(home_visit_days__isnull=True, alone_elder=True, anchor__lte=on - dt.timedelta(days=home_visit_days()))
     rhythms = (Case.objects.filter(access.visible_q(actor_scope(actor)), status__in=OPEN_STATUSES, home_visit_days__isnull=False)
                .values_list("home_visit_days", flat=True).distinct())

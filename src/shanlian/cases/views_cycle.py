@@ -64,7 +64,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
     cases = sc.cases_visible(request.user, mine=mine)
     page = paginate(request, cases)
     rows = [(c, sc.beneficiary_name(c, Sight.VALUES if scope.is_station_staff(c.station_id) else Sight.MASKED),
-             sc.NEXT_STEP[CaseStatus(c.status)], sc.next_visit_on(c)) for c in page.object_list]
+             sc.NEXT_STEP[CaseStatus(c.status)], sc.next_visit_on(c)) for c in sc.with_rhythm(list(page.object_list))]
     due = [(c, sc.beneficiary_name(c, Sight.VALUES if scope.is_station_staff(c.station_id) else Sight.MASKED), sc.next_visit_on(c))
            for c in sc.visits_due(request.user, mine=mine)[:20]]
     return render(request, "cases/caseload.html", {"page_obj": page, "rows": rows, "due": due, "mine": mine, "team": team,
