@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from shanlian.core.navigation import declared_pages, menu
+from shanlian.core.navigation import FLAT_MAX, GROUPS, Group, declared_pages, menu, menu_bar
 from shanlian.people.selectors import actor_scope
 
 USERS = ["city_admin", "district_admin", "street_officer", "agency_manager", "station_worker", "other_worker", "finance",
@@ -23,7 +23,10 @@ def test_every_menu_entry_opens_for_its_role(login, books, city, user):
     assert home.status_code == 200
     links = LINK.findall(home.content.decode())
     assert links, "a signed-in user has a menu"
-    assert links == [reverse(p.url_name) for p in menu(actor_scope(city.users[user]))]
+    scope = actor_scope(city.users[user])
+    bar = [p for item in menu_bar(scope) for p in (item.pages if isinstance(item, Group) else (item,))]
+    assert sorted(bar, key=lambda p: (p.order, p.url_name)) == menu(scope)  # every entry once
+    assert links == [reverse(p.url_name) for p in bar]
     for href in links:
         resp = client.get(href, follow=True)
         assert resp.status_code == 200, (user, href, resp.status_code)
@@ -58,3 +61,16 @@ def test_a_street_officer_is_not_offered_compliance(login, city):
     body = login("street_officer").get("/").content.decode()
     assert reverse("compliance:dashboard") not in LINK.findall(body)
     assert login("street_officer").get(reverse("compliance:dashboard")).status_code == 403
+
+
+@pytest.mark.parametrize("user, grouped", [("city_admin", True), ("agency_manager", True), ("volunteer", False), ("donor", False)])
+def test_a_long_menu_is_folded_into_groups(login, city, user, grouped):
+    scope = actor_scope(city.users[user])
+    bar = menu_bar(scope)
+    groups = [item for item in bar if isinstance(item, Group)]
+    assert bool(groups) == grouped == (len(menu(scope)) > FLAT_MAX)
+    assert all(len(g.pages) > 1 and g.key in GROUPS for g in groups)
+    body = login(user).get(reverse("web:home"), follow=True).content.decode()
+    assert all(f'data-testid="nav-group-{g.key}"' in body for g in groups)
+    if grouped:
+        assert len(bar) <= FLAT_MAX + 1  # a bar that fits one row at 1280 px

@@ -10,7 +10,7 @@ from shanlian.core.navigation import Page
 from .access import may_open_cases, may_supervise
 
 PAGES = [
-    Page("cases:beneficiaries", _("Beneficiaries"), may_open_cases, "cases:benef", 72),
-    Page("cases:caseload", _("Caseload"), may_open_cases, "cases:case", 71),
-    Page("cases:approvals", _("Approvals"), may_supervise, "cases:approvals", 73),
+    Page("cases:beneficiaries", _("Beneficiaries"), may_open_cases, "cases:benef", 72, group="services"),
+    Page("cases:caseload", _("Caseload"), may_open_cases, "cases:case", 71, group="services"),
+    Page("cases:approvals", _("Approvals"), may_supervise, "cases:approvals", 73, group="services"),
 ]

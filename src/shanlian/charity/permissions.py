@@ -36,11 +36,11 @@ def anyone(scope: Scope) -> bool:
 
 
 PAGES = [
-    Page("charity:fund_list", _("Community funds"), may_open_staff_pages, "charity:fund", 60),
-    Page("charity:gift_list", _("Gifts"), may_open_staff_pages, "charity:gift", 61),
-    Page("charity:payout_list", _("Payouts"), may_open_staff_pages, "charity:payout", 62),
-    Page("charity:receipt_list", _("Receipts"), may_keep_receipts, "charity:receipt", 63),
-    Page("compliance:dashboard", _("Compliance"), may_see_compliance, "compliance:", 64),
+    Page("charity:fund_list", _("Community funds"), may_open_staff_pages, "charity:fund", 60, group="charity"),
+    Page("charity:gift_list", _("Gifts"), may_open_staff_pages, "charity:gift", 61, group="charity"),
+    Page("charity:payout_list", _("Payouts"), may_open_staff_pages, "charity:payout", 62, group="charity"),
+    Page("charity:receipt_list", _("Receipts"), may_keep_receipts, "charity:receipt", 63, group="charity"),
+    Page("compliance:dashboard", _("Compliance"), may_see_compliance, "compliance:", 64, group="charity"),
     Page("give:campaign_list", _("Give"), gives_as_resident, "give:campaign", 80, public=True),
     Page("give:mine", _("My gifts"), gives_as_resident, "give:mine", 81),
     Page("public:index", _("Disclosure"), anyone, "public:", 90, public=True),

@@ -11,6 +11,7 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps
+from django.utils.translation import gettext_lazy as _
 
 from .scoping import Scope
 
@@ -26,6 +27,20 @@ class Page:
     active: str
     order: int
     public: bool = False  # also in the public pages' navigation (for anyone, signed in or not)
+    group: str = ""  # a key of GROUPS: folded under it when an actor's menu is long; "" stays on the bar
+
+
+# The menu's groups, for actors offered more than FLAT_MAX entries (officers, agency managers): one dropdown each, placed
+# where its first entry would be.
+GROUPS: dict[str, Any] = {"oversight": _("Oversight"), "charity": _("Charity"), "services": _("Services")}
+FLAT_MAX = 8
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: Any
+    pages: tuple[Page, ...]
 
 
 @cache
@@ -51,3 +66,23 @@ def menu(scope: Scope) -> list[Page]:
 
 def public_menu() -> list[Page]:
     return [p for p in declared_pages() if p.public]
+
+
+def menu_bar(scope: Scope) -> list[Page | Group]:
+    """The menu as the bar shows it: flat when short; else each group's entries folded into one item (a group of one
+    stays a plain entry). The entries keep their order within and across groups."""
+    pages = menu(scope)
+    if len(pages) <= FLAT_MAX:
+        return list(pages)
+    folded: dict[str, list[Page]] = {}
+    bar: list[Page | str] = []
+    for page in pages:
+        if page.group not in GROUPS:
+            bar.append(page)
+            continue
+        if page.group not in folded:
+            folded[page.group] = []
+            bar.append(page.group)
+        folded[page.group].append(page)
+    return [item if isinstance(item, Page) else (Group(item, GROUPS[item], tuple(folded[item])) if len(folded[item]) > 1
+                                                 else folded[item][0]) for item in bar]

@@ -70,7 +70,7 @@ def opens_evaluation(scope: Scope) -> bool:
 
 
 PAGES = [
-    Page("evaluation:home", _("Evaluation"), opens_evaluation, "evaluation:", 75),
+    Page("evaluation:home", _("Evaluation"), opens_evaluation, "evaluation:", 75, group="oversight"),
     Page("evaluation_public:notices", _("Evaluation notices"), nobody_signed_in, "evaluation_public:notice", 86, public=True),
     Page("evaluation_public:frameworks", _("Evaluation standards"), nobody_signed_in, "evaluation_public:framework", 87, public=True),
 ]

@@ -46,7 +46,7 @@ def manages_an_organization(scope: Scope) -> bool:
 PAGES = [
     # One entry for the staff's grants pages and one for applicants'; tabs on those pages lead to the agreements, the
     # projects and the brand list (templatetags/grants_tabs.py).
-    Page("grants:staff_rounds", _("Micro-venture"), may_run_rounds, "grants:", 65),
+    Page("grants:staff_rounds", _("Micro-venture"), may_run_rounds, "grants:", 65, group="charity"),
     Page("grants:applicant_home", _("My proposals"), lambda s: manages_an_organization(s) and not may_run_rounds(s),
          "grants:", 68),
     Page("grants:expert_reviews", _("My reviews"), may_review, "grants:expert", 69),

@@ -9,4 +9,4 @@ from shanlian.core.navigation import Page
 
 from .access import may_open
 
-PAGES = [Page("groupwork:programmes", _("Groups and activities"), may_open, "groupwork:", 73)]
+PAGES = [Page("groupwork:programmes", _("Groups and activities"), may_open, "groupwork:", 73, group="services")]

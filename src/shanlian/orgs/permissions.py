@@ -16,6 +16,6 @@ def may_list_stations(scope: Scope) -> bool:
 
 
 PAGES = [
-    Page("orgs:organization_list", _("Organizations"), may_list_organizations, "orgs:organization", 20),
-    Page("orgs:station_list", _("Stations"), may_list_stations, "orgs:station", 30),
+    Page("orgs:organization_list", _("Organizations"), may_list_organizations, "orgs:organization", 20, group="oversight"),
+    Page("orgs:station_list", _("Stations"), may_list_stations, "orgs:station", 30, group="oversight"),
 ]

@@ -19,6 +19,6 @@ def may_keep_pool(scope: Scope) -> bool:
 
 
 PAGES = [
-    Page("people:person_list", _("People"), may_open_people, "people:person", 40),
-    Page("people:role_list", _("Roles"), may_manage_roles, "people:role", 50),
+    Page("people:person_list", _("People"), may_open_people, "people:person", 40, group="oversight"),
+    Page("people:role_list", _("Roles"), may_manage_roles, "people:role", 50, group="oversight"),
 ]

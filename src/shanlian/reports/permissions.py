@@ -8,4 +8,4 @@ from shanlian.core.navigation import Page
 
 from .access import may_open_report
 
-PAGES = [Page("reports:monthly", _("Monthly report"), may_open_report, "reports:", 78)]
+PAGES = [Page("reports:monthly", _("Monthly report"), may_open_report, "reports:", 78, group="oversight")]

@@ -9,5 +9,5 @@ from shanlian.core.navigation import Page
 
 from .access import is_partner_member, may_open_hub
 
-PAGES = [Page("resources:needs", _("Resource hub"), may_open_hub, "resources:", 73),
+PAGES = [Page("resources:needs", _("Resource hub"), may_open_hub, "resources:", 73, group="services"),
          Page("resources:mine_home", _("My resources"), is_partner_member, "resources:mine_", 74)]

@@ -29,7 +29,7 @@ def volunteers_here(scope: Scope) -> bool:
 
 
 PAGES = [
-    Page("timebank:manage_activities", _("Time bank"), may_organize, "timebank:manage", 70),
-    Page("timebank:manage_stations", _("Time bank"), reads_only, "timebank:manage", 70),
+    Page("timebank:manage_activities", _("Time bank"), may_organize, "timebank:manage", 70, group="services"),
+    Page("timebank:manage_stations", _("Time bank"), reads_only, "timebank:manage", 70, group="services"),
     Page("timebank:home", _("Time bank"), volunteers_here, "timebank:", 70),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from shanlian.core.navigation import menu, public_menu
+from shanlian.core.navigation import Page, menu_bar, public_menu
 from shanlian.people.selectors import actor_scope
 
 
@@ -20,9 +20,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "public_nav": public}
     scope = actor_scope(user)
+
+    def entry(p: Page) -> dict[str, Any]:
+        return {"url": reverse(p.url_name), "label": p.label, "active": view_name.startswith(p.active)}
+
+    items: list[dict[str, Any]] = []
+    for item in menu_bar(scope):
+        if isinstance(item, Page):
+            items.append(entry(item))
+        else:
+            entries = [entry(p) for p in item.pages]
+            items.append({"group": item.key, "label": item.label, "entries": entries, "active": any(e["active"] for e in entries)})
     return {
-        "nav_items": [{"url": reverse(p.url_name), "label": p.label, "active": view_name.startswith(p.active)}
-                      for p in menu(scope)],
+        "nav_items": items,
         "public_nav": public,
         "actor_scope": scope,
     }

@@ -10,6 +10,6 @@ from shanlian.core.navigation import Page
 from .access import may_open_station_wishes, shows_wall_in_menu
 
 PAGES = [
-    Page("wishes:list", _("Micro-wishes"), may_open_station_wishes, "wishes:", 73),
+    Page("wishes:list", _("Micro-wishes"), may_open_station_wishes, "wishes:", 73, group="services"),
     Page("wishes_public:wall", _("Wish wall"), shows_wall_in_menu, "wishes_public:", 82, public=True),
 ]
