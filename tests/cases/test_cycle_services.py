@@ -303,6 +303,9 @@ def test_visits_due_for_an_elder_living_alone_and_by_the_plan(site, cycle, db):
     cy.plan_approve(actor=site.users["agency_manager"], plan=plan, version=plan.version)
     assert case.pk in [c.pk for c in sc.visits_due(worker, case.opened_on + dt.timedelta(days=14))]
     assert case.pk not in [c.pk for c in sc.visits_due(worker, case.opened_on + dt.timedelta(days=13))]
+    Case.objects.filter(pk=cycle.case.pk).update(home_visit_days=14)  # a second case on the same rhythm: one term for both
+    sql = str(sc.visits_due(worker, TODAY).query)
+    assert sql.count("home_visit_days\" = 14") == 1, sql
 
 
 def test_the_monthly_counts(site, cycle, db):

@@ -115,7 +115,15 @@ def cases_visible(actor: Any, *, mine: bool = False, status: str = "", open_only
         qs = qs.filter(status=status)
     elif open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
-    return qs.select_related("beneficiary__person__division", "station", "owner").order_by("-opened_on", "-id")
+    # What a caseload row shows (the beneficiary's name, the station, the state and dates): not the encrypted columns.
+    return (qs.select_related("beneficiary__person", "station")
+            .only(*LIST_FIELDS).order_by("-opened_on", "-id"))
+
+
+LIST_FIELDS = ("id", "beneficiary_id", "station_id", "owner_id", "opened_on", "status", "home_visit_days", "version",
+               "beneficiary__id", "beneficiary__living_situation", "beneficiary__person_id", "beneficiary__station_id",
+               "beneficiary__person__id", "beneficiary__person__real_name", "station__id", "station__name", "station__street_id",
+               "station__agency_id")
 
 
 def with_rhythm(cases: Sequence[Case]) -> list[Case]:
@@ -135,7 +143,7 @@ def visits_due(actor: Any, on: dt.date | None = None, *, mine: bool = False) -> 
     qs = with_visits(cases_visible(actor, mine=mine)).annotate(anchor=Coalesce(F("last_visit"), F("opened_on")))
     due = Q(home_visit_days__isnull=True, alone_elder=True, anchor__lte=on - dt.timedelta(days=home_visit_days()))
     rhythms = (Case.objects.filter(access.visible_q(actor_scope(actor)), status__in=OPEN_STATUSES, home_visit_days__isnull=False)
-               .values_list("home_visit_days", flat=True).distinct())
+               .values_list("home_visit_days", flat=True).order_by().distinct())
     for days in rhythms:
         assert days is not None  # filtered above
         due |= Q(home_visit_days=days, anchor__lte=on - dt.timedelta(days=days))
