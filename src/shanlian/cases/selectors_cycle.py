@@ -154,7 +154,7 @@ def case_get(actor: Any, case_id: int) -> Case:
     """The case, if the actor sees it at all; otherwise the look is logged and answered as not found."""
     scope = actor_scope(actor)
     found = (with_visits(Case.objects.filter(pk=case_id))
-             .select_related("beneficiary__person__division", "station__street", "station__agency", "owner").first())
+             .select_related("beneficiary__person", "station__street", "owner").first())
     if found is None or access.station_sight(scope, found.station) is Sight.NONE:
         access_denied(user_id=scope.user_id, object_type="cases.case", object_id=case_id)
         raise NotFound()
