@@ -29,7 +29,23 @@ class CareArea(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Category(models.Model):
+class NamedInTwoLanguages:
+    """Data named in Chinese with an optional English name (`name`, `name_en`), shown in the page's language."""
+
+    name: str
+    name_en: str
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.name_en and (translation.get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class Category(NamedInTwoLanguages, models.Model):
     """A category of beneficiary, as data (seeded by a data migration; cities add their own)."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -45,14 +61,6 @@ class Category(models.Model):
         ordering = ["order", "id"]
         constraints = [models.CheckConstraint(condition=Q(area__in=CareArea.values), name="cases_category_area_valid")]
 
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        if self.name_en and (translation.get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
 
 class LivingSituation(models.TextChoices):

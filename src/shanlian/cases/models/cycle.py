@@ -9,14 +9,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from shanlian.orgs.models import Organization, Station
 from shanlian.people.models import Person
 
-from .beneficiaries import Beneficiary
+from .beneficiaries import Beneficiary, NamedInTwoLanguages
 from .privacy import Consent
 
 USER = settings.AUTH_USER_MODEL
@@ -26,7 +25,7 @@ VISIT_DAYS_MAX = 365
 SCORE_MAX = 1000
 
 
-class Instrument(models.Model):
+class Instrument(NamedInTwoLanguages, models.Model):  # noqa: DJ008 - its __str__ is the mixin's
     """A standard assessment instrument as data: `items` is a list of {"key", "text", "text_en", "options": [{"value",
     "label", "label_en", "score"}]}; `bands` a list of {"min", "max", "label", "label_en"} covering every possible score;
     `higher_is_better` says which way a goal's target lies (Barthel: higher; GDS-15: lower)."""
@@ -47,14 +46,6 @@ class Instrument(models.Model):
         ordering = ["code"]
         constraints = [models.CheckConstraint(condition=Q(max_score__gt=F("min_score")), name="cases_instrument_range")]
 
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        if self.name_en and (translation.get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
 
 
 class CaseSource(models.TextChoices):
