@@ -140,13 +140,11 @@ def visits_due(actor: Any, on: dt.date | None = None, *, mine: bool = False) -> 
     case whose plan sets its own rhythm, counted from the last home visit (or the opening). One SQL filter: the rhythm
     takes few values, each compared with its own cut-off."""
     on = on or timezone.localdate()
-    qs = with_visits(cases_visible(actor, mine=mine)).annotate(anchor=Coalesce(F("last_visit"), F("opened_on")))
+    listed = cases_visible(actor, mine=mine)
+    qs = with_visits(listed).annotate(anchor=Coalesce(F("last_visit"), F("opened_on")))
     due = Q(home_visit_days__isnull=True, alone_elder=True, anchor__lte=on - dt.timedelta(days=home_visit_days()))
-    rhythms = (Case.objects.filter(access.visible_q(actor_scope(actor)), status__in=OPEN_STATUSES, home_visit_days__isnull=False)
-               .values_list("home_visit_days", flat=True).order_by().distinct())
-    for days in rhythms:
-        assert days is not None  # filtered above
-        due |= Q(home_visit_days=days, anchor__lte=on - dt.timedelta(days=days))
+    for days in listed.exclude(home_visit_days=None).order_by().values_list("home_visit_days", flat=True).distinct():
+        due |= Q(home_visit_days=days, anchor__lte=on - dt.timedelta(days=days or 0))
     return qs.filter(due).order_by("anchor", "id")
 
 
