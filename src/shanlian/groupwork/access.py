@@ -10,8 +10,8 @@ menu. Members of groups are often the station's beneficiaries, so their names fo
 
 from __future__ import annotations
 
-from shanlian.cases.access import OFFICER_ROLES, Sight, may_open_cases, station_sight, stations_q, visible_q
-from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
+from shanlian.cases.access import OFFICER_ROLES, Sight, may_open_cases, may_register, station_sight, stations_q, visible_q
+from shanlian.core.scoping import Scope
 
 from .models import Programme
 
@@ -22,9 +22,7 @@ def may_open(scope: Scope) -> bool:
     return may_open_cases(scope)
 
 
-def may_create(scope: Scope) -> bool:
-    """Starts programmes at one of their own stations."""
-    return scope.is_superuser or (scope.has(*STATION_STAFF_ROLES) and bool(scope.station_ids))
+may_create = may_register  # starts programmes at one of their own stations, as beneficiaries are registered
 
 
 def sight(scope: Scope, programme: Programme) -> Sight:

@@ -9,21 +9,14 @@ the menu.
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from shanlian.cases import access as case_access
 from shanlian.cases.access import OFFICER_ROLES
-from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
+from shanlian.core.scoping import Scope
 from shanlian.places.models import Division
 
-
-def may_open_report(scope: Scope) -> bool:
-    return scope.is_superuser or scope.has(*OFFICER_ROLES, *STATION_STAFF_ROLES)
-
-
-def stations_q(scope: Scope, prefix: str = "") -> Q:
-    """The stations (at `prefix`, e.g. "station__") whose rows the actor reads: those whose records they see."""
-    return case_access.stations_q(scope, prefix)
+# The report is read by those who open stations' records, over the stations whose records they see (cases.access).
+may_open_report = case_access.may_open_cases
+stations_q = case_access.stations_q
 
 
 def officer_paths(scope: Scope) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from shanlian.core.audit import access_denied
 from shanlian.core.errors import NotFound, PermissionDenied, field_error
 from shanlian.core.monthly import Column, Figure, Section, declared_sections
-from shanlian.core.scoping import Scope
+from shanlian.core.scoping import STATION_STAFF_ROLES, Scope
 from shanlian.orgs.models import Station
 from shanlian.people.selectors import signed_in_scope
 from shanlian.places.models import LEVEL_ORDER, Division, Level
@@ -138,7 +138,7 @@ def _roots(scope: Scope) -> tuple[list[Division], list[int]]:
     paths = access.officer_paths(scope)
     divisions = list(Division.objects.filter(path__in=paths, level__in=[Level.CITY, Level.DISTRICT, Level.STREET])
                      .order_by("path")) if paths else []
-    stations = sorted(scope.station_ids) if scope.has(*access.STATION_STAFF_ROLES) else []
+    stations = sorted(scope.station_ids) if scope.has(*STATION_STAFF_ROLES) else []
     return divisions, stations
 
 
