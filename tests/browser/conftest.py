@@ -58,5 +58,12 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
 
 
+def open_phone_menu(page) -> None:
+    """Opens the phone's collapsed menu and waits for its slide to finish: a click on an entry during the slide
+    can land on nothing, which made a walk flaky."""
+    page.locator(".navbar-toggler").click()
+    page.locator("#sl-nav.show:not(.collapsing)").wait_for()
+
+
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

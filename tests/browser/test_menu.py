@@ -3,7 +3,7 @@ entries; on a phone the menu opens from the toggler and a group opens inside it.
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, DESKTOP, ONCE, PHONE, no_horizontal_scroll
+from tests.browser.conftest import ARTIFACTS, DESKTOP, ONCE, PHONE, no_horizontal_scroll, open_phone_menu
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, ONCE]
@@ -32,8 +32,7 @@ def test_the_grouped_menu_on_a_desktop_and_a_phone(page, live_server, city_live)
 
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/")
-    page.locator(".navbar-toggler").click()
-    page.locator("#sl-nav.show:not(.collapsing)").wait_for()  # opened, its slide finished
+    open_phone_menu(page)
     charity = page.locator("[data-testid=nav-group-charity]")
     charity.locator(".dropdown-toggle").click()
     charity.locator("a[href='/charity/funds/']").wait_for(state="visible")

@@ -14,7 +14,7 @@ from shanlian.accounts.messaging import ConsoleSms
 from shanlian.people.models import Person
 from shanlian.timebank import services as ts
 from shanlian.timebank.models import QuizAttempt, QuizQuestion, Signup, Volunteer
-from tests.browser.conftest import ONCE, PHONE, no_horizontal_scroll, shoot
+from tests.browser.conftest import ONCE, PHONE, no_horizontal_scroll, open_phone_menu, shoot
 
 pytestmark = [pytest.mark.browser, ONCE]
 MOBILE = "13922226666"
@@ -43,9 +43,10 @@ def test_a_new_resident_signs_up_takes_the_city_quiz_and_signs_up_for_a_shift(pa
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/")
     assert page.locator("[data-testid=front-door]").is_visible()
-    page.locator(".navbar-toggler").click()  # the phone's menu
-    page.locator("[data-testid=nav-signup]").click()
-    page.wait_for_url("**/account/signup/")
+    open_phone_menu(page)
+    with page.expect_navigation():
+        page.locator("[data-testid=nav-signup]").click()
+    assert page.url.endswith("/account/signup/")
     page.fill("#id_phone", "139 2222 6666")
     page.locator("[data-testid=send-code]").click()
     page.wait_for_load_state()
