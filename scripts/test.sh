@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, types, then every test on SQLite and again on PostgreSQL. On each database the tests
 # run in parallel (pytest-xdist, a worker per core, each test file on one worker so its module fixtures are made
-# once), then the `serial` ones in one process.
+# once), then the `serial` ones (the API fuzz, PostgreSQL only) in two processes, half each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -10,13 +10,33 @@ PG_URL="${SHANLIAN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/shanlian}"
 WORKERS="${SHANLIAN_TEST_WORKERS:-auto}"
 
 # pytest's exit code 5 (nothing collected: the arguments named no test of that pass) is not a failure.
+ok() { [ "$1" -eq 0 ] || [ "$1" -eq 5 ]; }
+
+# The serial tests (the API fuzz) in two processes at once, each with half of them (SHANLIAN_TEST_SHARD, see
+# tests/conftest.py) and its own test database; their output is shown when both are done.
+serial() {
+  local logs rc0=0 rc1=0
+  logs="$(mktemp -d)"
+  SHANLIAN_TEST_SHARD=0/2 pytest -m serial "$@" >"$logs/0" 2>&1 &
+  local first=$!
+  if [ -n "${DATABASE_URL:-}" ]; then
+    SHANLIAN_TEST_SHARD=1/2 DATABASE_URL="${DATABASE_URL}_shard1" pytest -m serial "$@" >"$logs/1" 2>&1 || rc1=$?
+  else
+    SHANLIAN_TEST_SHARD=1/2 pytest -m serial "$@" >"$logs/1" 2>&1 || rc1=$?
+  fi
+  wait "$first" || rc0=$?
+  echo "--- serial tests, first half"; cat "$logs/0"
+  echo "--- serial tests, second half"; cat "$logs/1"
+  rm -rf "$logs"
+  ok "$rc0" || return "$rc0"
+  ok "$rc1" || return "$rc1"
+}
+
 passes() {
   local rc=0
   pytest -n "$WORKERS" --dist loadfile -m "not serial" "$@" || rc=$?
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ]; then return "$rc"; fi
-  rc=0
-  pytest -m serial "$@" || rc=$?
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ]; then return "$rc"; fi
+  ok "$rc" || return "$rc"
+  serial "$@"
 }
 
 echo "==> ruff"; ruff check --quiet src tests bench

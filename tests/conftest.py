@@ -37,6 +37,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                                 "then run -m serial without -n (scripts/test.sh does both)")
 
 
+@pytest.hookimpl(trylast=True)  # after `-m` and `-k` have chosen the tests
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """SHANLIAN_TEST_SHARD=i/n: this process runs the i-th of every n tests it collected (scripts/test.sh runs the
+    serial tests so, one process a core, each on its own database)."""
+    shard = os.environ.get("SHANLIAN_TEST_SHARD", "")
+    if not shard:
+        return
+    try:
+        index, count = (int(part) for part in shard.split("/"))
+        if not 0 <= index < count:
+            raise ValueError
+    except ValueError:
+        raise pytest.UsageError(f"SHANLIAN_TEST_SHARD={shard!r}: expected i/n with 0 <= i < n, e.g. 0/2") from None
+    kept = [item for position, item in enumerate(items) if position % count == index]
+    config.hook.pytest_deselected(items=[item for position, item in enumerate(items) if position % count != index])
+    items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _fast_test_settings(settings):
     # django-axes is tested on its own (people/test_login.py); other tests log in freely.
