@@ -198,6 +198,16 @@ def test_a_member_leaves_on_the_page_and_the_api(site, db):
     again = c.post(f"/api/groupwork/members/{other.pk}/leave", {}, content_type="application/json")
     assert again.status_code == 409 and again.json()["code"] == "already_left"
 
+    # 梁姨 (left 20 days ago) comes back through the enrol page; 何婆婆 (left today) through the API, refused until tomorrow
+    enrol = reverse("groupwork:members_enrol", args=[site.group.pk])
+    assert "梁姨" in c.get(enrol).content.decode()
+    assert c.post(enrol, {"people": [site.people["梁姨"].pk]}).status_code == 302
+    page = c.get(reverse("groupwork:programme", args=[site.group.pk])).content.decode()
+    assert page.count('data-testid="member-back"') == 1 and page.count('data-testid="leave"') == 4
+    back = c.post(f"/api/groupwork/programmes/{site.group.pk}/members", {"person_ids": [site.people["何婆婆"].pk]},
+                  content_type="application/json")
+    assert back.status_code == 409 and back.json()["code"] == "rejoined_before_left"
+
 
 def test_new_programme_page(site, db):
     c = site.client("station_worker")

@@ -150,6 +150,43 @@ def test_a_member_leaves_and_stays_on_the_record(site, db):
     assert site.people["梁姨"] not in [m.person for m in sel.members_of(site.group)]
 
 
+def test_a_member_who_left_is_enrolled_again_as_a_new_period(site, db):
+    worker, liang = site.users["station_worker"], site.people["梁姨"]
+    first = Member.objects.get(programme=site.group, person=liang)  # joined 40 days ago, came 35 days ago
+    gs.member_leave(actor=worker, member=first, left_on=timezone.localdate())
+    with pytest.raises(Conflict) as e:  # back on the day she left: the periods would meet
+        gs.members_enrol(actor=worker, programme=site.group, people=[liang])
+    assert "rejoined_before_left" in _codes(e) and Member.objects.filter(programme=site.group, person=liang).count() == 1
+    Member.objects.filter(pk=first.pk).update(left_on=days_ago(20))
+    assert liang in sel.people_to_enrol(site.group)  # offered again on the enrol page
+    again = gs.members_enrol(actor=worker, programme=site.group, people=[liang])[0]  # today
+    assert again.pk != first.pk and (again.joined_on, again.left_on) == (timezone.localdate(), None)
+    assert liang not in sel.people_to_enrol(site.group)
+    with pytest.raises(Conflict) as e:
+        gs.members_enrol(actor=worker, programme=site.group, people=[liang])
+    assert e.value.code == "already_member"
+    # a session of the first period counts there, one after the return in the new one; the days away in neither
+    assert _record(site, held_on=days_ago(21), present=[liang]).attendance.get().member_id == first.pk
+    with pytest.raises(DomainError) as e:
+        _record(site, held_on=days_ago(1), present=[liang])
+    assert "not_member" in _codes(e)
+    assert _record(site, held_on=timezone.localdate(), present=[liang]).attendance.get().member_id == again.pk
+    view = sel.programme_view(worker, site.group)
+    assert view.member_count == 5
+    assert [(m.pk, m.returned) for m in view.members if m.person_id == liang.pk] == [(first.pk, False), (again.pk, True)]
+    with pytest.raises(Conflict):  # the first period is over; the new one may end
+        gs.member_leave(actor=worker, member=first)
+    assert gs.member_leave(actor=worker, member=again).left_on == timezone.localdate()
+
+
+def test_the_database_allows_one_current_membership_a_person(site, db):
+    member = Member.objects.filter(programme=site.group).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Member.objects.create(programme=site.group, person=member.person, joined_on=member.joined_on)
+    Member.objects.filter(pk=member.pk).update(left_on=days_ago(10))
+    Member.objects.create(programme=site.group, person=member.person, joined_on=days_ago(5))  # a second period
+
+
 def test_the_database_keeps_a_member_s_period(site, db):
     member = Member.objects.filter(programme=site.group).first()
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -3,14 +3,19 @@ needs of three stations, matched, partly delivered and confirmed; a second run w
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from shanlian.core.scoping import Role
 from shanlian.demo.resources import seed_resources
+from shanlian.orgs.models import Station
 from shanlian.places.models import Level
+from shanlian.resources import monthly
 from shanlian.resources.models import Delivery, Match, Need, Offer, Partner
 from tests import factories as f
 
@@ -50,3 +55,15 @@ def test_the_demo_has_every_stage(seeded, db):
     assert Match.objects.filter(outstanding__gt=0, delivered=0).exists()
     for n in Need.objects.all():
         assert n.committed <= n.quantity
+
+
+def test_last_month_s_report_counts_what_was_handed_over_and_no_delivery_precedes_its_match(seeded, db):
+    today = timezone.localdate()
+    month_end = today.replace(day=1)
+    month_start = (month_end - dt.timedelta(days=1)).replace(day=1)
+    figures = monthly.counts(list(Station.objects.values_list("pk", flat=True)), month_start, month_end)
+    assert sum(f["deliveries"] for f in figures.values()) >= 3 and sum(f["partners"] for f in figures.values()) >= 2
+    for d in Delivery.objects.select_related("match"):
+        assert timezone.localdate(d.match.committed_at) <= d.delivered_on <= today
+        assert d.confirmed_at is None or timezone.localdate(d.confirmed_at) >= d.delivered_on
+    assert Delivery.objects.filter(delivered_on=today, confirmed_at__isnull=True).exists()  # today's clinic, to confirm

@@ -153,6 +153,17 @@ def test_deliver_confirm_cancel_conserve(hub, db):
     _conserved()
 
 
+def test_a_delivery_is_not_dated_before_its_match_was_committed(hub, db):
+    m = rs.matches_commit(actor=hub.users["district_admin"], choices=[(hub.offers["clinic"].pk, hub.needs["rmj_clinic"].pk, 10)])[0]
+    with pytest.raises(ValidationFailed) as e:
+        rs.delivery_record(actor=hub.users["district_admin"], match=m, quantity="1",
+                           delivered_on=timezone.localdate() - dt.timedelta(days=1))
+    assert _code(e) == "before_match" and "before_match" in e.value.fields["delivered_on"][0]
+    assert _fresh(m).delivered == 0 and not m.deliveries.exists()
+    rs.delivery_record(actor=hub.users["district_admin"], match=m, quantity="1", delivered_on=timezone.localdate())
+    assert _fresh(m).delivered == 1
+
+
 def test_strangers_do_not_record_deliveries(hub, db):
     m = rs.matches_commit(actor=hub.users["district_admin"], choices=[(hub.offers["clinic"].pk, hub.needs["rmj_clinic"].pk, 10)])[0]
     with pytest.raises(PermissionDenied) as e:

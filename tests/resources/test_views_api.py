@@ -77,8 +77,10 @@ def test_matching_page_commits_then_the_station_confirms(hub, db):
     m = Match.objects.get(need=hub.needs["bjj_tutoring"])
     url = reverse("resources:match", args=[m.pk])
     school = hub.client("station_worker")
-    r = school.post(url, {"action": "deliver", "quantity": "25", "delivered_on": "2026-01-01"})
+    r = school.post(url, {"action": "deliver", "quantity": "25", "delivered_on": timezone.localdate().isoformat()})
     assert r.status_code == 409 and "over_delivery" in r.content.decode()
+    r = school.post(url, {"action": "deliver", "quantity": "12", "delivered_on": "2026-01-01"})  # before the match
+    assert r.status_code == 400 and not Delivery.objects.filter(match=m).exists()
     r = school.post(url, {"action": "deliver", "quantity": "12", "delivered_on": ""})
     assert r.status_code == 400
     r = school.post(url, {"action": "deliver", "quantity": "12", "delivered_on": timezone.localdate().isoformat()})

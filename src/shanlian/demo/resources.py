@@ -1,7 +1,10 @@
 """The resource hub's demo: 越秀区's partners (a hospital's free clinics, a school's tutoring and hall, a grain-and-oil
 firm, a supermarket's vouchers, a property company's venue, the district's human-resources bureau) and the needs of the
-district's stations, matched by the district's officer, partly delivered and confirmed. Written through the services;
-a second run finds it done and writes nothing.
+district's stations, matched by the district's officer, partly delivered and confirmed. Written through the services,
+under the demo's simulated clock: the offers and needs came in a month before last month's end, the officer matched them
+three days later, the rice, oil and a first clinic were handed over and confirmed last month (so last month's report
+counts them), and a second clinic was held today and awaits the station's confirmation. A second run finds it done and
+writes nothing.
 
 The hospital's volunteer office signs in as `partner` (陈志远, 志愿服务部主任 of 广州市越秀区中医医院, a member of the partner):
 its "My resources" page (我的资源) shows its offers, their matches and what it gave.
@@ -27,6 +30,7 @@ from shanlian.resources import services as rs
 from shanlian.resources.models import Match, Partner, PartnerMember
 
 from .data import demo_password
+from .timebank_clock import SimulatedClock, _local
 
 # The partner's own staff member who signs in (username, name, position, partner).
 PARTNER_LOGIN = ("partner", "陈志远", "志愿服务部主任", "广州市越秀区中医医院")
@@ -41,15 +45,15 @@ CATEGORIES = [("义诊", "service", "人次"), ("课业辅导", "skill", "小时
 # today it is available from, days to its end or None, description)
 PARTNERS: list[tuple[str, str, str, list[tuple[str, str, str, str, int, int | None, str]]]] = [
     ("广州市越秀区中医医院", "hospital", "district", [
-        ("义诊", "“健康进社区”中医义诊", "160", "district", -20, 120, "每月两次，测血压血糖、中医问诊、用药咨询，面向辖内长者。"),
+        ("义诊", "“健康进社区”中医义诊", "160", "district", -60, 120, "每月两次，测血压血糖、中医问诊、用药咨询，面向辖内长者。"),
     ]),
     ("广州市越秀区北京街小学", "school", "street", [
         ("课业辅导", "教师志愿者课业辅导", "80", "street", -10, 150, "周末和寒假，为困境儿童辅导语文、数学、英语。"),
         ("活动场地", "学校礼堂周末借用", "10", "street", 0, 180, "可容纳 200 人，周六日开放，需提前一周预约。"),
     ]),
     ("广州粤丰粮油有限公司", "firm", "district", [
-        ("大米", "爱心大米（10 公斤装）", "300", "district", -5, 60, "春节前为低保、特困家庭送米。"),
-        ("食用油", "爱心食用油（5 升装）", "150", "district", -5, 60, "与爱心大米一同配送到社工站。"),
+        ("大米", "爱心大米（10 公斤装）", "300", "district", -45, 60, "冬季和春节前为低保、特困家庭送米。"),
+        ("食用油", "爱心食用油（5 升装）", "150", "district", -45, 60, "与爱心大米一同配送到社工站。"),
     ]),
     ("华润万家越秀东风店", "firm", "district", [
         ("超市购物券", "100 元超市购物券", "200", "district", 0, 90, "可在本店购买生活用品，不可兑换现金。"),
@@ -96,6 +100,19 @@ def seed_resources() -> Counter[str]:
         _partner_login(district_admin, home, counts)
         return counts
     today = timezone.localdate()
+    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+    clock = SimulatedClock()
+    with clock.installed():
+        clock.at(_local(last_month_end - dt.timedelta(days=30), "09:30"))  # offers and needs come in
+        _register(users, yx, home, today, counts)
+        _match_and_deliver(clock, district_admin, worker, admin, yx, last_month_end, counts)
+    _partner_login(district_admin, home, counts)
+    return counts
+
+
+def _register(users: dict[str, Any], yx: Division, home: Division, today: dt.date, counts: Counter[str]) -> None:
+    """The categories, the partners and their offers, the stations' needs; dates are counted from the real today."""
+    admin, district_admin, worker = users["admin"], users["district_admin"], users["station_worker"]
     cats = {name: rs.category_create(actor=users["city_admin"], name=name, kind=kind, unit=unit) for name, kind, unit in CATEGORIES}
     counts["resource_categories"] = len(cats)
     stations = [Station.objects.select_related("street").get(street=home), *Station.objects.filter(street__parent=yx).exclude(
@@ -118,9 +135,6 @@ def seed_resources() -> Counter[str]:
                          division=communities[0] if communities and category == "义诊" else station.street,
                          needed_by=today + dt.timedelta(days=days), description=about)
         counts["resource_needs"] += 1
-    _match_and_deliver(district_admin, worker, admin, yx, counts)
-    _partner_login(district_admin, home, counts)
-    return counts
 
 
 def _partner_login(officer: Any, home: Division, counts: Counter[str]) -> None:
@@ -145,20 +159,36 @@ def _partner_login(officer: Any, home: Division, counts: Counter[str]) -> None:
     counts["resource_partner_members"] += 1
 
 
-def _match_and_deliver(officer: Any, worker: Any, admin: Any, district: Division, counts: Counter[str]) -> None:
-    """The district officer commits the proposal for the district; the firms deliver the rice and oil to 北京街, which
-    confirms them; the hospital's first clinic is delivered and awaits confirmation."""
+def _match_and_deliver(clock: SimulatedClock, officer: Any, worker: Any, admin: Any, district: Division,
+                       last_month_end: dt.date, counts: Counter[str]) -> None:
+    """The district officer commits the proposal for the district three days after the needs came in; the firms hand the
+    rice and oil over to the stations eleven days before last month ended, confirmed the next morning; the hospital's
+    first clinic is held five days before it ended and confirmed the next day, its second today, awaiting confirmation."""
+    clock.at(_local(last_month_end - dt.timedelta(days=27), "10:00"))
     proposed = sel.proposal_for_area(officer, district)
     made = rs.matches_commit(actor=officer, choices=[(p.offer, p.need, p.quantity) for p in proposed.plan.proposals])  # type: ignore[misc]
     counts["resource_matches"] = len(made)
-    for m in made:
-        m = Match.objects.select_related("offer__category", "need__station").get(pk=m.pk)
-        category = m.offer.category.name
-        receiver = worker if m.need.station is not None and m.need.station.street.name == HOME_STREET else admin
-        if category in ("大米", "食用油"):
-            d = rs.delivery_record(actor=officer, match=m, quantity=str(m.committed), note="已送达社工站，按户分发")
-            rs.delivery_confirm(actor=receiver, delivery=d)
-            counts["resource_deliveries_confirmed"] += 1
-        elif category == "义诊":
-            rs.delivery_record(actor=officer, match=m, quantity=str(max(1, m.committed // 2)), note="首场义诊")
+    matches = [Match.objects.select_related("offer__category", "need__station__street").get(pk=m.pk) for m in made]
+
+    def receiver(m: Match) -> Any:
+        return worker if m.need.station is not None and m.need.station.street.name == HOME_STREET else admin
+
+    handed = last_month_end - dt.timedelta(days=11)
+    for m in (m for m in matches if m.offer.category.name in ("大米", "食用油")):
+        clock.at(_local(handed, "15:00"))
+        d = rs.delivery_record(actor=officer, match=m, quantity=str(m.committed), note="已送达社工站，按户分发")
+        clock.at(_local(handed + dt.timedelta(days=1), "09:30"))
+        rs.delivery_confirm(actor=receiver(m), delivery=d)
+        counts["resource_deliveries_confirmed"] += 1
+    clinic_day = last_month_end - dt.timedelta(days=5)
+    for m in (m for m in matches if m.offer.category.name == "义诊"):
+        first = max(1, m.committed // 4)
+        clock.at(_local(clinic_day, "11:30"))
+        d = rs.delivery_record(actor=officer, match=m, quantity=str(first), note="首场义诊：测血压血糖、中医问诊")
+        clock.at(_local(clinic_day + dt.timedelta(days=1), "09:00"))
+        rs.delivery_confirm(actor=receiver(m), delivery=d)
+        counts["resource_deliveries_confirmed"] += 1
+        if m.committed - first >= 1:
+            clock.real()  # today
+            rs.delivery_record(actor=officer, match=m, quantity=str(min(first, m.committed - first)), note="第二场义诊")
             counts["resource_deliveries"] += 1

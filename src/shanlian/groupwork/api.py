@@ -217,6 +217,9 @@ def programme_detail(request: ApiRequest, programme_id: int) -> Any:
 @router.post("/programmes/{id:programme_id}/members", response={201: GroupProgrammeOut, **errors(400, 401, 403, 404, 409)},
              summary="Enrol members")
 def members_enrol(request: ApiRequest, programme_id: int, payload: GroupEnrolIn) -> Any:
+    """Enrolled from today. Refused: a person already enrolled (`already_member`), one who left today
+    (`rejoined_before_left`: a person who left comes back as a new period, from a later day), a resident of another
+    street (`person_outside_station`), more members than the kind allows (`members_full`), an ended programme."""
     p = sel.programme_get(request.auth, programme_id)
     services.team_scope(request.auth, p)
     people = sel.enrolable_people(p, payload.person_ids)

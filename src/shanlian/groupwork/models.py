@@ -86,7 +86,8 @@ class Programme(models.Model):
 
 
 class Member(models.Model):
-    """A person enrolled in a programme (a group's closed membership, a community activity's registered participants)."""
+    """A person's period in a programme (a group's closed membership, a community activity's registered participants),
+    from `joined_on` to `left_on`; a person who left and came back has a second period."""
 
     programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="members")
     person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+")
@@ -100,7 +101,9 @@ class Member(models.Model):
         verbose_name_plural = _("members")
         ordering = ["programme_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["programme", "person"], name="groupwork_member_once"),
+            # one current membership a person; one who left may be enrolled again, as a new period (a row of its own)
+            models.UniqueConstraint(fields=["programme", "person"], condition=Q(left_on__isnull=True),
+                                    name="groupwork_member_once_at_a_time"),
             models.CheckConstraint(condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")), name="groupwork_member_period"),
         ]
 

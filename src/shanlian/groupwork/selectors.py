@@ -146,8 +146,11 @@ def programme_view(actor: Any, programme: Programme) -> ProgrammeView:
                        .annotate(sessions_attended=Count("attendance")).order_by("person__real_name", "id"))
         beneficiaries = set(Person.objects.filter(pk__in=[m.person_id for m in members], beneficiary__station_id=programme.station_id)
                             .values_list("pk", flat=True))
-        for m in members:
+        seen: set[int] = set()
+        for m in members:  # a person's periods in the order they were enrolled (ids grow): a later one is a return
             m.is_beneficiary = m.person_id in beneficiaries  # type: ignore[attr-defined]
+            m.returned = m.person_id in seen  # type: ignore[attr-defined]
+            seen.add(m.person_id)
     return ProgrammeView(programme=programme, names=names, sessions=sessions, members=members,
                          member_count=sum(m.left_on is None for m in members) if names
                          else programme.members.filter(left_on__isnull=True).count(),
@@ -179,9 +182,10 @@ def member_get(actor: Any, member_id: int) -> Member:
 
 
 def people_to_enrol(programme: Programme, query: str = "") -> QuerySet[Person]:
-    """Residents of the station's street not yet enrolled (the station's beneficiaries first), capped for a phone."""
+    """Residents of the station's street not enrolled now (who left may come back; the station's beneficiaries first),
+    capped for a phone."""
     qs = (Person.objects.filter(division__path__startswith=programme.station.street.path)
-          .exclude(pk__in=programme.members.values("person_id")).select_related("division"))
+          .exclude(pk__in=programme.members.filter(left_on__isnull=True).values("person_id")).select_related("division"))
     query = query.strip()
     if query:
         qs = qs.filter(Q(real_name__icontains=query) | Q(name_initials__startswith=query.lower())

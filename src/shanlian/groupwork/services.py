@@ -50,7 +50,8 @@ ENROL_AT_ONCE_MAX = 100
 SUMMARY_MIN = 10
 OTHER_STATION_MESSAGE = _("Only the station's own social workers and its agency's managers can be named.")
 OUTSIDE_MESSAGE = _("The person does not live in the station's street.")
-NOT_MEMBER_MESSAGE = _("Only the programme's members (who had not left by that day) can be marked present.")
+NOT_MEMBER_MESSAGE = _("Only people who were members of the programme on that day can be marked present (not after they "
+                       "left, nor before they came back).")
 
 
 def _today() -> dt.date:
@@ -138,7 +139,8 @@ def programme_create(*, actor: Any, station: Station, kind: str, title: str, car
 
 @transaction.atomic
 def members_enrol(*, actor: Any, programme: Programme, people: Iterable[Person], joined_on: dt.date | None = None) -> list[Member]:
-    """Enrol residents of the station's street (a member may be one of its beneficiaries); one enrolment per person."""
+    """Enrol residents of the station's street (a member may be one of its beneficiaries): one current membership a
+    person (`already_member`); a person who left is enrolled again from after the day they left (`rejoined_before_left`)."""
     team_scope(actor, programme)
     locked = _locked(programme)
     _open(locked)
@@ -157,9 +159,15 @@ def members_enrol(*, actor: Any, programme: Programme, people: Iterable[Person],
     if any(not p.division.path.startswith(street) for p in chosen):
         checks.failed.append(field_error("people", "person_outside_station", OUTSIDE_MESSAGE))
     checks.done()
-    if Member.objects.filter(programme=locked, person__in=chosen).exists():
+    if Member.objects.filter(programme=locked, person__in=chosen, left_on__isnull=True).exists():
         raise Conflict("already_member", _("This person is already enrolled."),
                        fields={"people": [("already_member", _("This person is already enrolled."))]})
+    left = (Member.objects.filter(programme=locked, person__in=chosen, left_on__gte=joined_on).select_related("person")
+            .order_by("-left_on").first())
+    if left is not None:  # back after leaving: a new period, from the day after the last one ended
+        message = lazy_format(_("%(name)s left on %(day)s; enrol them again from the next day."),
+                              {"name": left.person.real_name, "day": str(left.left_on)})
+        raise Conflict("rejoined_before_left", message, fields={"people": [("rejoined_before_left", message)]})
     most = MEMBERS_MAX[Kind(locked.kind)]
     if locked.members.filter(left_on__isnull=True).count() + len(chosen) > most:
         raise Conflict("members_full", lazy_format(_("A programme of this kind has at most %(n)s members."), {"n": most}))
@@ -229,8 +237,15 @@ def session_record(*, actor: Any, programme: Programme, held_on: dt.date, starts
     came = list(present)
     if len({p.pk for p in came}) != len(came):
         checks.failed.append(field_error("present", "duplicate_attendance", _("The same person is marked present twice.")))
-    members = {m.person_id: m for m in locked.members.filter(person__in=came)
-               if held_on is None or m.left_on is None or m.left_on >= held_on}
+    # Each person's period the day falls in. A first period is open from before it was recorded (a worker may enrol the
+    # people who came after the session); a return starts on the day it was enrolled, so the days away are not in one.
+    members: dict[int, Member] = {}
+    seen: set[int] = set()
+    for m in locked.members.filter(person__in=came).order_by("joined_on", "id"):
+        returned = m.person_id in seen
+        seen.add(m.person_id)
+        if held_on is None or ((not returned or m.joined_on <= held_on) and (m.left_on is None or m.left_on >= held_on)):
+            members.setdefault(m.person_id, m)
     if any(p.pk not in members for p in came):
         checks.failed.append(field_error("present", "not_member", NOT_MEMBER_MESSAGE))
     if timebank_activity is not None and timebank_activity.station_id != locked.station_id:

@@ -416,6 +416,10 @@ def delivery_record(*, actor: Any, match: Match, quantity: Any, delivered_on: dt
     checks.done()
     if day > timezone.localdate():
         raise field_error("delivered_on", "date_future", _("A delivery is recorded once it happened."))
+    committed_on = timezone.localdate(locked.committed_at)
+    if day < committed_on:
+        raise field_error("delivered_on", "before_match", lazy_format(
+            _("A delivery cannot be dated before its match was committed (%(day)s)."), {"day": committed_on.isoformat()}))
     if steps > locked.outstanding:
         raise Conflict("over_delivery", lazy_format(_("Only %(left)s is still to deliver on this match."),
                                                     {"left": _shown(locked.outstanding, locked.offer)}))
