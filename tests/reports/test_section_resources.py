@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import time_machine
 from django.utils import timezone
 
 from shanlian.reports.months import next_month, previous_month
@@ -18,9 +19,11 @@ def _deliveries(hub):
     u, o, n = hub.users, hub.offers, hub.needs
     this = timezone.localdate().replace(day=1)
     last = previous_month(this)
-    made = {(m.offer_id, m.need_id): m for m in rs.matches_commit(actor=u["city_admin"], choices=[
-        (o["clinic"].pk, n["bjj_clinic"].pk, 30), (o["tutoring"].pk, n["bjj_tutoring"].pk, 20),
-        (o["money"].pk, n["bjj_money"].pk, 200050), (o["clinic"].pk, n["rmj_clinic"].pk, 50)])}
+    with time_machine.travel(dt.datetime.combine(last, dt.time(9), tzinfo=timezone.get_current_timezone()), tick=False):
+        # matched on last month's first morning: a delivery is never dated before its match
+        made = {(m.offer_id, m.need_id): m for m in rs.matches_commit(actor=u["city_admin"], choices=[
+            (o["clinic"].pk, n["bjj_clinic"].pk, 30), (o["tutoring"].pk, n["bjj_tutoring"].pk, 20),
+            (o["money"].pk, n["bjj_money"].pk, 200050), (o["clinic"].pk, n["rmj_clinic"].pk, 50)])}
 
     def match(offer, need):
         return made[(o[offer].pk, n[need].pk)]
