@@ -5,6 +5,8 @@ sessions, counted by a headcount beside any registered participants. Person-time
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -45,6 +47,19 @@ class Status(models.TextChoices):
 def person_times(present: int, headcount: int) -> int:
     """The one rule: a session's person-times are the members marked present plus the headcount of others."""
     return present + headcount
+
+
+def returns(members: Iterable[Member]) -> set[int]:
+    """The one rule of membership periods: a person's first period in a programme holds from before it was recorded (a
+    worker may enrol the people who came after the session); each later one (by joined_on, then id) is a return, which
+    starts on the day it was enrolled. The ids of the returns among `members` (one programme's)."""
+    seen: set[int] = set()
+    back: set[int] = set()
+    for m in sorted(members, key=lambda m: (m.joined_on, m.pk)):
+        if m.person_id in seen:
+            back.add(m.pk)
+        seen.add(m.person_id)
+    return back
 
 
 class Programme(models.Model):

@@ -24,7 +24,7 @@ from shanlian.people.selectors import actor_scope
 
 from . import access
 from .access import Sight
-from .models import Attendance, Kind, Member, Programme, Session
+from .models import Attendance, Kind, Member, Programme, Session, returns
 
 PEOPLE_CHOICES_MAX = 50
 
@@ -146,11 +146,10 @@ def programme_view(actor: Any, programme: Programme) -> ProgrammeView:
                        .annotate(sessions_attended=Count("attendance")).order_by("person__real_name", "id"))
         beneficiaries = set(Person.objects.filter(pk__in=[m.person_id for m in members], beneficiary__station_id=programme.station_id)
                             .values_list("pk", flat=True))
-        seen: set[int] = set()
-        for m in members:  # a person's periods in the order they were enrolled (ids grow): a later one is a return
+        back = returns(members)
+        for m in members:
             m.is_beneficiary = m.person_id in beneficiaries  # type: ignore[attr-defined]
-            m.returned = m.person_id in seen  # type: ignore[attr-defined]
-            seen.add(m.person_id)
+            m.returned = m.pk in back  # type: ignore[attr-defined]
     return ProgrammeView(programme=programme, names=names, sessions=sessions, members=members,
                          member_count=sum(m.left_on is None for m in members) if names
                          else programme.members.filter(left_on__isnull=True).count(),

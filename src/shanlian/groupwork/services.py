@@ -40,6 +40,7 @@ from .models import (
     Session,
     Status,
     person_times,
+    returns,
 )
 
 PAST_DAYS = 366  # a session is recorded within a year of the day it was held
@@ -237,14 +238,12 @@ def session_record(*, actor: Any, programme: Programme, held_on: dt.date, starts
     came = list(present)
     if len({p.pk for p in came}) != len(came):
         checks.failed.append(field_error("present", "duplicate_attendance", _("The same person is marked present twice.")))
-    # Each person's period the day falls in. A first period is open from before it was recorded (a worker may enrol the
-    # people who came after the session); a return starts on the day it was enrolled, so the days away are not in one.
+    # each person's period the day falls in (`returns`: the days away are in none)
+    periods = list(locked.members.filter(person__in=came).order_by("joined_on", "id"))
+    back = returns(periods)
     members: dict[int, Member] = {}
-    seen: set[int] = set()
-    for m in locked.members.filter(person__in=came).order_by("joined_on", "id"):
-        returned = m.person_id in seen
-        seen.add(m.person_id)
-        if held_on is None or ((not returned or m.joined_on <= held_on) and (m.left_on is None or m.left_on >= held_on)):
+    for m in periods:
+        if held_on is None or ((m.pk not in back or m.joined_on <= held_on) and (m.left_on is None or m.left_on >= held_on)):
             members.setdefault(m.person_id, m)
     if any(p.pk not in members for p in came):
         checks.failed.append(field_error("present", "not_member", NOT_MEMBER_MESSAGE))
